@@ -1,0 +1,21 @@
+package passes
+
+// parallelPass is the paper's "parallel": "every middle block receives the
+// same h; output = mean_i block_i(h). Block outputs include the residual, so
+// this equals h + mean_i Δ_i."
+var parallelPass = newMiddlePass("parallel",
+	"run the middle blocks in parallel on the same input and average their outputs",
+	"Parallel: every middle block receives the same h; the output is mean_i block_i(h) = h + mean_i delta_i (Figure 1).",
+	nil,
+	func(a, b int, o Options) ([]Step, string, []string, error) {
+		return []Step{{Kind: StepParallel, Members: blocks(a, b), Repeat: 1}}, "", nil, nil
+	})
+
+// blocks returns a, a+1, ..., b.
+func blocks(a, b int) []int {
+	var m []int
+	for i := a; i <= b; i++ {
+		m = append(m, i)
+	}
+	return m
+}
