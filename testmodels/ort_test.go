@@ -1,0 +1,152 @@
+package testmodels
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/painterc/painterc/passes"
+	"github.com/painterc/painterc/runtime"
+)
+
+// requireORT loads ONNX Runtime, or skips the test when the library is
+// missing (fails instead under PAINTERC_REQUIRE_ORT=1).
+func requireORT(t *testing.T) {
+	t.Helper()
+	err := runtime.Init(runtime.Options{})
+	if err == nil {
+		return
+	}
+	if os.Getenv("PAINTERC_REQUIRE_ORT") != "1" && (errors.Is(err, runtime.ErrLibraryNotFound) || errors.Is(err, runtime.ErrNoCgo)) {
+		t.Skipf("ONNX Runtime unavailable (set PAINTERC_REQUIRE_ORT=1 to fail instead): %v", err)
+	}
+	t.Fatal(err)
+}
+
+// ortRunner saves the model Build(s, sched) and returns a function running
+// it on ONNX Runtime with Reference-style feeds.
+func ortRunner(t *testing.T, s Spec, sched passes.Schedule) func(map[string]Tensor) map[string]Tensor {
+	t.Helper()
+	m, err := Build(s, sched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := save(t, t.TempDir(), "model", m)
+	sess, err := runtime.NewSession(path, runtime.SessionOptions{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.Close() })
+	return func(feeds map[string]Tensor) map[string]Tensor {
+		t.Helper()
+		in := map[string]*runtime.Tensor{}
+		for name, v := range feeds {
+			if strings.HasPrefix(name, "past_key_values.") {
+				in[name] = runtime.NewFloat32(v.Shape, v.Float)
+			} else {
+				in[name] = runtime.NewInt64(v.Shape, v.Int)
+			}
+		}
+		out, err := sess.Run(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := map[string]Tensor{}
+		for name, v := range out {
+			f, err := v.Float32s()
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			res[name] = Tensor{Shape: v.Shape, Float: f}
+		}
+		return res
+	}
+}
+
+// compare checks that got has exactly want's tensors, with equal shapes and
+// values within tol.
+func compare(t *testing.T, what string, got, want map[string]Tensor, tol float64) {
+	t.Helper()
+	var names []string
+	for n := range want {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if len(got) != len(want) {
+		t.Errorf("%s: %d outputs, want %d", what, len(got), len(want))
+	}
+	for _, n := range names {
+		g, ok := got[n]
+		if !ok {
+			t.Errorf("%s: no output %s", what, n)
+			continue
+		}
+		if fmt.Sprint(g.Shape) != fmt.Sprint(want[n].Shape) {
+			t.Errorf("%s: %s has shape %v, want %v", what, n, g.Shape, want[n].Shape)
+			continue
+		}
+		if d := maxDiff(g.Float, want[n].Float); d > tol {
+			t.Errorf("%s: %s differs from the reference by %g", what, n, d)
+		}
+	}
+}
+
+// TestORTMatchesReference runs every family (with and without the cache) in
+// the default schedule and the non-trivial ones on ONNX Runtime and compares
+// all outputs, presents included, with the Go reference.
+func TestORTMatchesReference(t *testing.T) {
+	requireORT(t)
+	for _, s := range []Spec{
+		{Family: Llama, Seed: 11},
+		{Family: Llama, KVCache: true, Seed: 12},
+		{Family: GPT2, Seed: 13},
+		{Family: GPT2, KVCache: true, Seed: 14, NoLayerIndex: true},
+		{Family: BERT, Seed: 15},
+	} {
+		for _, src := range append([]string{"0-7"}, schedules...) {
+			sched := mustParse(t, src)
+			name := fmt.Sprintf("%v kv=%v %s", s.Family, s.KVCache, src)
+			run := ortRunner(t, s, sched)
+			o := InputOptions{Batch: 2, Seq: 5, Seed: 3}
+			if s.KVCache {
+				o.Past = 3
+			}
+			feeds := mustInputs(t, s, sched, o)
+			compare(t, name, run(feeds), mustRef(t, s, sched, feeds), 1e-4)
+		}
+	}
+}
+
+// TestORTPaddingMask checks the mask path, including fully masked query
+// rows, against the reference.
+func TestORTPaddingMask(t *testing.T) {
+	requireORT(t)
+	for _, s := range []Spec{{Family: Llama, KVCache: true}, {Family: GPT2}, {Family: BERT}} {
+		sched := mustParse(t, schedules[0])
+		o := InputOptions{Batch: 2, Seq: 6, Seed: 9, Pad: 2}
+		if s.KVCache {
+			o.Past = 2
+			o.Pad = 3
+		}
+		feeds := mustInputs(t, s, sched, o)
+		compare(t, fmt.Sprintf("%v padded", s.Family), ortRunner(t, s, sched)(feeds), mustRef(t, s, sched, feeds), 1e-4)
+	}
+}
+
+// TestORTCacheConsistency: prefill 5 tokens (empty pasts) then decode the
+// sixth with the presents as pasts equals the full 6-token run, on ONNX
+// Runtime.
+func TestORTCacheConsistency(t *testing.T) {
+	requireORT(t)
+	for _, c := range []struct {
+		f   Family
+		src string
+	}{{Llama, "0-7"}, {Llama, schedules[0]}, {Llama, schedules[3]}, {GPT2, schedules[1]}} {
+		s := Spec{Family: c.f, KVCache: true, Seed: 21}
+		sched := mustParse(t, c.src)
+		prefillDecode(t, s, sched, 6, ortRunner(t, s, sched))
+	}
+}

@@ -1,0 +1,256 @@
+// Package testmodels builds small transformer ONNX models whose graphs look
+// like real exports (torch.onnx / optimum), and computes their outputs with a
+// plain Go reference forward pass.
+//
+// It is painterc's independent oracle (DESIGN.md §5, oracle 1): [Build] emits
+// a model that runs its blocks directly in a given schedule, from the same
+// seeded weights as the plain model [Default], so that
+// ORT(painterc(Default, S)) can be compared with ORT(Build(S)); and
+// [Reference] computes the same function without ONNX at all, so that the
+// graphs themselves are checked against arithmetic written out by hand.
+//
+// Nothing here uses the passes package's own unrolling (Stages, Instances):
+// testmodels walks the schedule's Step tree itself, so that a bug in the
+// compiler's lowering cannot hide behind the same bug in the oracle. The one
+// convention shared with passes is the KV-cache slot order: instances are
+// numbered in execution order, every loop iteration and every parallel member
+// is its own instance, and a parallel group's members run in ascending block
+// order (a parallel group is a set).
+//
+// Three families are built (see llama.go, gpt2.go, bert.go for the node
+// names). Their sizes default to hidden 32, 4 heads, vocabulary 64, MLP 64 and
+// 8 blocks, so a forward pass runs in milliseconds. Every model is opset 17,
+// IR 8, default domain only, float32, and byte-identical for equal arguments.
+package testmodels
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/painterc/painterc/passes"
+)
+
+// Family is a model architecture.
+type Family int
+
+// The families testmodels builds.
+const (
+	Llama Family = iota // decoder, RMSNorm, rotary, GQA, SwiGLU, optimum-style
+	GPT2                // decoder, LayerNorm, learned positions, tanh-GELU, tied head
+	BERT                // post-LN encoder, erf-GELU, no head
+)
+
+func (f Family) String() string {
+	switch f {
+	case Llama:
+		return "llama"
+	case GPT2:
+		return "gpt2"
+	case BERT:
+		return "bert"
+	}
+	return fmt.Sprintf("Family(%d)", int(f))
+}
+
+// ParseFamily reads "llama", "gpt2" or "bert" (case-insensitive).
+func ParseFamily(s string) (Family, error) {
+	switch strings.ToLower(s) {
+	case "llama":
+		return Llama, nil
+	case "gpt2", "gpt-2":
+		return GPT2, nil
+	case "bert":
+		return BERT, nil
+	}
+	return 0, fmt.Errorf("testmodels: unknown family %q (want llama, gpt2 or bert)", s)
+}
+
+// Spec describes a test model. Zero sizes take the defaults listed.
+type Spec struct {
+	Family Family
+	Layers int // T, the number of blocks; default 8
+
+	// KVCache adds optimum-style cache I/O (Llama and GPT2 only): inputs
+	// past_key_values.{k}.key/.value [batch, kv_heads, past_sequence_length,
+	// head_dim] and outputs present.{k}.key/.value [batch, kv_heads,
+	// total_sequence_length, head_dim], one pair per executed block instance.
+	KVCache bool
+
+	// NoLayerIndex drops the block index from node scopes:
+	// /model/layers/self_attn/q_proj/MatMul, .../MatMul_1, ... (the per-scope
+	// counter keeps names unique), so that blocks can only be found by
+	// structure. NoNames goes further: every node name is empty and every
+	// intermediate value is a bare number, as old torch exports had it.
+	// Initializer names are unaffected (painterc must never key on them).
+	NoLayerIndex bool
+	NoNames      bool
+
+	Seed int64 // weights are a function of (Seed, parameter name)
+
+	Hidden  int // default 32
+	Heads   int // default 4
+	KVHeads int // key/value heads; default 2 for Llama (GQA), Heads otherwise
+	Vocab   int // default 64
+	FF      int // MLP width; default 64
+	MaxPos  int // GPT2/BERT position table size; default 64
+}
+
+// normalized returns s with defaults filled in, or an error if it is not a
+// model testmodels can build.
+func (s Spec) normalized() (Spec, error) {
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&s.Layers, 8)
+	def(&s.Hidden, 32)
+	def(&s.Heads, 4)
+	if s.Family == Llama {
+		def(&s.KVHeads, 2)
+	} else {
+		def(&s.KVHeads, s.Heads)
+	}
+	def(&s.Vocab, 64)
+	def(&s.FF, 64)
+	def(&s.MaxPos, 64)
+	switch s.Family {
+	case Llama, GPT2:
+	case BERT:
+		if s.KVCache {
+			return s, fmt.Errorf("testmodels: bert is an encoder and has no KV cache")
+		}
+	default:
+		return s, fmt.Errorf("testmodels: unknown family %d", int(s.Family))
+	}
+	switch {
+	case s.Layers < 1 || s.Hidden < 1 || s.Heads < 1 || s.KVHeads < 1 || s.Vocab < 1 || s.FF < 1 || s.MaxPos < 1:
+		return s, fmt.Errorf("testmodels: sizes must be positive: %+v", s)
+	case s.Hidden%s.Heads != 0:
+		return s, fmt.Errorf("testmodels: hidden %d is not a multiple of heads %d", s.Hidden, s.Heads)
+	case s.Heads%s.KVHeads != 0:
+		return s, fmt.Errorf("testmodels: heads %d is not a multiple of kv heads %d", s.Heads, s.KVHeads)
+	case s.Family != Llama && s.KVHeads != s.Heads:
+		return s, fmt.Errorf("testmodels: %v has no grouped-query attention (kv heads %d != heads %d)", s.Family, s.KVHeads, s.Heads)
+	case s.Family == Llama && s.HeadDim()%2 != 0:
+		return s, fmt.Errorf("testmodels: rotary embeddings need an even head dim, got %d", s.HeadDim())
+	}
+	return s, nil
+}
+
+// HeadDim is Hidden / Heads.
+func (s Spec) HeadDim() int {
+	if s.Heads == 0 {
+		return 0
+	}
+	return s.Hidden / s.Heads
+}
+
+// WithDefaults returns s with every default filled in, or an error if
+// testmodels cannot build it.
+func (s Spec) WithDefaults() (Spec, error) { return s.normalized() }
+
+// Identity is the schedule of the plain model: blocks 0..T-1 in order.
+func (s Spec) Identity() passes.Schedule {
+	n, err := s.normalized()
+	if err != nil {
+		n = s
+	}
+	blocks := make([]int, n.Layers)
+	for i := range blocks {
+		blocks[i] = i
+	}
+	return passes.Sequential(blocks...)
+}
+
+// Instances walks sched the way Build does and returns the block of each
+// executed instance, in execution order: instance k owns KV slot k. It is
+// testmodels' own unrolling, deliberately independent of passes'.
+func Instances(sched passes.Schedule) []int {
+	var out []int
+	walk(sched.Steps, func(members []int) { out = append(out, members...) })
+	return out
+}
+
+// walk calls stage once per sequential stage of steps, in execution order,
+// with the blocks of that stage: one block, or a parallel group's members in
+// ascending order.
+func walk(steps []passes.Step, stage func(members []int)) {
+	for _, st := range steps {
+		r := st.Repeat
+		if r < 1 {
+			r = 1
+		}
+		for range r {
+			switch st.Kind {
+			case passes.StepBlock:
+				stage([]int{st.Block})
+			case passes.StepParallel:
+				stage(sortedCopy(st.Members))
+			case passes.StepSeq:
+				walk(st.Body, stage)
+			}
+		}
+	}
+}
+
+func sortedCopy(a []int) []int {
+	b := append([]int(nil), a...)
+	// insertion sort: groups are small and this keeps the oracle free of
+	// anything clever
+	for i := 1; i < len(b); i++ {
+		for j := i; j > 0 && b[j] < b[j-1]; j-- {
+			b[j], b[j-1] = b[j-1], b[j]
+		}
+	}
+	return b
+}
+
+// checkSchedule rejects schedules Build cannot run: no steps, an unknown
+// step kind, an empty group, a block out of range or repeated in one
+// parallel group.
+func checkSchedule(s Spec, sched passes.Schedule) error {
+	if len(sched.Steps) == 0 {
+		return fmt.Errorf("testmodels: empty schedule")
+	}
+	var check func(steps []passes.Step) error
+	check = func(steps []passes.Step) error {
+		for _, st := range steps {
+			if st.Repeat < 0 {
+				return fmt.Errorf("testmodels: negative repeat %d", st.Repeat)
+			}
+			var blocks []int
+			switch st.Kind {
+			case passes.StepBlock:
+				blocks = []int{st.Block}
+			case passes.StepParallel:
+				if len(st.Members) == 0 {
+					return fmt.Errorf("testmodels: empty parallel group")
+				}
+				m := sortedCopy(st.Members)
+				for i := 1; i < len(m); i++ {
+					if m[i] == m[i-1] {
+						return fmt.Errorf("testmodels: block %d twice in one parallel group", m[i])
+					}
+				}
+				blocks = m
+			case passes.StepSeq:
+				if len(st.Body) == 0 {
+					return fmt.Errorf("testmodels: empty sequential group")
+				}
+				if err := check(st.Body); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("testmodels: unknown step kind %d", int(st.Kind))
+			}
+			for _, b := range blocks {
+				if b < 0 || b >= s.Layers {
+					return fmt.Errorf("testmodels: block %d out of range: the model has %d blocks", b, s.Layers)
+				}
+			}
+		}
+		return nil
+	}
+	return check(sched.Steps)
+}
