@@ -1,0 +1,186 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+
+	"github.com/painterc/painterc/rewrite"
+	"github.com/painterc/painterc/rewrite/onnx"
+)
+
+// cmdCompile is painterc's main job, one path for the data:
+// decode → Verify → Detect → schedule → Lower → Verify → encode.
+func cmdCompile(args []string, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("painterc", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var pf planFlags
+	pf.register(fs)
+	out := fs.StringP("output", "o", "", "where to write the rewritten model (required unless --dump is given)")
+	external := fs.Bool("external-data", false, "store weights in a data file beside the output (automatic past 2 GiB)")
+	dump := fs.String("dump", "", "print the graph at a phase: blocks, schedule or lowered")
+	quiet := fs.BoolP("quiet", "q", false, "do not print what painterc decided")
+	verbose := fs.BoolP("verbose", "v", false, "also print what block detection noticed (nodes whose scope and dataflow disagree)")
+	if err := fs.Parse(args); err != nil {
+		return fail(exitUsage, err)
+	}
+	if fs.NArg() != 1 {
+		return failf(exitUsage, "want exactly one input model, got %d arguments; usage: painterc --pass=NAME MODEL -o OUT", fs.NArg())
+	}
+	switch *dump {
+	case "", "blocks", "schedule", "lowered":
+	default:
+		return failf(exitUsage, "--dump=%s: want blocks, schedule or lowered", *dump)
+	}
+	in := fs.Arg(0)
+	if *out == "" && *dump == "" {
+		return failf(exitUsage, "no output: add -o OUT.onnx")
+	}
+	if *out != "" {
+		if err := checkOutputPath(in, *out); err != nil {
+			return err
+		}
+	}
+	note := func(format string, a ...any) {
+		if !*quiet {
+			fmt.Fprintf(stderr, "painterc: "+format+"\n", a...)
+		}
+	}
+
+	m, b, err := loadAndDetect(in, pf.boundaries)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if *verbose {
+		for _, n := range b.Notes {
+			note("%s", n)
+		}
+	}
+	if *dump == "blocks" {
+		fmt.Fprint(stdout, rewrite.DumpBlocks(m.Graph, b))
+	}
+	s, prov, notes, err := pf.resolve(fs, b.T)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		note("%s", n)
+	}
+	note("%d blocks (found by %s); schedule %s", b.T, b.Method, s)
+	if *dump == "schedule" {
+		fmt.Fprintln(stdout, s)
+	}
+	lowered, err := rewrite.Lower(m, b, s, prov)
+	if err != nil {
+		return fail(exitInternal, fmt.Errorf("%s: lowering schedule %s: %w", in, s, err))
+	}
+	if *dump == "lowered" {
+		fmt.Fprint(stdout, rewrite.Dump(lowered))
+	}
+	if *out == "" {
+		return nil
+	}
+	var saveNotes []string
+	if err := onnx.Save(*out, lowered, onnx.SaveOptions{ExternalData: *external, Notes: &saveNotes}); err != nil {
+		return fail(exitOutput, err)
+	}
+	for _, n := range saveNotes {
+		note("%s", n)
+	}
+	if err := writeGenAIConfig(in, *out, len(s.Instances())); err != nil {
+		return fail(exitOutput, err)
+	}
+	note("wrote %s (%d block instances)", *out, len(s.Instances()))
+	return nil
+}
+
+// loadAndDetect decodes a model, checks it, and finds its blocks.
+func loadAndDetect(path string, boundaries []string) (*onnx.Model, *rewrite.Blocks, error) {
+	m, err := onnx.Load(path)
+	if err != nil {
+		return nil, nil, fail(exitModel, err)
+	}
+	if err := rewrite.Verify("decode", m); err != nil {
+		m.Close()
+		return nil, nil, fail(exitModel, fmt.Errorf("%s: %w", path, err))
+	}
+	b, err := rewrite.Detect(m.Graph, rewrite.DetectOptions{Boundaries: boundaries})
+	if err != nil {
+		m.Close()
+		return nil, nil, fail(exitBlocks, fmt.Errorf("%s: %w", path, err))
+	}
+	return m, b, nil
+}
+
+// checkOutputPath refuses to write over the input or into a directory that
+// does not exist, before any work is done.
+func checkOutputPath(in, out string) error {
+	if st, err := os.Stat(out); err == nil {
+		if ist, err := os.Stat(in); err == nil && os.SameFile(st, ist) {
+			return failf(exitOutput, "-o %s is the input model: painterc never modifies its input; choose another output path", out)
+		}
+		if st.IsDir() {
+			return failf(exitOutput, "-o %s is a directory: give a file name such as %s", out, filepath.Join(out, "model.onnx"))
+		}
+	}
+	dir := filepath.Dir(out)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return failf(exitOutput, "cannot write %s: directory %s does not exist", out, dir)
+	}
+	return nil
+}
+
+// writeGenAIConfig updates onnxruntime-genai's config for the new number of
+// cache slots when the input has one beside it and the output goes to
+// another directory (painterc never edits files next to its input).
+func writeGenAIConfig(in, out string, slots int) error {
+	src := filepath.Join(filepath.Dir(in), "genai_config.json")
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return nil
+	}
+	inDir, _ := filepath.Abs(filepath.Dir(in))
+	outDir, _ := filepath.Abs(filepath.Dir(out))
+	if inDir == outDir {
+		return nil
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return fmt.Errorf("%s: %v", src, err)
+	}
+	model, _ := cfg["model"].(map[string]any)
+	decoder, _ := model["decoder"].(map[string]any)
+	if decoder == nil {
+		return fmt.Errorf("%s has no model.decoder section; cannot record the new layer count %d", src, slots)
+	}
+	decoder["num_hidden_layers"] = slots
+	if _, ok := decoder["filename"]; ok {
+		decoder["filename"] = filepath.Base(out)
+	}
+	enc, err := json.MarshalIndent(cfg, "", "    ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(outDir, "genai_config.json"), append(enc, '\n'))
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".painterc-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

@@ -1,0 +1,106 @@
+// Command painterc rewrites the decoder blocks of an ONNX transformer the way
+// "Transformer Layers as Painters" (Sun et al., 2024) does with PyTorch hooks:
+// skip, repeat, reverse, shuffle, or run the middle blocks in parallel.
+//
+//	painterc --pass=looped-parallel model.onnx -o out.onnx
+//	painterc --schedule='0-7,[8-24]x3,25-31' model.onnx -o out.onnx
+//	painterc plan --pass=reverse model.onnx
+//	painterc passes
+//	painterc inspect model.onnx [--json]
+//	painterc run model.onnx --input input_ids=ids.npy --out outdir
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes, documented in docs/errors.md. Scripts may rely on them.
+const (
+	exitOK       = 0
+	exitInternal = 1 // a bug in painterc
+	exitUsage    = 2 // bad flags or arguments
+	exitModel    = 3 // the input model cannot be read or is not valid ONNX
+	exitSchedule = 4 // the schedule or pass parameters are wrong for this model
+	exitBlocks   = 5 // the transformer blocks cannot be found
+	exitOutput   = 6 // the output cannot be written
+	exitRuntime  = 7 // ONNX Runtime is missing, mismatched, or cannot run the model
+)
+
+// cliError carries an exit code with the message for the user.
+type cliError struct {
+	code int
+	err  error
+}
+
+func (e *cliError) Error() string { return e.err.Error() }
+func (e *cliError) Unwrap() error { return e.err }
+
+func fail(code int, err error) error { return &cliError{code: code, err: err} }
+
+func failf(code int, format string, args ...any) error {
+	return &cliError{code: code, err: fmt.Errorf(format, args...)}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process: tests call it directly.
+func run(args []string, stdout, stderr io.Writer) int {
+	var err error
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "passes":
+		err = cmdPasses(args[1:], stdout)
+	case "plan":
+		err = cmdPlan(args[1:], stdout, stderr)
+	case "inspect":
+		err = cmdInspect(args[1:], stdout, stderr)
+	case "run":
+		err = cmdRun(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "painterc", version)
+	case "help", "-h", "--help":
+		usage(stdout)
+	case "":
+		usage(stderr)
+		return exitUsage
+	default:
+		err = cmdCompile(args, stdout, stderr)
+	}
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(stderr, "painterc:", err)
+	var ce *cliError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	return exitInternal
+}
+
+const version = "0.1.0"
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `painterc rewrites the decoder blocks of an ONNX transformer
+("Transformer Layers as Painters", arXiv 2407.09298).
+
+usage:
+  painterc --pass=NAME [pass flags] MODEL -o OUT    rewrite with a named strategy
+  painterc --schedule=STR MODEL -o OUT              rewrite with an explicit schedule
+  painterc plan --pass=NAME [pass flags] MODEL      print the schedule a pass would use
+  painterc passes                                   list the passes
+  painterc inspect MODEL [--json]                   describe a model and its blocks
+  painterc run MODEL --input NAME=FILE.npy --out DIR  run a model on ONNX Runtime
+  painterc version
+
+Run "painterc passes" for the strategies and "painterc --help" for this text.
+Flags of each command: painterc COMMAND --help.
+`)
+}

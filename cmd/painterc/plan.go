@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+
+	"github.com/painterc/painterc/passes"
+)
+
+// cmdPlan prints the schedule a pass would produce, for a model or for a
+// block count given with --blocks.
+func cmdPlan(args []string, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("painterc plan", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var pf planFlags
+	pf.register(fs)
+	blocks := fs.Int("blocks", 0, "plan for a model with this many blocks instead of reading MODEL")
+	if err := fs.Parse(args); err != nil {
+		return fail(exitUsage, err)
+	}
+	T := *blocks
+	switch {
+	case T > 0 && fs.NArg() == 0:
+	case T == 0 && fs.NArg() == 1:
+		m, b, err := loadAndDetect(fs.Arg(0), pf.boundaries)
+		if err != nil {
+			return err
+		}
+		m.Close()
+		T = b.T
+	default:
+		return failf(exitUsage, "usage: painterc plan --pass=NAME [flags] MODEL, or painterc plan --pass=NAME --blocks T")
+	}
+	s, prov, notes, err := pf.resolve(fs, T)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "painterc:", n)
+	}
+	fmt.Fprintln(stdout, s)
+	fmt.Fprintf(stderr, "painterc: %s on %d blocks: %d block instances\n", prov.Pass, T, len(s.Instances()))
+	return nil
+}
+
+// cmdPasses lists the passes, one line each, with the flags they read.
+func cmdPasses(args []string, stdout io.Writer) error {
+	verbose := len(args) == 1 && (args[0] == "-v" || args[0] == "--verbose")
+	if len(args) > 0 && !verbose {
+		return failf(exitUsage, "usage: painterc passes [-v]")
+	}
+	width := 0
+	for _, p := range passes.All {
+		width = max(width, len(p.Name))
+	}
+	for _, p := range passes.All {
+		flags := ""
+		for _, f := range p.Flags {
+			flags += " --" + f
+		}
+		fmt.Fprintf(stdout, "%-*s  %s", width, p.Name, p.Doc)
+		if flags != "" {
+			fmt.Fprintf(stdout, " [%s]", flags[1:])
+		}
+		fmt.Fprintln(stdout)
+		if verbose {
+			fmt.Fprintf(stdout, "%*s  paper: %s\n", width, "", p.Paper)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,401 @@
+package rewrite
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/painterc/painterc/passes"
+	"github.com/painterc/painterc/rewrite/onnx"
+)
+
+// Metadata keys every rewritten model carries.
+const (
+	MetaSchedule = "painterc.schedule" // the canonical schedule
+	MetaPass     = "painterc.pass"     // the pass and its parameters
+	MetaKVSlots  = "painterc.kv_slots" // block of each KV slot, comma-separated
+)
+
+// Provenance records what produced a schedule, for the output's metadata.
+type Provenance struct {
+	Pass string // e.g. "looped-parallel n=7 loops=3", or "schedule" for --schedule
+}
+
+// Lower builds the model that runs m's blocks in the order s says.
+//
+// Requires: b was detected on m.Graph; s is valid for b.T.
+// Ensures: the result keeps m's graph inputs and outputs (cache I/O renumbered
+// per instance), IR version and opsets; it is topologically sorted with
+// unique names, and passes Verify.
+//
+// Every executed block instance k is a copy of the block's nodes whose names
+// and internal tensors carry the prefix /painter/k/; initializers are shared
+// (the same *onnx.Tensor), so repeating a block adds nodes, not weights.
+// Blocks that never run drop their weights. A parallel group feeds each member
+// the same stream tensor and takes the element-wise Mean of their outputs.
+// Instance k reads and writes KV slot k. m is not modified.
+func Lower(m *onnx.Model, b *Blocks, s passes.Schedule, p Provenance) (*onnx.Model, error) {
+	if err := s.Validate(b.T); err != nil {
+		return nil, err
+	}
+	g := m.Graph
+	l := &lowering{g: g, b: b, vinfo: map[string]*onnx.ValueInfo{}}
+	for _, v := range g.ValueInfo {
+		l.vinfo[v.Name] = v
+	}
+	// Prologue, with any read of a block's cache (the mask's past length)
+	// pointed at slot 0, which every non-empty schedule has.
+	for _, i := range b.Prologue {
+		l.nodes = append(l.nodes, l.retargetKV(g.Node[i]))
+	}
+	stages := s.Stages()
+	cur := b.Boundary[0]
+	k := 0
+	for si, st := range stages {
+		last := si == len(stages)-1
+		if len(st.Blocks) == 1 {
+			out := b.Boundary[b.T]
+			if !last {
+				out = instanceName(k, b.Boundary[st.Blocks[0]+1])
+			}
+			l.instance(k, st.Blocks[0], cur, out)
+			cur, k = out, k+1
+			continue
+		}
+		var outs []string
+		for _, blk := range st.Blocks {
+			out := instanceName(k, b.Boundary[blk+1])
+			l.instance(k, blk, cur, out)
+			outs = append(outs, out)
+			k++
+		}
+		out := b.Boundary[b.T]
+		if !last {
+			out = fmt.Sprintf("/painter/mean.%d/output", si)
+		}
+		l.nodes = append(l.nodes, &onnx.Node{
+			Name:   fmt.Sprintf("/painter/mean.%d/Mean", si),
+			OpType: "Mean",
+			Input:  outs,
+			Output: []string{out},
+		})
+		cur = out
+	}
+	for _, i := range b.Epilogue {
+		l.nodes = append(l.nodes, l.retargetKV(g.Node[i]))
+	}
+
+	ng := &onnx.Graph{
+		Wire:                   g.Wire,
+		Node:                   l.nodes,
+		Name:                   g.Name,
+		DocString:              g.DocString,
+		QuantizationAnnotation: g.QuantizationAnnotation,
+		MetadataProps:          g.MetadataProps,
+	}
+	slots := s.Instances()
+	ng.Input = l.interface_(g.Input, slots, false)
+	ng.Output = l.interface_(g.Output, slots, true)
+	used := map[string]bool{}
+	for _, n := range ng.Node {
+		for _, in := range nodeReads(n) {
+			used[in] = true
+		}
+	}
+	for _, v := range ng.Output {
+		used[v.Name] = true
+	}
+	for _, t := range g.Initializer {
+		if used[t.Name] {
+			ng.Initializer = append(ng.Initializer, t)
+		}
+	}
+	for _, t := range g.SparseInitializer {
+		if t.Values != nil && used[t.Values.Name] {
+			ng.SparseInitializer = append(ng.SparseInitializer, t)
+		}
+	}
+	defined := map[string]bool{}
+	for _, n := range ng.Node {
+		for _, o := range n.Output {
+			defined[o] = true
+		}
+	}
+	for _, v := range g.ValueInfo {
+		if defined[v.Name] {
+			ng.ValueInfo = append(ng.ValueInfo, v)
+		}
+	}
+	ng.ValueInfo = append(ng.ValueInfo, l.clonedInfo...)
+
+	out := &onnx.Model{
+		Wire:            m.Wire,
+		IRVersion:       m.IRVersion,
+		OpsetImport:     m.OpsetImport,
+		ProducerName:    m.ProducerName,
+		ProducerVersion: m.ProducerVersion,
+		Domain:          m.Domain,
+		ModelVersion:    m.ModelVersion,
+		DocString:       m.DocString,
+		Graph:           ng,
+		TrainingInfo:    m.TrainingInfo,
+		Functions:       m.Functions,
+		Dir:             m.Dir,
+	}
+	out.MetadataProps = withMetadata(m.MetadataProps, map[string]string{
+		MetaSchedule: s.String(),
+		MetaPass:     p.Pass,
+	})
+	if b.HasKV() {
+		parts := make([]string, len(slots))
+		for i, blk := range slots {
+			parts[i] = strconv.Itoa(blk)
+		}
+		out.MetadataProps = withMetadata(out.MetadataProps, map[string]string{MetaKVSlots: strings.Join(parts, ",")})
+	}
+	if err := Verify("lower", out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+type lowering struct {
+	g          *onnx.Graph
+	b          *Blocks
+	nodes      []*onnx.Node
+	vinfo      map[string]*onnx.ValueInfo
+	clonedInfo []*onnx.ValueInfo
+}
+
+// instanceName is the name of tensor t inside block instance k.
+func instanceName(k int, t string) string {
+	if strings.HasPrefix(t, "/") {
+		return fmt.Sprintf("/painter/%d%s", k, t)
+	}
+	return fmt.Sprintf("/painter/%d/%s", k, t)
+}
+
+// instance appends a copy of block blk as instance k, reading in and
+// writing out.
+func (l *lowering) instance(k, blk int, in, out string) {
+	b := l.b
+	rename := map[string]string{b.Boundary[blk]: in, b.Boundary[blk+1]: out}
+	if b.HasKV() {
+		slot := b.KV[blk]
+		for orig, pattern := range map[string]string{
+			slot.PastKey: b.KVNames.PastKey, slot.PastValue: b.KVNames.PastValue,
+			slot.PresentKey: b.KVNames.PresentKey, slot.PresentValue: b.KVNames.PresentValue,
+		} {
+			if orig != "" {
+				rename[orig] = fmt.Sprintf(pattern, k)
+			}
+		}
+	}
+	for _, i := range b.Block[blk] {
+		for _, o := range l.g.Node[i].Output {
+			if _, ok := rename[o]; !ok && o != "" {
+				rename[o] = instanceName(k, o)
+			}
+		}
+	}
+	for _, i := range b.Block[blk] {
+		n := l.g.Node[i]
+		c := cloneNode(n, rename, k)
+		l.nodes = append(l.nodes, c)
+		for _, o := range n.Output {
+			if v, ok := l.vinfo[o]; ok {
+				cv := *v
+				cv.Name = rename[o]
+				l.clonedInfo = append(l.clonedInfo, &cv)
+			}
+		}
+	}
+}
+
+// cloneNode copies n with tensors renamed and its name prefixed. Attributes
+// are shared unless they hold subgraphs, which are copied with the same
+// renaming applied to what they capture.
+func cloneNode(n *onnx.Node, rename map[string]string, k int) *onnx.Node {
+	c := *n
+	if n.Name != "" {
+		c.Name = instanceName(k, n.Name)
+	}
+	c.Input = renamed(n.Input, rename)
+	c.Output = renamed(n.Output, rename)
+	hasGraph := false
+	for _, a := range n.Attribute {
+		if a.G != nil || len(a.Graphs) > 0 {
+			hasGraph = true
+		}
+	}
+	if hasGraph {
+		c.Attribute = make([]*onnx.Attribute, len(n.Attribute))
+		for j, a := range n.Attribute {
+			if a.G == nil && len(a.Graphs) == 0 {
+				c.Attribute[j] = a
+				continue
+			}
+			ca := *a
+			if a.G != nil {
+				ca.G = cloneGraph(a.G, rename, k)
+			}
+			if len(a.Graphs) > 0 {
+				ca.Graphs = make([]*onnx.Graph, len(a.Graphs))
+				for gi, sg := range a.Graphs {
+					ca.Graphs[gi] = cloneGraph(sg, rename, k)
+				}
+			}
+			c.Attribute[j] = &ca
+		}
+	}
+	return &c
+}
+
+// cloneGraph copies a subgraph for instance k: names it defines get the
+// instance prefix (so sibling copies stay distinct), captured names follow
+// the enclosing rename.
+func cloneGraph(g *onnx.Graph, outer map[string]string, k int) *onnx.Graph {
+	rename := make(map[string]string, len(outer))
+	for a, b := range outer {
+		rename[a] = b
+	}
+	for _, v := range g.Input {
+		rename[v.Name] = instanceName(k, v.Name)
+	}
+	for _, n := range g.Node {
+		for _, o := range n.Output {
+			if o != "" {
+				rename[o] = instanceName(k, o)
+			}
+		}
+	}
+	c := *g
+	c.Node = make([]*onnx.Node, len(g.Node))
+	for i, n := range g.Node {
+		c.Node[i] = cloneNode(n, rename, k)
+	}
+	c.Input = renameInfos(g.Input, rename)
+	c.Output = renameInfos(g.Output, rename)
+	c.ValueInfo = renameInfos(g.ValueInfo, rename)
+	return &c
+}
+
+func renameInfos(vs []*onnx.ValueInfo, rename map[string]string) []*onnx.ValueInfo {
+	out := make([]*onnx.ValueInfo, len(vs))
+	for i, v := range vs {
+		if r, ok := rename[v.Name]; ok {
+			cv := *v
+			cv.Name = r
+			out[i] = &cv
+		} else {
+			out[i] = v
+		}
+	}
+	return out
+}
+
+func renamed(names []string, rename map[string]string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		if r, ok := rename[n]; ok {
+			out[i] = r
+		} else {
+			out[i] = n
+		}
+	}
+	return out
+}
+
+// retargetKV points a shared node's reads of any block's past K/V at slot 0:
+// all slots have the same shape, and slot 0 exists in every rewrite.
+func (l *lowering) retargetKV(n *onnx.Node) *onnx.Node {
+	b := l.b
+	if !b.HasKV() {
+		return n
+	}
+	rename := map[string]string{}
+	for _, s := range b.KV {
+		if s.PastKey != "" {
+			rename[s.PastKey] = fmt.Sprintf(b.KVNames.PastKey, 0)
+		}
+		if s.PastValue != "" {
+			rename[s.PastValue] = fmt.Sprintf(b.KVNames.PastValue, 0)
+		}
+	}
+	touched := false
+	for _, in := range nodeReads(n) {
+		if r, ok := rename[in]; ok && r != in {
+			touched = true
+		}
+	}
+	if !touched {
+		return n
+	}
+	c := *n
+	c.Input = renamed(n.Input, rename)
+	return &c
+}
+
+// interface_ rebuilds the graph inputs or outputs: everything but the KV
+// cache stays as it was; the cache entries are replaced, where the first one
+// stood, by one slot per executed instance.
+func (l *lowering) interface_(vs []*onnx.ValueInfo, slots []int, outputs bool) []*onnx.ValueInfo {
+	b := l.b
+	if !b.HasKV() {
+		return vs
+	}
+	var out []*onnx.ValueInfo
+	inserted := false
+	for _, v := range vs {
+		if !isKVName(v.Name) {
+			out = append(out, v)
+			continue
+		}
+		if inserted {
+			continue
+		}
+		inserted = true
+		byName := map[string]*onnx.ValueInfo{}
+		for _, w := range vs {
+			byName[w.Name] = w
+		}
+		for k, blk := range slots {
+			s := b.KV[blk]
+			pairs := [][2]string{{s.PastKey, b.KVNames.PastKey}, {s.PastValue, b.KVNames.PastValue}}
+			if outputs {
+				pairs = [][2]string{{s.PresentKey, b.KVNames.PresentKey}, {s.PresentValue, b.KVNames.PresentValue}}
+			}
+			for _, pr := range pairs {
+				orig, ok := byName[pr[0]]
+				if !ok {
+					continue
+				}
+				cv := *orig
+				cv.Name = fmt.Sprintf(pr[1], k)
+				out = append(out, &cv)
+			}
+		}
+	}
+	return out
+}
+
+// withMetadata returns props with the given keys set (replaced in place when
+// present, else appended in sorted key order), leaving props itself intact.
+func withMetadata(props []*onnx.StringStringEntry, set map[string]string) []*onnx.StringStringEntry {
+	out := make([]*onnx.StringStringEntry, 0, len(props)+len(set))
+	done := map[string]bool{}
+	for _, p := range props {
+		if v, ok := set[p.Key]; ok {
+			out = append(out, &onnx.StringStringEntry{Key: p.Key, Value: v})
+			done[p.Key] = true
+			continue
+		}
+		out = append(out, p)
+	}
+	for _, k := range []string{MetaSchedule, MetaPass, MetaKVSlots} {
+		if v, ok := set[k]; ok && !done[k] {
+			out = append(out, &onnx.StringStringEntry{Key: k, Value: v})
+		}
+	}
+	return out
+}

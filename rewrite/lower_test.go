@@ -1,0 +1,320 @@
+package rewrite
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/painterc/painterc/internal/onnxcheck"
+	"github.com/painterc/painterc/internal/orttest"
+	"github.com/painterc/painterc/passes"
+	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/testmodels"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// specs are the testmodel families the compiler is checked on.
+var specs = []testmodels.Spec{
+	{Family: testmodels.Llama, Seed: 1},
+	{Family: testmodels.Llama, KVCache: true, Seed: 2},
+	{Family: testmodels.GPT2, Seed: 3},
+	{Family: testmodels.GPT2, KVCache: true, Seed: 4},
+	{Family: testmodels.BERT, Seed: 5},
+}
+
+// handSchedules are odd schedules for T=8 beyond what the passes make.
+var handSchedules = []string{
+	"0-7",
+	"7-0",
+	"0,[1,3,5]x2,6-7",
+	"0-3,(4-7)x2",
+	"0-1,5x3,6-7",
+	"[0-7]",
+	"0,[1-6]x3,7",
+	"(0,[1,2])x2,7",
+	"3",
+	"0,2,4,6",
+	"0-2,(3,[4,5])x2,6-7",
+	"0,1,1,1,7",
+	"0-7,0-7",
+}
+
+// passRuns returns every pass's schedule for T=8 (and, for skip-one and
+// swap, index 3), keyed by a file-friendly name.
+func passRuns(t testing.TB, T int, o passes.Options) map[string]passes.Result {
+	t.Helper()
+	out := map[string]passes.Result{}
+	for _, p := range passes.All {
+		po := o
+		if p.Name == "skip-one" || p.Name == "swap" {
+			po.Index, po.HasIndex = 3, true
+		}
+		r, err := p.Run(T, po)
+		if err != nil {
+			t.Fatalf("%s: %v", p.Name, err)
+		}
+		r.Params = p.Label(r)
+		out[p.Name] = r
+	}
+	return out
+}
+
+func specName(s testmodels.Spec) string {
+	n := s.Family.String()
+	if s.KVCache {
+		n += "-kv"
+	}
+	return n
+}
+
+func save(t testing.TB, dir, name string, m *onnx.Model) string {
+	t.Helper()
+	data, err := onnx.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name+".onnx")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// lower runs the compiler's own path on the plain test model.
+func lower(t testing.TB, s testmodels.Spec, sched passes.Schedule, prov string) *onnx.Model {
+	t.Helper()
+	m, err := testmodels.Default(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Detect(m.Graph, DetectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Lower(m, b, sched, Provenance{Pass: prov})
+	if err != nil {
+		t.Fatalf("%s: %v", sched, err)
+	}
+	return out
+}
+
+// TestLowerEquivalence is DESIGN.md §5 oracle 1: for every family, every
+// pass and a dozen hand-written schedules, ORT(painterc(model, S)) equals
+// ORT(testmodels.Build(S)), which builds the schedule directly.
+func TestLowerEquivalence(t *testing.T) {
+	orttest.Require(t)
+	scheds := map[string]passes.Schedule{}
+	for name, r := range passRuns(t, 8, passes.Options{}) {
+		scheds["pass "+name] = r.Schedule
+	}
+	for _, src := range handSchedules {
+		s, err := passes.Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scheds[src] = s
+	}
+	dir := t.TempDir()
+	var paths []string
+	for _, spec := range specs {
+		for what, sched := range scheds {
+			name := fmt.Sprintf("%s %s (%s)", specName(spec), what, sched)
+			got := lower(t, spec, sched, what)
+			want, err := testmodels.Build(spec, sched)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotPath := save(t, dir, fmt.Sprintf("got%d", len(paths)), got)
+			wantPath := save(t, dir, fmt.Sprintf("want%d", len(paths)), want)
+			paths = append(paths, gotPath)
+			o := testmodels.InputOptions{Batch: 2, Seq: 4, Seed: 7}
+			if spec.KVCache {
+				o.Past = 3
+			}
+			feeds, err := testmodels.RandomInputs(spec, sched, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			orttest.Compare(t, name,
+				orttest.Run(t, orttest.Session(t, gotPath), feeds),
+				orttest.Run(t, orttest.Session(t, wantPath), feeds), 1e-5)
+		}
+	}
+	onnxcheck.CheckMany(t, paths...)
+}
+
+// TestLowerCacheConsistency is oracle 2: on a rewritten KV model, a prefill
+// of 5 tokens followed by one cached decode step equals recomputing all 6.
+func TestLowerCacheConsistency(t *testing.T) {
+	orttest.Require(t)
+	runs := passRuns(t, 8, passes.Options{})
+	for _, spec := range specs {
+		if !spec.KVCache {
+			continue
+		}
+		for _, pass := range []string{"identity", "reverse", "parallel", "looped-parallel"} {
+			sched := runs[pass].Schedule
+			name := fmt.Sprintf("%s %s", specName(spec), pass)
+			path := save(t, t.TempDir(), "m", lower(t, spec, sched, pass))
+			sess := orttest.Session(t, path)
+			full, err := testmodels.RandomInputs(spec, sched, testmodels.InputOptions{Seq: 6, Seed: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fullOut := orttest.Run(t, sess, full)
+
+			prefill := map[string]testmodels.Tensor{}
+			decode := map[string]testmodels.Tensor{}
+			for n, v := range full {
+				switch {
+				case strings.HasPrefix(n, "past_key_values."):
+					prefill[n] = v // empty pasts
+				case n == "attention_mask":
+					prefill[n] = testmodels.Tensor{Shape: []int64{1, 5}, Int: v.Int[:5]}
+					decode[n] = v
+				default: // input_ids, position_ids
+					prefill[n] = testmodels.Tensor{Shape: []int64{1, 5}, Int: v.Int[:5]}
+					decode[n] = testmodels.Tensor{Shape: []int64{1, 1}, Int: v.Int[5:]}
+				}
+			}
+			pre := orttest.Run(t, sess, prefill)
+			for n, v := range pre {
+				if strings.HasPrefix(n, "present.") {
+					decode["past_key_values."+strings.TrimPrefix(n, "present.")] = v
+				}
+			}
+			step := orttest.Run(t, sess, decode)
+			want := map[string]testmodels.Tensor{}
+			for n, v := range fullOut {
+				if n == "logits" {
+					vocab := v.Shape[2]
+					want[n] = testmodels.Tensor{Shape: []int64{1, 1, vocab}, Float: v.Float[5*vocab:]}
+				} else {
+					want[n] = v
+				}
+			}
+			orttest.Compare(t, name, step, want, 1e-5)
+		}
+	}
+}
+
+// TestGolden compares the text dump of each (testmodel, pass) output with
+// testdata/golden; run `go test ./rewrite -update` after an intended change.
+func TestGolden(t *testing.T) {
+	var paths []string
+	dir := t.TempDir()
+	for _, spec := range []testmodels.Spec{
+		{Family: testmodels.Llama, KVCache: true, Layers: 6},
+		{Family: testmodels.GPT2, Layers: 6},
+		{Family: testmodels.BERT, Layers: 6},
+	} {
+		m, err := testmodels.Default(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Detect(m.Graph, DetectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGolden(t, filepath.Join("testdata", "golden", specName(spec), "blocks.txt"), DumpBlocks(m.Graph, b))
+		for name, r := range passRuns(t, 6, passes.Options{N: 1, HasN: true}) {
+			out, err := Lower(m, b, r.Schedule, Provenance{Pass: r.Params})
+			if err != nil {
+				t.Fatalf("%s %s: %v", specName(spec), name, err)
+			}
+			checkGolden(t, filepath.Join("testdata", "golden", specName(spec), name+".txt"), Dump(out))
+			paths = append(paths, save(t, dir, specName(spec)+"-"+name, out))
+		}
+	}
+	onnxcheck.CheckMany(t, paths...)
+}
+
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run `go test ./rewrite -update` to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs (-want +got); run `go test ./rewrite -update` if intended:\n%s", path, diff)
+	}
+}
+
+// TestLowerSharesWeights: instances share the input's initializers (the same
+// tensors, not copies), blocks that never run drop theirs, and the output is
+// deterministic.
+func TestLowerSharesWeights(t *testing.T) {
+	spec := testmodels.Spec{Family: testmodels.Llama, Layers: 32}
+	m, err := testmodels.Default(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Detect(m.Graph, DetectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := passRuns(t, 32, passes.Options{N: 7, HasN: true})
+	orig := map[*onnx.Tensor]bool{}
+	var origBytes int64
+	for _, x := range m.Graph.Initializer {
+		orig[x] = true
+		origBytes += TensorSize(x)
+	}
+	size := func(out *onnx.Model) (n int64) {
+		for _, x := range out.Graph.Initializer {
+			if !orig[x] {
+				t.Errorf("initializer %s is not the input's tensor", x.Name)
+			}
+			n += TensorSize(x)
+		}
+		return n
+	}
+	rep, err := Lower(m, b, runs["middle-repeat"].Schedule, Provenance{Pass: "middle-repeat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := runs["middle-repeat"].Schedule.String(); got != "0-7,16x17,25-31" {
+		t.Fatalf("middle-repeat schedule %s", got)
+	}
+	repBytes := size(rep)
+	skip, err := Lower(m, b, runs["skip"].Schedule, Provenance{Pass: "skip"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	skipBytes := size(skip)
+	if repBytes >= origBytes || skipBytes >= origBytes {
+		t.Errorf("weights: original %d, middle-repeat %d, skip %d bytes: both rewrites should hold fewer", origBytes, repBytes, skipBytes)
+	}
+	a, _ := onnx.Encode(rep)
+	again, _ := Lower(m, b, runs["middle-repeat"].Schedule, Provenance{Pass: "middle-repeat"})
+	c, _ := onnx.Encode(again)
+	if !bytes.Equal(a, c) {
+		t.Error("lowering the same schedule twice gave different bytes")
+	}
+	meta := map[string]string{}
+	for _, p := range rep.MetadataProps {
+		if _, dup := meta[p.Key]; dup {
+			t.Errorf("metadata key %s appears twice", p.Key)
+		}
+		meta[p.Key] = p.Value
+	}
+	if meta[MetaSchedule] != "0-7,16x17,25-31" || meta[MetaPass] != "middle-repeat" {
+		t.Errorf("metadata %v", meta)
+	}
+}
