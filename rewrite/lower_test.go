@@ -318,3 +318,69 @@ func TestLowerSharesWeights(t *testing.T) {
 		t.Errorf("metadata %v", meta)
 	}
 }
+
+// TestLowerExternalDataSize: on a 32-block model whose weights are external,
+// middle-repeat (M=17) writes no more than 1.01× the input's total bytes and
+// skip writes less, because instances share weights and skipped blocks drop
+// theirs.
+func TestLowerExternalDataSize(t *testing.T) {
+	spec := testmodels.Spec{Family: testmodels.Llama, Layers: 32}
+	m, err := testmodels.Default(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inDir, outDir := t.TempDir(), t.TempDir()
+	inPath := filepath.Join(inDir, "model.onnx")
+	if err := onnx.Save(inPath, m, onnx.SaveOptions{ExternalData: true}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := onnx.Load(inPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	external := 0
+	for _, x := range in.Graph.Initializer {
+		if x.DataLocation == onnx.LocationExternal {
+			external++
+		}
+	}
+	if external == 0 {
+		t.Fatal("the input has no external tensors")
+	}
+	b, err := Detect(in.Graph, DetectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := func(dir string) (n int64) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			fi, _ := e.Info()
+			n += fi.Size()
+		}
+		return n
+	}
+	inSize := total(inDir)
+	runs := passRuns(t, 32, passes.Options{N: 7, HasN: true})
+	for _, pass := range []string{"middle-repeat", "skip"} {
+		dir := filepath.Join(outDir, pass)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		out, err := Lower(in, b, runs[pass].Schedule, Provenance{Pass: pass})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := onnx.Save(filepath.Join(dir, "model.onnx"), out, onnx.SaveOptions{ExternalData: true}); err != nil {
+			t.Fatal(err)
+		}
+		ratio := float64(total(dir)) / float64(inSize)
+		t.Logf("%s: output %d bytes, input %d bytes (%.3fx)", pass, total(dir), inSize, ratio)
+		if pass == "middle-repeat" && ratio > 1.01 {
+			t.Errorf("middle-repeat output is %.3fx the input, want <= 1.01x", ratio)
+		}
+		if pass == "skip" && ratio >= 1 {
+			t.Errorf("skip output is %.3fx the input, want < 1", ratio)
+		}
+	}
+}
