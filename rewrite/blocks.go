@@ -22,7 +22,7 @@ import (
 // masks, rotary tables, position ids).
 type Blocks struct {
 	T        int
-	Boundary []string
+	Boundary []Stream
 	Prologue []int
 	Block    [][]int
 	Epilogue []int
@@ -44,6 +44,26 @@ type Blocks struct {
 	Notes []string
 }
 
+// Stream is the residual stream at one boundary: one tensor, or a pair
+// (a, r) whose sum is the stream. Pairs appear where an exporter or
+// optimizer fused the residual Add into the next block's normalization
+// (onnxruntime-genai's and ORT's SkipLayerNormalization): block i then
+// reads the previous block's last sublayer output and residual, and adds
+// them itself.
+type Stream []string
+
+func (s Stream) String() string { return strings.Join(s, "+") }
+
+// has reports whether t is one of the stream's tensors.
+func (s Stream) has(t string) bool {
+	for _, x := range s {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
 // KVSlot names one block's cache tensors ("" when absent).
 type KVSlot struct {
 	PastKey, PastValue, PresentKey, PresentValue string
@@ -61,7 +81,8 @@ func (b *Blocks) HasKV() bool { return b.KV != nil }
 // DetectOptions steer block detection.
 type DetectOptions struct {
 	// Boundaries, when set, names the T+1 residual-stream tensors by hand and
-	// skips both name- and structure-based discovery.
+	// skips both name- and structure-based discovery. A pair is written
+	// "a+r".
 	Boundaries []string
 }
 
@@ -96,19 +117,26 @@ func Detect(g *onnx.Graph, o DetectOptions) (*Blocks, error) {
 	if err != nil {
 		return nil, err
 	}
-	var bounds []string
+	var bounds []Stream
 	method := ""
 	var reasons []string
 	if len(o.Boundaries) > 0 {
-		for _, t := range o.Boundaries {
-			if _, ok := ix.producer[t]; !ok && !ix.isInput[t] {
-				return nil, &DetectError{Reasons: []string{fmt.Sprintf("--boundaries names %q, which no node or graph input defines", t)}}
+		for _, spec := range o.Boundaries {
+			st := Stream(strings.Split(spec, "+"))
+			if len(st) > 2 {
+				return nil, &DetectError{Reasons: []string{fmt.Sprintf("--boundaries %q: a boundary is one tensor or a pair a+r, not %d tensors", spec, len(st))}}
 			}
+			for _, t := range st {
+				if _, ok := ix.producer[t]; !ok && !ix.isInput[t] {
+					return nil, &DetectError{Reasons: []string{fmt.Sprintf("--boundaries names %q, which no node or graph input defines", t)}}
+				}
+			}
+			bounds = append(bounds, st)
 		}
 		if len(o.Boundaries) < 2 {
 			return nil, &DetectError{Reasons: []string{"--boundaries needs at least two tensors (the input of block 0 and the output of the last block)"}}
 		}
-		bounds, method = o.Boundaries, "manual"
+		method = "manual"
 	} else {
 		bounds, err = boundariesByName(ix)
 		if err == nil {
@@ -153,15 +181,63 @@ func layerHint(name string) int {
 	return i
 }
 
+// finalNorm matches the final norm that onnxruntime-genai scopes as a
+// phantom layer T (/model/layers.{T}/final_norm_layernorm/...).
+var finalNorm = regexp.MustCompile(`final_norm|final_layernorm|final_layer_norm`)
+
+// layerHints gives each node the layer index its name carries, or -1. When
+// the highest layer holds nothing but a final norm, it is the epilogue, not
+// a block.
+func layerHints(g *onnx.Graph) []int {
+	hint := make([]int, len(g.Node))
+	top := -1
+	for i, n := range g.Node {
+		hint[i] = layerHint(n.Name)
+		top = max(top, hint[i])
+	}
+	if top < 0 {
+		return hint
+	}
+	phantom := true
+	for i, n := range g.Node {
+		if hint[i] == top && !finalNorm.MatchString(n.Name) {
+			phantom = false
+			break
+		}
+	}
+	if phantom {
+		for i := range hint {
+			if hint[i] == top {
+				hint[i] = -1
+			}
+		}
+	}
+	return hint
+}
+
 // findKV maps past_key_values.{i}.key/value inputs and present.{i}.* outputs
 // to layers.
 func findKV(g *onnx.Graph) ([]KVSlot, KVNaming, error) {
 	var slots []KVSlot
 	var naming KVNaming
+	var problems []string
 	grow := func(i int) {
 		for len(slots) <= i {
 			slots = append(slots, KVSlot{})
 		}
+	}
+	// Lowering renames slot k's tensors with the patterns, so each role
+	// needs one pattern that reproduces every name, and one name per layer.
+	set := func(name string, i int, slot, pat *string, pattern, role string) {
+		switch {
+		case *slot != "" && *slot != name:
+			problems = append(problems, fmt.Sprintf("%q and %q are both the %s of layer %d", *slot, name, role, i))
+		case *pat != "" && *pat != pattern:
+			problems = append(problems, fmt.Sprintf("%q and %q name the %s two ways", fmt.Sprintf(*pat, i), name, role))
+		case fmt.Sprintf(pattern, i) != name:
+			problems = append(problems, fmt.Sprintf("%q writes layer %d unusually (want %q)", name, i, fmt.Sprintf(pattern, i)))
+		}
+		*slot, *pat = name, pattern
 	}
 	visit := func(name string, output bool) {
 		m := kvName.FindStringSubmatch(name)
@@ -176,20 +252,32 @@ func findKV(g *onnx.Graph) ([]KVSlot, KVNaming, error) {
 		pattern := m[1] + ".%d." + m[3]
 		switch {
 		case !output && m[3] == "key":
-			slots[i].PastKey, naming.PastKey = name, pattern
+			set(name, i, &slots[i].PastKey, &naming.PastKey, pattern, "past key")
 		case !output && m[3] == "value":
-			slots[i].PastValue, naming.PastValue = name, pattern
+			set(name, i, &slots[i].PastValue, &naming.PastValue, pattern, "past value")
 		case output && m[3] == "key":
-			slots[i].PresentKey, naming.PresentKey = name, pattern
+			set(name, i, &slots[i].PresentKey, &naming.PresentKey, pattern, "present key")
 		default:
-			slots[i].PresentValue, naming.PresentValue = name, pattern
+			set(name, i, &slots[i].PresentValue, &naming.PresentValue, pattern, "present value")
 		}
 	}
+	inputs := map[string]bool{}
 	for _, v := range g.Input {
 		visit(v.Name, false)
+		inputs[v.Name] = true
 	}
 	for _, v := range g.Output {
+		if inputs[v.Name] && kvName.MatchString(v.Name) {
+			problems = append(problems, fmt.Sprintf("%q is both a graph input and a graph output", v.Name))
+		}
 		visit(v.Name, true)
+	}
+	if p := naming.PastKey; p != "" && (p == naming.PresentKey || p == naming.PresentValue) ||
+		naming.PastValue != "" && (naming.PastValue == naming.PresentKey || naming.PastValue == naming.PresentValue) {
+		problems = append(problems, "cache inputs and outputs are named alike: "+quoteList([]string{naming.PastKey, naming.PastValue, naming.PresentKey, naming.PresentValue}, 4))
+	}
+	if len(problems) > 0 {
+		return nil, naming, &DetectError{Reasons: []string{"cannot renumber the KV cache: " + problems[0]}}
 	}
 	for i, s := range slots {
 		if s == (KVSlot{}) {
@@ -202,15 +290,12 @@ func findKV(g *onnx.Graph) ([]KVSlot, KVNaming, error) {
 // boundariesByName finds the residual stream from module scopes: the tensor
 // block i-1 hands to block i is the one that a node scoped to layer i-1
 // writes and only nodes of layer i (and i-1) read.
-func boundariesByName(ix *index) ([]string, error) {
+func boundariesByName(ix *index) ([]Stream, error) {
 	g := ix.g
-	hint := make([]int, len(g.Node))
+	hint := layerHints(g)
 	T := 0
-	for i, n := range g.Node {
-		hint[i] = layerHint(n.Name)
-		if hint[i]+1 > T {
-			T = hint[i] + 1
-		}
+	for _, h := range hint {
+		T = max(T, h+1)
 	}
 	if T == 0 {
 		return nil, fmt.Errorf("no node name carries a layer index (like /model/layers.3/ or /transformer/h.3/)")
@@ -240,7 +325,7 @@ func boundariesByName(ix *index) ([]string, error) {
 		}
 		return r
 	}
-	bounds := make([]string, T+1)
+	bounds := make([]Stream, T+1)
 	for b := 1; b <= T; b++ {
 		var cands []string
 		for i, n := range g.Node {
@@ -273,7 +358,7 @@ func boundariesByName(ix *index) ([]string, error) {
 		if b == T {
 			what = fmt.Sprintf("the output of the last layer (%d)", T-1)
 		}
-		if err := pick(&bounds[b], cands, what); err != nil {
+		if err := pick(ix, &bounds[b], cands, what); err != nil {
 			return nil, err
 		}
 	}
@@ -304,7 +389,7 @@ func boundariesByName(ix *index) ([]string, error) {
 			}
 		}
 	}
-	if err := pick(&bounds[0], cands, "the input of layer 0"); err != nil {
+	if err := pick(ix, &bounds[0], cands, "the input of layer 0"); err != nil {
 		return nil, err
 	}
 	return bounds, nil
@@ -312,10 +397,10 @@ func boundariesByName(ix *index) ([]string, error) {
 
 // feedsLaterLayers reports whether a node reading t writes a tensor, other
 // than next, that a node scoped to layer 1 or later reads.
-func feedsLaterLayers(ix *index, hint []int, t, next string) bool {
+func feedsLaterLayers(ix *index, hint []int, t string, next Stream) bool {
 	for _, c := range ix.consumers[t] {
 		for _, o := range ix.g.Node[c].Output {
-			if o == next {
+			if next.has(o) {
 				continue
 			}
 			for _, r := range ix.consumers[o] {
@@ -328,16 +413,30 @@ func feedsLaterLayers(ix *index, hint []int, t, next string) bool {
 	return false
 }
 
-func pick(dst *string, cands []string, what string) error {
+// pick accepts one candidate, or two that one node reads together (a
+// fused residual pair, in that node's input order).
+func pick(ix *index, dst *Stream, cands []string, what string) error {
 	switch len(cands) {
 	case 1:
-		*dst = cands[0]
+		*dst = Stream{cands[0]}
 		return nil
 	case 0:
 		return fmt.Errorf("found no candidate for %s", what)
-	default:
-		return fmt.Errorf("found %d candidates for %s: %s", len(cands), what, quoteList(cands, 5))
+	case 2:
+		for _, c := range ix.consumers[cands[0]] {
+			var pair Stream
+			for _, in := range ix.g.Node[c].Input {
+				if (in == cands[0] || in == cands[1]) && !pair.has(in) {
+					pair = append(pair, in)
+				}
+			}
+			if len(pair) == 2 {
+				*dst = pair
+				return nil
+			}
+		}
 	}
+	return fmt.Errorf("found %d candidates for %s: %s", len(cands), what, quoteList(cands, 5))
 }
 
 func quoteList(xs []string, most int) string {
@@ -395,17 +494,19 @@ func constantTensors(ix *index) map[string]bool {
 //     where it runs once for every block.
 //
 // It then checks that no block reads another block's internal tensors.
-func assign(ix *index, bounds []string, kv []KVSlot) (*Blocks, error) {
+func assign(ix *index, bounds []Stream, kv []KVSlot) (*Blocks, error) {
 	g := ix.g
 	T := len(bounds) - 1
 	n := len(g.Node)
 	const side = -1
 	level := map[string]int{} // stream tensor -> latest boundary it depends on
-	for i, t := range bounds {
-		if prev, dup := level[t]; dup {
-			return nil, fmt.Errorf("boundary %q appears twice (positions %d and %d)", t, prev, i)
+	for i, st := range bounds {
+		for _, t := range st {
+			if prev, dup := level[t]; dup {
+				return nil, fmt.Errorf("boundary %q appears twice (positions %d and %d)", t, prev, i)
+			}
+			level[t] = i
 		}
-		level[t] = i
 	}
 	for i, s := range kv {
 		if i >= T {
@@ -419,12 +520,16 @@ func assign(ix *index, bounds []string, kv []KVSlot) (*Blocks, error) {
 	}
 	// Position of each boundary's producer, to check the order.
 	for i := 1; i <= T; i++ {
-		p, ok := ix.producer[bounds[i]]
-		if !ok {
-			return nil, fmt.Errorf("boundary %d (%q) is a graph input, but only the first boundary may be", i, bounds[i])
-		}
-		if q, ok := ix.producer[bounds[i-1]]; ok && q >= p {
-			return nil, fmt.Errorf("boundary %d (%q) is computed before boundary %d (%q)", i, bounds[i], i-1, bounds[i-1])
+		for _, t := range bounds[i] {
+			p, ok := ix.producer[t]
+			if !ok {
+				return nil, fmt.Errorf("boundary %d (%q) is a graph input, but only the first boundary may be", i, t)
+			}
+			for _, u := range bounds[i-1] {
+				if q, ok := ix.producer[u]; ok && q >= p {
+					return nil, fmt.Errorf("boundary %d (%q) is computed before boundary %d (%q)", i, t, i-1, u)
+				}
+			}
 		}
 	}
 
@@ -432,8 +537,13 @@ func assign(ix *index, bounds []string, kv []KVSlot) (*Blocks, error) {
 	const undecided = -2
 	// Ancestors of x_0 run first.
 	anc := map[int]bool{}
-	if p, ok := ix.producer[bounds[0]]; ok {
-		stack := []int{p}
+	var stack []int
+	for _, t := range bounds[0] {
+		if p, ok := ix.producer[t]; ok {
+			stack = append(stack, p)
+		}
+	}
+	{
 		for len(stack) > 0 {
 			v := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
@@ -478,9 +588,11 @@ func assign(ix *index, bounds []string, kv []KVSlot) (*Blocks, error) {
 	}
 	// Check each boundary is written by the block before it.
 	for i := 1; i <= T; i++ {
-		p := ix.producer[bounds[i]]
-		if group[p] != i-1 {
-			return nil, fmt.Errorf("boundary %d (%q) is written by node %q, which depends on boundary %d, not %d: the boundaries are not a chain of residual-stream tensors", i, bounds[i], g.Node[p].Name, group[p], i-1)
+		for _, t := range bounds[i] {
+			p := ix.producer[t]
+			if group[p] != i-1 {
+				return nil, fmt.Errorf("boundary %d (%q) is written by node %q, which depends on boundary %d, not %d: the boundaries are not a chain of residual-stream tensors", i, t, g.Node[p].Name, group[p], i-1)
+			}
 		}
 	}
 	// Side nodes: private to one block, or shared (prologue). Walk backwards
@@ -562,27 +674,27 @@ func assign(ix *index, bounds []string, kv []KVSlot) (*Blocks, error) {
 			switch {
 			case !produced:
 				// a graph input: a KV input must be the block's own
-				if l, ok := level[in]; ok && gi != side && gi != T && l != gi && in != bounds[0] {
+				if l, ok := level[in]; ok && gi != side && gi != T && l != gi && !bounds[0].has(in) {
 					return nil, fmt.Errorf("node %q (%s) reads %q, the KV cache of block %d", nd.Name, groupName(gi), in, l)
 				}
-				if gi >= 0 && gi < T && in != bounds[0] {
+				if gi >= 0 && gi < T && !bounds[0].has(in) {
 					if _, isKV := level[in]; !isKV {
 						sideIn[in] = true
 					}
 				}
 			case og == gi:
 			case og == side:
-				if gi >= 0 && gi < T && in != bounds[gi] {
+				if gi >= 0 && gi < T && !bounds[gi].has(in) {
 					sideIn[in] = true
 				}
-			case gi >= 0 && gi <= T && in == bounds[gi]:
+			case gi >= 0 && gi <= T && bounds[gi].has(in):
 			default:
 				return nil, fmt.Errorf("node %q (%s) reads %q, which %s computes: blocks must communicate only through the residual stream", nd.Name, groupName(gi), in, groupName(og))
 			}
 		}
 	}
 	for _, v := range g.Output {
-		if og, ok := owner[v.Name]; ok && og >= 0 && og < T && !isKVName(v.Name) && v.Name != bounds[T] {
+		if og, ok := owner[v.Name]; ok && og >= 0 && og < T && !isKVName(v.Name) && !bounds[T].has(v.Name) {
 			return nil, fmt.Errorf("graph output %q is computed inside block %d; a rewritten model could not provide it", v.Name, og)
 		}
 	}

@@ -16,11 +16,13 @@ import (
 func producerOps(g *onnx.Graph, b *Blocks) []string {
 	ix := newIndex(g)
 	out := make([]string, len(b.Boundary))
-	for i, t := range b.Boundary {
-		if p, ok := ix.producer[t]; ok {
-			out[i] = fmt.Sprintf("node %d %s", p, g.Node[p].OpType)
-		} else {
-			out[i] = "input " + t
+	for i, st := range b.Boundary {
+		for _, t := range st {
+			if p, ok := ix.producer[t]; ok {
+				out[i] += fmt.Sprintf("node %d %s;", p, g.Node[p].OpType)
+			} else {
+				out[i] += "input " + t + ";"
+			}
 		}
 	}
 	return out
@@ -47,7 +49,7 @@ func TestDetectTestmodels(t *testing.T) {
 				if b.T != 8 || b.Method != "names" {
 					t.Fatalf("T=%d method=%s, want 8 by names", b.T, b.Method)
 				}
-				if b.Boundary[0] != wantX0[fam] {
+				if b.Boundary[0].String() != wantX0[fam] {
 					t.Errorf("boundary 0 = %q, want %q", b.Boundary[0], wantX0[fam])
 				}
 				if kv != b.HasKV() {
@@ -107,7 +109,7 @@ func TestDetectManualBoundaries(t *testing.T) {
 	// Naming every other boundary by hand gives 4 blocks of 2 layers each.
 	var half []string
 	for i := 0; i < len(auto.Boundary); i += 2 {
-		half = append(half, auto.Boundary[i])
+		half = append(half, auto.Boundary[i].String())
 	}
 	b, err := Detect(m.Graph, DetectOptions{Boundaries: half})
 	if err != nil {
@@ -146,13 +148,13 @@ func TestDetectErrors(t *testing.T) {
   by node names: no node name carries a layer index (like /model/layers.3/ or /transformer/h.3/)
   by graph structure: the graph has no token input (input_ids, or an input read by a Gather)
   name the residual-stream tensors by hand with --boundaries t0,t1,...,tT (the embedding output, then each block's output; see ` + "`painterc inspect`)"},
-		{"missing boundary", llama.Graph, DetectOptions{Boundaries: []string{b.Boundary[0], "nope"}}, `cannot find the transformer blocks:
+		{"missing boundary", llama.Graph, DetectOptions{Boundaries: []string{b.Boundary[0].String(), "nope"}}, `cannot find the transformer blocks:
   --boundaries names "nope", which no node or graph input defines
   name the residual-stream tensors by hand with --boundaries t0,t1,...,tT (the embedding output, then each block's output; see ` + "`painterc inspect`)"},
-		{"reversed boundaries", llama.Graph, DetectOptions{Boundaries: []string{b.Boundary[2], b.Boundary[1]}}, `cannot find the transformer blocks:
+		{"reversed boundaries", llama.Graph, DetectOptions{Boundaries: []string{b.Boundary[2].String(), b.Boundary[1].String()}}, `cannot find the transformer blocks:
   boundary 1 ("/model/layers.0/Add_1_output_0") is computed before boundary 0 ("/model/layers.1/Add_1_output_0")
   name the residual-stream tensors by hand with --boundaries t0,t1,...,tT (the embedding output, then each block's output; see ` + "`painterc inspect`)"},
-		{"not a stream", llama.Graph, DetectOptions{Boundaries: []string{b.Boundary[0], "/model/layers.0/self_attn/q_proj/MatMul_output_0", b.Boundary[8]}}, `cannot find the transformer blocks:
+		{"not a stream", llama.Graph, DetectOptions{Boundaries: []string{b.Boundary[0].String(), "/model/layers.0/self_attn/q_proj/MatMul_output_0", b.Boundary[8].String()}}, `cannot find the transformer blocks:
   node "/model/layers.0/self_attn/MatMul" (block 1) reads "/model/layers.0/self_attn/Transpose_3_output_0", which block 0 computes: blocks must communicate only through the residual stream`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -54,33 +54,58 @@ func Lower(m *onnx.Model, b *Blocks, s passes.Schedule, p Provenance) (*onnx.Mod
 	for si, st := range stages {
 		last := si == len(stages)-1
 		if len(st.Blocks) == 1 {
-			out := b.Boundary[b.T]
-			if !last {
-				out = instanceName(k, b.Boundary[st.Blocks[0]+1])
+			blk := st.Blocks[0]
+			out := instanceStream(k, b.Boundary[blk+1])
+			if last {
+				out = l.finalStream(out)
 			}
-			l.instance(k, st.Blocks[0], cur, out)
+			l.instance(k, blk, cur, out)
 			cur, k = out, k+1
 			continue
 		}
-		var outs []string
+		// A parallel group: every member reads cur; the output is the
+		// element-wise mean of each tensor of their streams. For a fused
+		// pair (a, r) that is (mean a, mean r), whose sum is the mean of the
+		// members' residual streams, because the mean is linear.
+		var outs []Stream
 		for _, blk := range st.Blocks {
-			out := instanceName(k, b.Boundary[blk+1])
+			out := instanceStream(k, b.Boundary[blk+1])
 			l.instance(k, blk, cur, out)
 			outs = append(outs, out)
 			k++
 		}
-		out := b.Boundary[b.T]
-		if !last {
-			out = fmt.Sprintf("/painter/mean.%d/output", si)
+		width := len(outs[0])
+		for _, o := range outs[1:] {
+			if len(o) != width {
+				return nil, fmt.Errorf("parallel group %v: its blocks output streams of different widths (%d and %d tensors); painterc cannot average them", st.Blocks, width, len(o))
+			}
 		}
-		l.nodes = append(l.nodes, &onnx.Node{
-			Name:   fmt.Sprintf("/painter/mean.%d/Mean", si),
-			OpType: "Mean",
-			Input:  outs,
-			Output: []string{out},
-		})
+		out := make(Stream, width)
+		for p := range out {
+			out[p] = fmt.Sprintf("/painter/mean.%d/output", si)
+			if width > 1 {
+				out[p] = fmt.Sprintf("/painter/mean.%d/output_%d", si, p)
+			}
+		}
+		if last {
+			out = l.finalStream(out)
+		}
+		for p := range out {
+			ins := make([]string, len(outs))
+			for j, o := range outs {
+				ins[j] = o[p]
+			}
+			name := fmt.Sprintf("/painter/mean.%d/Mean", si)
+			if p > 0 {
+				name = fmt.Sprintf("/painter/mean.%d/Mean_%d", si, p)
+			}
+			l.nodes = append(l.nodes, &onnx.Node{Name: name, OpType: "Mean", Input: ins, Output: []string{out[p]}})
+		}
 		cur = out
 	}
+	// The epilogue reads Boundary[T]: rename the last stream into it, adding
+	// or splitting a fused pair when the widths differ.
+	l.adapt("/painter/adapt/", cur, b.Boundary[b.T], false)
 	for _, i := range b.Epilogue {
 		l.nodes = append(l.nodes, l.retargetKV(g.Node[i]))
 	}
@@ -167,6 +192,61 @@ type lowering struct {
 	clonedInfo []*onnx.ValueInfo
 }
 
+// instanceStream names block instance k's copy of a stream.
+func instanceStream(k int, s Stream) Stream {
+	out := make(Stream, len(s))
+	for i, t := range s {
+		out[i] = instanceName(k, t)
+	}
+	return out
+}
+
+// finalStream is the stream the last stage writes: the model's own
+// Boundary[T] names when the widths agree, so the epilogue reads it as is.
+func (l *lowering) finalStream(s Stream) Stream {
+	if len(s) == len(l.b.Boundary[l.b.T]) {
+		return l.b.Boundary[l.b.T]
+	}
+	return s
+}
+
+// adapt makes stream have want's width, writing the result under want's
+// names, or under fresh names starting with prefix when fresh is set. A
+// pair (a, r) becomes one tensor a+r; one tensor x becomes the pair
+// (x, x-x), which a fused norm sums back to x exactly. Streams of equal
+// width need nothing. Detect only makes streams of one or two tensors.
+func (l *lowering) adapt(prefix string, have, want Stream, fresh bool) Stream {
+	if len(have) == len(want) {
+		if !fresh {
+			for i := range have {
+				if have[i] != want[i] {
+					l.nodes = append(l.nodes, &onnx.Node{Name: fmt.Sprintf("%sIdentity_%d", prefix, i), OpType: "Identity", Input: []string{have[i]}, Output: []string{want[i]}})
+				}
+			}
+			return want
+		}
+		return have
+	}
+	out := want
+	if fresh {
+		out = make(Stream, len(want))
+		for i := range out {
+			out[i] = fmt.Sprintf("%soutput_%d", prefix, i)
+		}
+	}
+	switch {
+	case len(have) == 2 && len(out) == 1:
+		l.nodes = append(l.nodes, &onnx.Node{Name: prefix + "Add", OpType: "Add", Input: []string{have[0], have[1]}, Output: []string{out[0]}})
+	case len(have) == 1 && len(out) == 2:
+		l.nodes = append(l.nodes,
+			&onnx.Node{Name: prefix + "Identity", OpType: "Identity", Input: []string{have[0]}, Output: []string{out[0]}},
+			&onnx.Node{Name: prefix + "Sub", OpType: "Sub", Input: []string{have[0], have[0]}, Output: []string{out[1]}})
+	default:
+		panic(fmt.Sprintf("rewrite: no adapter from a %d-tensor stream to a %d-tensor one", len(have), len(out)))
+	}
+	return out
+}
+
 // instanceName is the name of tensor t inside block instance k.
 func instanceName(k int, t string) string {
 	if strings.HasPrefix(t, "/") {
@@ -177,9 +257,16 @@ func instanceName(k int, t string) string {
 
 // instance appends a copy of block blk as instance k, reading in and
 // writing out.
-func (l *lowering) instance(k, blk int, in, out string) {
+func (l *lowering) instance(k, blk int, in, out Stream) {
 	b := l.b
-	rename := map[string]string{b.Boundary[blk]: in, b.Boundary[blk+1]: out}
+	in = l.adapt(fmt.Sprintf("/painter/%d/adapt/", k), in, b.Boundary[blk], true)
+	rename := map[string]string{}
+	for i, t := range b.Boundary[blk] {
+		rename[t] = in[i]
+	}
+	for i, t := range b.Boundary[blk+1] {
+		rename[t] = out[i]
+	}
 	if b.HasKV() {
 		slot := b.KV[blk]
 		for orig, pattern := range map[string]string{

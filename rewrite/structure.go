@@ -11,7 +11,7 @@ import (
 // not count). Between consecutive cuts lie segments (attention, MLP, norms);
 // the blocks are the longest run of a repeating pattern of segments, compared
 // by the op types they contain.
-func boundariesByStructure(ix *index, kv []KVSlot) ([]string, error) {
+func boundariesByStructure(ix *index, kv []KVSlot) ([]Stream, error) {
 	g := ix.g
 	src := tokenInput(ix)
 	if src == "" {
@@ -135,9 +135,9 @@ func boundariesByStructure(ix *index, kv []KVSlot) ([]string, error) {
 	if kv != nil && len(kv) != bestT {
 		return nil, fmt.Errorf("the repeating pattern has %d blocks but the KV cache has %d layers", bestT, len(kv))
 	}
-	bounds := make([]string, bestT+1)
+	bounds := make([]Stream, bestT+1)
 	for t := range bounds {
-		bounds[t] = cuts[bestS+t*bestP]
+		bounds[t] = Stream{cuts[bestS+t*bestP]}
 	}
 	return bounds, nil
 }

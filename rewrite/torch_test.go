@@ -49,7 +49,11 @@ func TestDetectTorchExports(t *testing.T) {
 			for i := 0; i < 6; i++ {
 				want = append(want, fmt.Sprintf(tc.boundary, i))
 			}
-			if strings.Join(b.Boundary, " ") != strings.Join(want, " ") {
+			var got []string
+			for _, st := range b.Boundary {
+				got = append(got, st.String())
+			}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
 				t.Errorf("boundaries\n got %v\nwant %v", b.Boundary, want)
 			}
 		})
