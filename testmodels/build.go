@@ -28,6 +28,13 @@ type family interface {
 	io(slots int)
 }
 
+// streamFamily is a family whose residual stream between blocks is more
+// than one tensor (the fused layout hands on a pair).
+type streamFamily interface {
+	blockStream(i int, x []string, slot int) []string
+	epilogueStream(x []string)
+}
+
 // Build returns the model that runs its blocks in schedule sched, from the
 // weights of spec s. Block i's initializers are shared by every instance of
 // block i; blocks that never run contribute none. A parallel group feeds all
@@ -50,30 +57,51 @@ func Build(s Spec, sched passes.Schedule) (*onnx.Model, error) {
 	switch s.Family {
 	case Llama:
 		f = &llama{b: b, s: s}
+		if s.Fused {
+			f = &llamaFused{llama{b: b, s: s}}
+		}
 	case GPT2:
 		f = &gpt2{b: b, s: s}
 	case BERT:
 		f = &bert{b: b, s: s}
 	}
-	x := f.prologue()
+	block := func(i int, x []string, slot int) []string { return []string{f.block(i, x[0], slot)} }
+	epilogue := func(x []string) { f.epilogue(x[0]) }
+	if sf, ok := f.(streamFamily); ok {
+		block, epilogue = sf.blockStream, sf.epilogueStream
+	}
+	x := []string{f.prologue()}
 	slot := 0
 	walk(sched.Steps, func(members []int) {
 		if len(members) == 1 {
-			x = f.block(members[0], x, slot)
+			x = block(members[0], x, slot)
 			slot++
 			return
 		}
-		outs := make([]string, len(members))
+		outs := make([][]string, len(members))
 		for j, m := range members {
-			outs[j] = f.block(m, x, slot)
+			outs[j] = block(m, x, slot)
 			slot++
 		}
-		sum := b.op(f.root(), "Sum", outs)
-		x = b.op(f.root(), "Mul", []string{sum, b.constFloat("Mul", 1/float32(len(members)))})
+		// The mean of each tensor of the stream: for a fused pair (a, r),
+		// (mean a, mean r), whose sum is the mean of the members' streams.
+		x = make([]string, len(outs[0]))
+		for p := range x {
+			terms := make([]string, len(outs))
+			for j := range outs {
+				terms[j] = outs[j][p]
+			}
+			sum := b.op(f.root(), "Sum", terms)
+			x[p] = b.op(f.root(), "Mul", []string{sum, b.constFloat("Mul", 1/float32(len(members)))})
+		}
 	})
-	f.epilogue(x)
+	epilogue(x)
 	f.io(slot)
-	return b.finish(sched.String())
+	m, err := b.finish(sched.String())
+	if err == nil && s.Fused {
+		m.OpsetImport = append(m.OpsetImport, &onnx.OperatorSet{Domain: msDomain, Version: 1})
+	}
+	return m, err
 }
 
 // Default builds the plain model: blocks 0..T-1 in order.

@@ -102,20 +102,34 @@ func (m *llama) rope(scope, x string) string {
 // llamaAnon is the number of anonymous weights per block.
 const llamaAnon = 7
 
+// llamaParam is the parameter-name prefix of block i.
+func llamaParam(i int) string { return fmt.Sprintf("model.layers.%d.", i) }
+
 func (m *llama) block(i int, x string, slot int) string {
 	b, s := m.b, m.s
-	H, nh, kvh, d := s.Hidden, s.Heads, s.KVHeads, s.HeadDim()
 	L := layerScope(s, "/model/layers", i)
-	P := fmt.Sprintf("model.layers.%d.", i)
-	lin := func(j int, name string, in, out int) string {
-		return b.param(P+name+".weight", anonWeight(i*llamaAnon+j), []int{in, out}, initLinear)
-	}
+	P := llamaParam(i)
+	h := m.rmsNorm(L+"/input_layernorm", x, b.param(P+"input_layernorm.weight", P+"input_layernorm.weight", []int{s.Hidden}, initNorm))
+	x = b.op(L, "Add", []string{x, m.attentionBlock(i, L, h, slot)})
+	h = m.rmsNorm(L+"/post_attention_layernorm", x, b.param(P+"post_attention_layernorm.weight", P+"post_attention_layernorm.weight", []int{s.Hidden}, initNorm))
+	return b.op(L, "Add", []string{x, m.mlpBlock(i, L, h)})
+}
 
-	h := m.rmsNorm(L+"/input_layernorm", x, b.param(P+"input_layernorm.weight", P+"input_layernorm.weight", []int{H}, initNorm))
+// lin returns block i's j-th anonymous projection weight.
+func (m *llama) lin(i, j int, name string, in, out int) string {
+	P := llamaParam(i)
+	return m.b.param(P+name+".weight", anonWeight(i*llamaAnon+j), []int{in, out}, initLinear)
+}
+
+// attentionBlock emits block i's self-attention on the normalized h (scope
+// L) and returns o_proj's output, before the residual.
+func (m *llama) attentionBlock(i int, L, h string, slot int) string {
+	b, s := m.b, m.s
+	H, nh, kvh, d := s.Hidden, s.Heads, s.KVHeads, s.HeadDim()
 	at := L + "/self_attn"
-	q := b.op(at+"/q_proj", "MatMul", []string{h, lin(0, "self_attn.q_proj", H, nh*d)})
-	k := b.op(at+"/k_proj", "MatMul", []string{h, lin(1, "self_attn.k_proj", H, kvh*d)})
-	v := b.op(at+"/v_proj", "MatMul", []string{h, lin(2, "self_attn.v_proj", H, kvh*d)})
+	q := b.op(at+"/q_proj", "MatMul", []string{h, m.lin(i, 0, "self_attn.q_proj", H, nh*d)})
+	k := b.op(at+"/k_proj", "MatMul", []string{h, m.lin(i, 1, "self_attn.k_proj", H, kvh*d)})
+	v := b.op(at+"/v_proj", "MatMul", []string{h, m.lin(i, 2, "self_attn.v_proj", H, kvh*d)})
 	q = heads(b, at, q, nh, d)
 	k = heads(b, at, k, kvh, d)
 	v = heads(b, at, v, kvh, d)
@@ -146,18 +160,21 @@ func (m *llama) block(i int, x string, slot int) string {
 		v = expand(v)
 	}
 	a := attention(b, at, q, k, v, m.mask, nh, d)
-	a = b.op(at+"/o_proj", "MatMul", []string{a, lin(3, "self_attn.o_proj", nh*d, H)})
-	x = b.op(L, "Add", []string{x, a})
+	return b.op(at+"/o_proj", "MatMul", []string{a, m.lin(i, 3, "self_attn.o_proj", nh*d, H)})
+}
 
-	h = m.rmsNorm(L+"/post_attention_layernorm", x, b.param(P+"post_attention_layernorm.weight", P+"post_attention_layernorm.weight", []int{H}, initNorm))
+// mlpBlock emits block i's SwiGLU MLP on the normalized h and returns
+// down_proj's output, before the residual.
+func (m *llama) mlpBlock(i int, L, h string) string {
+	b, s := m.b, m.s
+	H := s.Hidden
 	ml := L + "/mlp"
-	g := b.op(ml+"/gate_proj", "MatMul", []string{h, lin(4, "mlp.gate_proj", H, s.FF)})
+	g := b.op(ml+"/gate_proj", "MatMul", []string{h, m.lin(i, 4, "mlp.gate_proj", H, s.FF)})
 	sg := b.op(ml+"/act_fn", "Sigmoid", []string{g})
 	g = b.op(ml+"/act_fn", "Mul", []string{g, sg})
-	u := b.op(ml+"/up_proj", "MatMul", []string{h, lin(5, "mlp.up_proj", H, s.FF)})
+	u := b.op(ml+"/up_proj", "MatMul", []string{h, m.lin(i, 5, "mlp.up_proj", H, s.FF)})
 	g = b.op(ml, "Mul", []string{g, u})
-	dn := b.op(ml+"/down_proj", "MatMul", []string{g, lin(6, "mlp.down_proj", s.FF, H)})
-	return b.op(L, "Add", []string{x, dn})
+	return b.op(ml+"/down_proj", "MatMul", []string{g, m.lin(i, 6, "mlp.down_proj", s.FF, H)})
 }
 
 func (m *llama) epilogue(x string) {

@@ -105,6 +105,7 @@ func TestORTMatchesReference(t *testing.T) {
 		{Family: GPT2, Seed: 13},
 		{Family: GPT2, KVCache: true, Seed: 14, NoLayerIndex: true},
 		{Family: BERT, Seed: 15},
+		{Family: Llama, Fused: true, KVCache: true, Seed: 16},
 	} {
 		for _, src := range append([]string{"0-7"}, schedules...) {
 			sched := mustParse(t, src)

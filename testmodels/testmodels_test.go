@@ -43,6 +43,9 @@ func variants() []variant {
 			}
 		}
 	}
+	for _, kv := range []bool{false, true} {
+		out = append(out, variant{fmt.Sprintf("llama-fused-kv=%v", kv), Spec{Family: Llama, Fused: true, KVCache: kv, Seed: 7}})
+	}
 	return out
 }
 
