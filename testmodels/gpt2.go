@@ -116,8 +116,13 @@ func (m *gpt2) epilogue(x string) {
 		b.param("transformer.ln_f.weight", "transformer.ln_f.weight", []int{s.Hidden}, initNorm),
 		b.param("transformer.ln_f.bias", "transformer.ln_f.bias", []int{s.Hidden}, initBias), gpt2Eps)
 	// The tied head, exported as its own transposed copy of wte.
-	wte := b.w.get("transformer.wte.weight", []int{s.Vocab, s.Hidden}, initEmbed)
-	t := f32Tensor([]int{s.Hidden, s.Vocab}, transposed(wte, s.Vocab, s.Hidden))
+	var t *onnx.Tensor
+	if s.ExternalData != "" {
+		t = b.external([]int{s.Hidden, s.Vocab})
+	} else {
+		wte := b.w.get("transformer.wte.weight", []int{s.Vocab, s.Hidden}, initEmbed)
+		t = f32Tensor([]int{s.Hidden, s.Vocab}, transposed(wte, s.Vocab, s.Hidden))
+	}
 	t.Name = anonWeight(0)
 	b.opTo("logits", "/lm_head", "MatMul", []string{x, b.initializer(t)})
 }

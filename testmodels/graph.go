@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strconv"
 
 	"github.com/painterc/painterc/rewrite/onnx"
@@ -16,12 +17,13 @@ import (
 // "onnx::<hint>_<n>" (or a bare number with NoNames). Every name is checked
 // for uniqueness when the model is finished.
 type builder struct {
-	s     Spec
-	w     *weights
-	g     *onnx.Graph
-	count map[string]int  // scope + "\x00" + op type -> nodes so far
-	inits map[string]bool // initializer names already added
-	anon  int             // counter for anonymous values
+	s      Spec
+	w      *weights
+	g      *onnx.Graph
+	count  map[string]int  // scope + "\x00" + op type -> nodes so far
+	inits  map[string]bool // initializer names already added
+	anon   int             // counter for anonymous values
+	extEnd int64           // end of the last ExternalData payload so far
 }
 
 func newBuilder(s Spec) *builder {
@@ -118,10 +120,64 @@ func (b *builder) param(name, onnxName string, shape []int, kind initKind) strin
 		return onnxName
 	}
 	b.inits[onnxName] = true
-	t := f32Tensor(shape, b.w.get(name, shape, kind))
+	var t *onnx.Tensor
+	if b.s.ExternalData != "" {
+		t = b.external(shape)
+	} else {
+		t = f32Tensor(shape, b.w.get(name, shape, kind))
+	}
 	t.Name = onnxName
 	b.g.Initializer = append(b.g.Initializer, t)
 	return onnxName
+}
+
+// extAlign is the alignment of every payload in an ExternalData file (the
+// page size, as onnx.Save aligns large payloads).
+const extAlign = 4096
+
+// external returns a float32 tensor of the given shape whose payload is the
+// next aligned range of the Spec's ExternalData file. No values are made.
+func (b *builder) external(shape []int) *onnx.Tensor {
+	n := int64(4)
+	dims := make([]int64, len(shape))
+	for i, d := range shape {
+		dims[i] = int64(d)
+		n *= int64(d)
+	}
+	off := (b.extEnd + extAlign - 1) / extAlign * extAlign
+	b.extEnd = off + n
+	t := &onnx.Tensor{Dims: dims, DataType: onnx.Float, DataLocation: onnx.LocationExternal,
+		ExternalData: []*onnx.StringStringEntry{
+			{Key: "location", Value: filepath.ToSlash(filepath.Clean(b.s.ExternalData))},
+			{Key: "offset", Value: strconv.FormatInt(off, 10)},
+			{Key: "length", Value: strconv.FormatInt(n, 10)},
+		}}
+	t.SetHas(14)
+	return t
+}
+
+// ExternalDataSize is the number of bytes the data file of a model built
+// with Spec.ExternalData must hold: the end of its last external payload
+// (0 when no tensor is external).
+func ExternalDataSize(m *onnx.Model) (int64, error) {
+	var end int64
+	if m == nil || m.Graph == nil {
+		return 0, nil
+	}
+	for _, t := range m.Graph.Initializer {
+		if !t.IsExternal() {
+			continue
+		}
+		info, err := t.External()
+		if err != nil {
+			return 0, err
+		}
+		if info.Length < 0 {
+			return 0, fmt.Errorf("testmodels: tensor %q has no external data length", t.Name)
+		}
+		end = max(end, info.Offset+info.Length)
+	}
+	return end, nil
 }
 
 // initializer adds a ready tensor once.
@@ -194,6 +250,9 @@ func (b *builder) finish(schedule string) (*onnx.Model, error) {
 			}
 		}
 		for _, out := range n.Output {
+			if out == "" {
+				continue // an optional output left out
+			}
 			if defined[out] {
 				return nil, fmt.Errorf("testmodels: value %q defined twice", out)
 			}

@@ -39,6 +39,9 @@ func Reference(s Spec, sched passes.Schedule, feeds map[string]Tensor) (map[stri
 	if err := checkSchedule(s, sched); err != nil {
 		return nil, err
 	}
+	if s.ExternalData != "" {
+		return nil, fmt.Errorf("testmodels: Reference cannot compute a model built with ExternalData: its weights are whatever the data file holds, not the seeded ones")
+	}
 	r := &ref{s: s, w: newWeights(s.Seed), feeds: feeds, out: map[string]Tensor{}}
 	if err := r.setup(len(Instances(sched))); err != nil {
 		return nil, err

@@ -25,6 +25,7 @@ package testmodels
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/painterc/painterc/passes"
@@ -85,6 +86,14 @@ type Spec struct {
 	NoLayerIndex bool
 	NoNames      bool
 
+	// Fused (Llama only) lays the graph out as onnxruntime-genai's model
+	// builder and ORT's optimizer do: each residual Add is fused into the
+	// following norm (com.microsoft SkipSimplifiedLayerNormalization, whose
+	// output 3 is the residual sum), so blocks hand on a pair of tensors, and
+	// the final norm is scoped as a phantom layer T. Same function, same
+	// weights as the plain Llama.
+	Fused bool
+
 	Seed int64 // weights are a function of (Seed, parameter name)
 
 	Hidden  int // default 32
@@ -93,6 +102,17 @@ type Spec struct {
 	Vocab   int // default 64
 	FF      int // MLP width; default 64
 	MaxPos  int // GPT2/BERT position table size; default 64
+
+	// ExternalData, when set, builds the graph without generating weights:
+	// every parameter becomes an initializer whose payload is external data
+	// at this location (a file name relative to the model's directory), laid
+	// out in the order the initializers appear, each at an offset aligned to
+	// 4096 bytes. The graph is otherwise the one Build makes from the same
+	// Spec. The caller supplies the data file, at least ExternalDataSize(m)
+	// bytes long; a sparse file of zeros (os.Truncate) is enough to compile
+	// and benchmark multi-gigabyte models in no time and no disk space.
+	// Reference refuses such a Spec: its weights are not the seeded ones.
+	ExternalData string
 }
 
 // normalized returns s with defaults filled in, or an error if it is not a
@@ -114,6 +134,9 @@ func (s Spec) normalized() (Spec, error) {
 	def(&s.Vocab, 64)
 	def(&s.FF, 64)
 	def(&s.MaxPos, 64)
+	if s.Fused && s.Family != Llama {
+		return s, fmt.Errorf("testmodels: only llama has a fused layout")
+	}
 	switch s.Family {
 	case Llama, GPT2:
 	case BERT:
@@ -134,6 +157,12 @@ func (s Spec) normalized() (Spec, error) {
 		return s, fmt.Errorf("testmodels: %v has no grouped-query attention (kv heads %d != heads %d)", s.Family, s.KVHeads, s.Heads)
 	case s.Family == Llama && s.HeadDim()%2 != 0:
 		return s, fmt.Errorf("testmodels: rotary embeddings need an even head dim, got %d", s.HeadDim())
+	}
+	if s.ExternalData != "" {
+		clean := filepath.ToSlash(filepath.Clean(s.ExternalData))
+		if filepath.IsAbs(s.ExternalData) || strings.HasPrefix(s.ExternalData, "/") || clean == "." || clean == ".." || strings.HasPrefix(clean, "../") {
+			return s, fmt.Errorf("testmodels: ExternalData %q must be a file name relative to the model's directory, inside it", s.ExternalData)
+		}
 	}
 	return s, nil
 }
