@@ -39,6 +39,11 @@ type Blocks struct {
 	// Method says how the boundaries were found: "names", "structure" or
 	// "manual".
 	Method string
+
+	// Merged is set when the blocks live in the branches of an If node, as
+	// in optimum's decoder_model_merged.onnx (one branch with the cache, one
+	// without). The fields above then describe the first branch.
+	Merged *MergedIf
 	// Notes are facts detection decided that a user may want to know, such
 	// as nodes whose name says one block while dataflow says another.
 	Notes []string
@@ -84,6 +89,10 @@ type DetectOptions struct {
 	// skips both name- and structure-based discovery. A pair is written
 	// "a+r".
 	Boundaries []string
+
+	// outerInits are the enclosing graph's initializers, which a subgraph
+	// (a merged decoder's branch) reads as its weights.
+	outerInits []*onnx.Tensor
 }
 
 // DetectError explains why the blocks could not be found and what to try.
@@ -113,6 +122,9 @@ func Detect(g *onnx.Graph, o DetectOptions) (*Blocks, error) {
 		return nil, &DetectError{Reasons: []string{"the model has no graph"}}
 	}
 	ix := newIndex(g)
+	for _, t := range o.outerInits {
+		ix.isInit[t.Name] = true
+	}
 	kv, naming, err := findKV(g)
 	if err != nil {
 		return nil, err
@@ -146,6 +158,11 @@ func Detect(g *onnx.Graph, o DetectOptions) (*Blocks, error) {
 			bounds, err = boundariesByStructure(ix, kv)
 			if err != nil {
 				reasons = append(reasons, "by graph structure: "+err.Error())
+				if mb, merr := detectMerged(g, o); mb != nil {
+					return mb, nil
+				} else if merr != nil {
+					reasons = append(reasons, "inside If branches: "+merr.Error())
+				}
 				return nil, &DetectError{Reasons: reasons}
 			}
 			method = "structure"
@@ -162,11 +179,55 @@ func Detect(g *onnx.Graph, o DetectOptions) (*Blocks, error) {
 			return nil, &DetectError{Reasons: []string{fmt.Sprintf("the graph has KV-cache inputs for %d layers but %d blocks were found", len(kv), b.T)}}
 		}
 		b.KV = kv
+		if err := checkKVOwners(ix, b); err != nil {
+			return nil, &DetectError{Reasons: []string{err.Error()}}
+		}
 	}
 	if method == "names" {
 		b.Notes = append(b.Notes, hintDisagreements(ix, b)...)
 	}
 	return b, nil
+}
+
+// checkKVOwners makes sure block i alone writes present.{i}.*: lowering
+// renames the cache outputs of each instance of block i, so an output
+// computed elsewhere (a side node in the prologue, another block) would
+// either be written twice or never.
+func checkKVOwners(ix *index, b *Blocks) error {
+	group := map[int]int{}
+	for _, i := range b.Prologue {
+		group[i] = -1
+	}
+	for bi, nodes := range b.Block {
+		for _, i := range nodes {
+			group[i] = bi
+		}
+	}
+	for _, i := range b.Epilogue {
+		group[i] = b.T
+	}
+	for i, s := range b.KV {
+		for _, t := range []string{s.PresentKey, s.PresentValue} {
+			if t == "" {
+				continue
+			}
+			p, ok := ix.producer[t]
+			if !ok {
+				return fmt.Errorf("the cache output %q of block %d is not computed by any node", t, i)
+			}
+			if g := group[p]; g != i {
+				where := fmt.Sprintf("block %d", g)
+				switch {
+				case g < 0:
+					where = "the prologue (it does not depend on the block's input or cache)"
+				case g == b.T:
+					where = "the epilogue"
+				}
+				return fmt.Errorf("the cache output %q of block %d is computed by node %q in %s; each block must compute its own cache", t, i, ix.g.Node[p].Name, where)
+			}
+		}
+	}
+	return nil
 }
 
 func layerHint(name string) int {
@@ -213,6 +274,71 @@ func layerHints(g *onnx.Graph) []int {
 		}
 	}
 	return hint
+}
+
+// NodeGraph is the graph that b's node indices refer to: top itself, or
+// for a merged decoder the first branch of its If node.
+func (b *Blocks) NodeGraph(top *onnx.Graph) *onnx.Graph {
+	if b.Merged == nil {
+		return top
+	}
+	for _, a := range top.Node[b.Merged.Node].Attribute {
+		if a.Name == b.Merged.Attrs[0] {
+			return a.G
+		}
+	}
+	return top
+}
+
+// MergedIf locates blocks inside the branches of one If node.
+type MergedIf struct {
+	Node     int       // index of the If node in the top-level graph
+	Attrs    []string  // its branch attributes, in node order
+	Branches []*Blocks // detection inside each branch
+}
+
+// detectMerged looks for an If node whose every branch is a transformer
+// with the same number of blocks. It returns nil, nil when there is none.
+func detectMerged(g *onnx.Graph, o DetectOptions) (*Blocks, error) {
+	for i, n := range g.Node {
+		if n.OpType != "If" || n.Domain != "" {
+			continue
+		}
+		var m MergedIf
+		var errs []string
+		for _, a := range n.Attribute {
+			if a.G == nil {
+				continue
+			}
+			bo := o
+			bo.outerInits = append(append([]*onnx.Tensor(nil), o.outerInits...), g.Initializer...)
+			b, err := Detect(a.G, bo)
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("If node %q, %s: %v", n.Name, a.Name, err))
+				continue
+			}
+			m.Attrs = append(m.Attrs, a.Name)
+			m.Branches = append(m.Branches, b)
+		}
+		if len(m.Branches) == 0 {
+			continue
+		}
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("%s", strings.Join(errs, "; "))
+		}
+		first := m.Branches[0]
+		for j, b := range m.Branches[1:] {
+			if b.T != first.T || b.HasKV() != first.HasKV() {
+				return nil, fmt.Errorf("If node %q: %s has %d blocks but %s has %d", n.Name, m.Attrs[0], first.T, m.Attrs[j+1], b.T)
+			}
+		}
+		m.Node = i
+		out := *first
+		out.Merged = &m
+		out.Notes = append(append([]string(nil), first.Notes...), fmt.Sprintf("the blocks are inside If node %q (branches %s), as in a merged decoder; each branch is rewritten the same way", n.Name, strings.Join(m.Attrs, ", ")))
+		return &out, nil
+	}
+	return nil, nil
 }
 
 // findKV maps past_key_values.{i}.key/value inputs and present.{i}.* outputs
@@ -265,6 +391,11 @@ func findKV(g *onnx.Graph) ([]KVSlot, KVNaming, error) {
 	for _, v := range g.Input {
 		visit(v.Name, false)
 		inputs[v.Name] = true
+	}
+	// A subgraph (a branch of a merged decoder) reads the cache from the
+	// enclosing graph's inputs.
+	for _, name := range captures(g) {
+		visit(name, false)
 	}
 	for _, v := range g.Output {
 		if inputs[v.Name] && kvName.MatchString(v.Name) {

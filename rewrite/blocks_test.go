@@ -168,3 +168,35 @@ func TestDetectErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDetectFusedPairs: in the onnxruntime-genai layout each boundary after
+// the embedding is a pair (MLP output, residual) that the next block's
+// SkipSimplifiedLayerNormalization sums, and the final norm scoped as
+// /model/layers.{T}/ is the epilogue, not a ninth block.
+func TestDetectFusedPairs(t *testing.T) {
+	s := testmodels.Spec{Family: testmodels.Llama, Fused: true, KVCache: true}
+	m := testmodels.MustBuild(s, s.Identity())
+	b, err := Detect(m.Graph, DetectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.T != 8 || b.Method != "names" {
+		t.Fatalf("T=%d method=%s, want 8 by names", b.T, b.Method)
+	}
+	want := []string{"/model/embed_tokens/Gather_output_0"}
+	for i := 0; i < 8; i++ {
+		want = append(want, fmt.Sprintf("/model/layers.%d/mlp/down_proj/MatMul_output_0+/model/layers.%d/post_attention_layernorm/SkipLayerNorm_output_3", i, i))
+	}
+	var got []string
+	for _, st := range b.Boundary {
+		got = append(got, st.String())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("boundaries (-want +got):\n%s", diff)
+	}
+	for _, i := range b.Epilogue {
+		if n := m.Graph.Node[i]; n.OpType == "SkipSimplifiedLayerNormalization" && !strings.Contains(n.Name, "/model/layers.8/final_norm_layernorm") {
+			t.Errorf("unexpected epilogue norm %s", n.Name)
+		}
+	}
+}

@@ -198,7 +198,8 @@ func DataTypeName(t onnx.DataType) string {
 }
 
 // DumpBlocks renders detection's result: which nodes went where.
-func DumpBlocks(g *onnx.Graph, b *Blocks) string {
+func DumpBlocks(top *onnx.Graph, b *Blocks) string {
+	g := b.NodeGraph(top)
 	var s strings.Builder
 	fmt.Fprintf(&s, "blocks T=%d method=%s\n", b.T, b.Method)
 	for i, t := range b.Boundary {

@@ -38,120 +38,16 @@ func Lower(m *onnx.Model, b *Blocks, s passes.Schedule, p Provenance) (*onnx.Mod
 	if err := s.Validate(b.T); err != nil {
 		return nil, err
 	}
-	g := m.Graph
-	l := &lowering{g: g, b: b, vinfo: map[string]*onnx.ValueInfo{}}
-	for _, v := range g.ValueInfo {
-		l.vinfo[v.Name] = v
-	}
-	// Prologue, with any read of a block's cache (the mask's past length)
-	// pointed at slot 0, which every non-empty schedule has.
-	for _, i := range b.Prologue {
-		l.nodes = append(l.nodes, l.retargetKV(g.Node[i]))
-	}
-	stages := s.Stages()
-	cur := b.Boundary[0]
-	k := 0
-	for si, st := range stages {
-		last := si == len(stages)-1
-		if len(st.Blocks) == 1 {
-			blk := st.Blocks[0]
-			out := instanceStream(k, b.Boundary[blk+1])
-			if last {
-				out = l.finalStream(out)
-			}
-			l.instance(k, blk, cur, out)
-			cur, k = out, k+1
-			continue
+	var ng *onnx.Graph
+	if b.Merged != nil {
+		var err error
+		if ng, err = lowerMerged(m.Graph, b, s); err != nil {
+			return nil, err
 		}
-		// A parallel group: every member reads cur; the output is the
-		// element-wise mean of each tensor of their streams. For a fused
-		// pair (a, r) that is (mean a, mean r), whose sum is the mean of the
-		// members' residual streams, because the mean is linear.
-		var outs []Stream
-		for _, blk := range st.Blocks {
-			out := instanceStream(k, b.Boundary[blk+1])
-			l.instance(k, blk, cur, out)
-			outs = append(outs, out)
-			k++
-		}
-		width := len(outs[0])
-		for _, o := range outs[1:] {
-			if len(o) != width {
-				return nil, fmt.Errorf("parallel group %v: its blocks output streams of different widths (%d and %d tensors); painterc cannot average them", st.Blocks, width, len(o))
-			}
-		}
-		out := make(Stream, width)
-		for p := range out {
-			out[p] = fmt.Sprintf("/painter/mean.%d/output", si)
-			if width > 1 {
-				out[p] = fmt.Sprintf("/painter/mean.%d/output_%d", si, p)
-			}
-		}
-		if last {
-			out = l.finalStream(out)
-		}
-		for p := range out {
-			ins := make([]string, len(outs))
-			for j, o := range outs {
-				ins[j] = o[p]
-			}
-			name := fmt.Sprintf("/painter/mean.%d/Mean", si)
-			if p > 0 {
-				name = fmt.Sprintf("/painter/mean.%d/Mean_%d", si, p)
-			}
-			l.nodes = append(l.nodes, &onnx.Node{Name: name, OpType: "Mean", Input: ins, Output: []string{out[p]}})
-		}
-		cur = out
+	} else {
+		ng = lowerGraph(m.Graph, b, s, "/painter")
 	}
-	// The epilogue reads Boundary[T]: rename the last stream into it, adding
-	// or splitting a fused pair when the widths differ.
-	l.adapt("/painter/adapt/", cur, b.Boundary[b.T], false)
-	for _, i := range b.Epilogue {
-		l.nodes = append(l.nodes, l.retargetKV(g.Node[i]))
-	}
-
-	ng := &onnx.Graph{
-		Wire:                   g.Wire,
-		Node:                   l.nodes,
-		Name:                   g.Name,
-		DocString:              g.DocString,
-		QuantizationAnnotation: g.QuantizationAnnotation,
-		MetadataProps:          g.MetadataProps,
-	}
-	slots := s.Instances()
-	ng.Input = l.interface_(g.Input, slots, false)
-	ng.Output = l.interface_(g.Output, slots, true)
-	used := map[string]bool{}
-	for _, n := range ng.Node {
-		for _, in := range nodeReads(n) {
-			used[in] = true
-		}
-	}
-	for _, v := range ng.Output {
-		used[v.Name] = true
-	}
-	for _, t := range g.Initializer {
-		if used[t.Name] {
-			ng.Initializer = append(ng.Initializer, t)
-		}
-	}
-	for _, t := range g.SparseInitializer {
-		if t.Values != nil && used[t.Values.Name] {
-			ng.SparseInitializer = append(ng.SparseInitializer, t)
-		}
-	}
-	defined := map[string]bool{}
-	for _, n := range ng.Node {
-		for _, o := range n.Output {
-			defined[o] = true
-		}
-	}
-	for _, v := range g.ValueInfo {
-		if defined[v.Name] {
-			ng.ValueInfo = append(ng.ValueInfo, v)
-		}
-	}
-	ng.ValueInfo = append(ng.ValueInfo, l.clonedInfo...)
+	pruneInitializers(ng, m.Graph)
 
 	out := &onnx.Model{
 		Wire:            m.Wire,
@@ -172,6 +68,7 @@ func Lower(m *onnx.Model, b *Blocks, s passes.Schedule, p Provenance) (*onnx.Mod
 		MetaPass:     p.Pass,
 	})
 	if b.HasKV() {
+		slots := s.Instances()
 		parts := make([]string, len(slots))
 		for i, blk := range slots {
 			parts[i] = strconv.Itoa(blk)
@@ -184,19 +81,156 @@ func Lower(m *onnx.Model, b *Blocks, s passes.Schedule, p Provenance) (*onnx.Mod
 	return out, nil
 }
 
+// lowerGraph builds g's replacement: prologue, the block instances the
+// schedule runs, epilogue. Names it invents start with root. Initializers
+// are left to the caller (pruneInitializers).
+func lowerGraph(g *onnx.Graph, b *Blocks, s passes.Schedule, root string) *onnx.Graph {
+	l := &lowering{g: g, b: b, root: root, vinfo: map[string]*onnx.ValueInfo{}}
+	for _, v := range g.ValueInfo {
+		l.vinfo[v.Name] = v
+	}
+	// Prologue, with any read of a block's cache (the mask's past length)
+	// pointed at slot 0, which every non-empty schedule has.
+	for _, i := range b.Prologue {
+		l.nodes = append(l.nodes, l.retargetKV(g.Node[i]))
+	}
+	stages := s.Stages()
+	cur := b.Boundary[0]
+	k := 0
+	for si, st := range stages {
+		last := si == len(stages)-1
+		if len(st.Blocks) == 1 {
+			blk := st.Blocks[0]
+			out := l.instanceStream(k, b.Boundary[blk+1])
+			if last {
+				out = l.finalStream(out)
+			}
+			l.instance(k, blk, cur, out)
+			cur, k = out, k+1
+			continue
+		}
+		cur, k = l.parallel(si, k, st.Blocks, cur, last)
+	}
+	// The epilogue reads Boundary[T]: rename the last stream into it, adding
+	// or splitting a fused pair when the widths differ.
+	l.adapt(root+"/adapt/", cur, b.Boundary[b.T], false)
+	for _, i := range b.Epilogue {
+		l.nodes = append(l.nodes, l.retargetKV(g.Node[i]))
+	}
+
+	ng := &onnx.Graph{
+		Wire:                   g.Wire,
+		Node:                   l.nodes,
+		Name:                   g.Name,
+		DocString:              g.DocString,
+		QuantizationAnnotation: g.QuantizationAnnotation,
+		MetadataProps:          g.MetadataProps,
+		Initializer:            g.Initializer,
+		SparseInitializer:      g.SparseInitializer,
+	}
+	slots := s.Instances()
+	ng.Input = kvInterface(b, g.Input, slots, false)
+	ng.Output = kvInterface(b, g.Output, slots, true)
+	defined := map[string]bool{}
+	for _, n := range ng.Node {
+		for _, o := range n.Output {
+			defined[o] = true
+		}
+	}
+	for _, v := range g.ValueInfo {
+		if defined[v.Name] {
+			ng.ValueInfo = append(ng.ValueInfo, v)
+		}
+	}
+	ng.ValueInfo = append(ng.ValueInfo, l.clonedInfo...)
+	return ng
+}
+
+// pruneInitializers keeps, in orig's order, only the initializers that ng's
+// nodes (their subgraphs included) or outputs read: blocks that never run
+// drop their weights.
+func pruneInitializers(ng, orig *onnx.Graph) {
+	used := map[string]bool{}
+	for _, n := range ng.Node {
+		for _, in := range nodeReads(n) {
+			used[in] = true
+		}
+	}
+	for _, v := range ng.Output {
+		used[v.Name] = true
+	}
+	ng.Initializer, ng.SparseInitializer = nil, nil
+	for _, t := range orig.Initializer {
+		if used[t.Name] {
+			ng.Initializer = append(ng.Initializer, t)
+		}
+	}
+	for _, t := range orig.SparseInitializer {
+		if t.Values != nil && used[t.Values.Name] {
+			ng.SparseInitializer = append(ng.SparseInitializer, t)
+		}
+	}
+}
+
 type lowering struct {
 	g          *onnx.Graph
 	b          *Blocks
+	root       string // prefix of every invented name, e.g. "/painter"
 	nodes      []*onnx.Node
 	vinfo      map[string]*onnx.ValueInfo
 	clonedInfo []*onnx.ValueInfo
 }
 
+// parallel emits stage si, a parallel group of blocks starting at instance
+// k: every member reads cur, and the output is the element-wise Mean of each
+// tensor of their streams. For a fused pair (a, r) that is (mean a, mean r),
+// whose sum is the mean of the members' residual streams because the mean
+// is linear. It returns the group's output and the next instance number.
+func (l *lowering) parallel(si, k int, blocks []int, cur Stream, last bool) (Stream, int) {
+	b := l.b
+	var outs []Stream
+	for _, blk := range blocks {
+		out := l.instanceStream(k, b.Boundary[blk+1])
+		l.instance(k, blk, cur, out)
+		outs = append(outs, out)
+		k++
+	}
+	// Members may hand on streams of different widths (block 0 of a fused
+	// model takes one tensor, the others a pair, but all emit pairs); bring
+	// them to the first one's width so that their tensors line up.
+	for j := range outs[1:] {
+		outs[j+1] = l.adapt(fmt.Sprintf("%s/mean.%d/adapt_%d/", l.root, si, j+1), outs[j+1], outs[0], true)
+	}
+	width := len(outs[0])
+	out := make(Stream, width)
+	for p := range out {
+		out[p] = fmt.Sprintf("%s/mean.%d/output", l.root, si)
+		if width > 1 {
+			out[p] = fmt.Sprintf("%s/mean.%d/output_%d", l.root, si, p)
+		}
+	}
+	if last {
+		out = l.finalStream(out)
+	}
+	for p := range out {
+		ins := make([]string, len(outs))
+		for j, o := range outs {
+			ins[j] = o[p]
+		}
+		name := fmt.Sprintf("%s/mean.%d/Mean", l.root, si)
+		if p > 0 {
+			name = fmt.Sprintf("%s/mean.%d/Mean_%d", l.root, si, p)
+		}
+		l.nodes = append(l.nodes, &onnx.Node{Name: name, OpType: "Mean", Input: ins, Output: []string{out[p]}})
+	}
+	return out, k
+}
+
 // instanceStream names block instance k's copy of a stream.
-func instanceStream(k int, s Stream) Stream {
+func (l *lowering) instanceStream(k int, s Stream) Stream {
 	out := make(Stream, len(s))
 	for i, t := range s {
-		out[i] = instanceName(k, t)
+		out[i] = instanceName(l.root, k, t)
 	}
 	return out
 }
@@ -247,19 +281,19 @@ func (l *lowering) adapt(prefix string, have, want Stream, fresh bool) Stream {
 	return out
 }
 
-// instanceName is the name of tensor t inside block instance k.
-func instanceName(k int, t string) string {
+// instanceName is the name of tensor or node t inside block instance k.
+func instanceName(root string, k int, t string) string {
 	if strings.HasPrefix(t, "/") {
-		return fmt.Sprintf("/painter/%d%s", k, t)
+		return fmt.Sprintf("%s/%d%s", root, k, t)
 	}
-	return fmt.Sprintf("/painter/%d/%s", k, t)
+	return fmt.Sprintf("%s/%d/%s", root, k, t)
 }
 
 // instance appends a copy of block blk as instance k, reading in and
 // writing out.
 func (l *lowering) instance(k, blk int, in, out Stream) {
 	b := l.b
-	in = l.adapt(fmt.Sprintf("/painter/%d/adapt/", k), in, b.Boundary[blk], true)
+	in = l.adapt(fmt.Sprintf("%s/%d/adapt/", l.root, k), in, b.Boundary[blk], true)
 	rename := map[string]string{}
 	for i, t := range b.Boundary[blk] {
 		rename[t] = in[i]
@@ -281,13 +315,14 @@ func (l *lowering) instance(k, blk int, in, out Stream) {
 	for _, i := range b.Block[blk] {
 		for _, o := range l.g.Node[i].Output {
 			if _, ok := rename[o]; !ok && o != "" {
-				rename[o] = instanceName(k, o)
+				rename[o] = instanceName(l.root, k, o)
 			}
 		}
 	}
+	prefix := func(t string) string { return instanceName(l.root, k, t) }
 	for _, i := range b.Block[blk] {
 		n := l.g.Node[i]
-		c := cloneNode(n, rename, k)
+		c := cloneNode(n, rename, prefix)
 		l.nodes = append(l.nodes, c)
 		for _, o := range n.Output {
 			if v, ok := l.vinfo[o]; ok {
@@ -302,10 +337,10 @@ func (l *lowering) instance(k, blk int, in, out Stream) {
 // cloneNode copies n with tensors renamed and its name prefixed. Attributes
 // are shared unless they hold subgraphs, which are copied with the same
 // renaming applied to what they capture.
-func cloneNode(n *onnx.Node, rename map[string]string, k int) *onnx.Node {
+func cloneNode(n *onnx.Node, rename map[string]string, prefix func(string) string) *onnx.Node {
 	c := *n
 	if n.Name != "" {
-		c.Name = instanceName(k, n.Name)
+		c.Name = prefix(n.Name)
 	}
 	c.Input = renamed(n.Input, rename)
 	c.Output = renamed(n.Output, rename)
@@ -324,12 +359,12 @@ func cloneNode(n *onnx.Node, rename map[string]string, k int) *onnx.Node {
 			}
 			ca := *a
 			if a.G != nil {
-				ca.G = cloneGraph(a.G, rename, k)
+				ca.G = cloneGraph(a.G, rename, prefix)
 			}
 			if len(a.Graphs) > 0 {
 				ca.Graphs = make([]*onnx.Graph, len(a.Graphs))
 				for gi, sg := range a.Graphs {
-					ca.Graphs[gi] = cloneGraph(sg, rename, k)
+					ca.Graphs[gi] = cloneGraph(sg, rename, prefix)
 				}
 			}
 			c.Attribute[j] = &ca
@@ -341,25 +376,25 @@ func cloneNode(n *onnx.Node, rename map[string]string, k int) *onnx.Node {
 // cloneGraph copies a subgraph for instance k: names it defines get the
 // instance prefix (so sibling copies stay distinct), captured names follow
 // the enclosing rename.
-func cloneGraph(g *onnx.Graph, outer map[string]string, k int) *onnx.Graph {
+func cloneGraph(g *onnx.Graph, outer map[string]string, prefix func(string) string) *onnx.Graph {
 	rename := make(map[string]string, len(outer))
 	for a, b := range outer {
 		rename[a] = b
 	}
 	for _, v := range g.Input {
-		rename[v.Name] = instanceName(k, v.Name)
+		rename[v.Name] = prefix(v.Name)
 	}
 	for _, n := range g.Node {
 		for _, o := range n.Output {
 			if o != "" {
-				rename[o] = instanceName(k, o)
+				rename[o] = prefix(o)
 			}
 		}
 	}
 	c := *g
 	c.Node = make([]*onnx.Node, len(g.Node))
 	for i, n := range g.Node {
-		c.Node[i] = cloneNode(n, rename, k)
+		c.Node[i] = cloneNode(n, rename, prefix)
 	}
 	c.Input = renameInfos(g.Input, rename)
 	c.Output = renameInfos(g.Output, rename)
@@ -423,11 +458,10 @@ func (l *lowering) retargetKV(n *onnx.Node) *onnx.Node {
 	return &c
 }
 
-// interface_ rebuilds the graph inputs or outputs: everything but the KV
+// kvInterface rebuilds graph inputs or outputs: everything but the KV
 // cache stays as it was; the cache entries are replaced, where the first one
 // stood, by one slot per executed instance.
-func (l *lowering) interface_(vs []*onnx.ValueInfo, slots []int, outputs bool) []*onnx.ValueInfo {
-	b := l.b
+func kvInterface(b *Blocks, vs []*onnx.ValueInfo, slots []int, outputs bool) []*onnx.ValueInfo {
 	if !b.HasKV() {
 		return vs
 	}

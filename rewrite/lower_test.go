@@ -27,6 +27,7 @@ var specs = []testmodels.Spec{
 	{Family: testmodels.GPT2, Seed: 3},
 	{Family: testmodels.GPT2, KVCache: true, Seed: 4},
 	{Family: testmodels.BERT, Seed: 5},
+	{Family: testmodels.Llama, Fused: true, KVCache: true, Seed: 6},
 }
 
 // handSchedules are odd schedules for T=8 beyond what the passes make.
@@ -68,6 +69,9 @@ func passRuns(t testing.TB, T int, o passes.Options) map[string]passes.Result {
 
 func specName(s testmodels.Spec) string {
 	n := s.Family.String()
+	if s.Fused {
+		n += "-fused"
+	}
 	if s.KVCache {
 		n += "-kv"
 	}
@@ -214,6 +218,7 @@ func TestGolden(t *testing.T) {
 		{Family: testmodels.Llama, KVCache: true, Layers: 6},
 		{Family: testmodels.GPT2, Layers: 6},
 		{Family: testmodels.BERT, Layers: 6},
+		{Family: testmodels.Llama, Fused: true, KVCache: true, Layers: 6},
 	} {
 		m, err := testmodels.Default(spec)
 		if err != nil {

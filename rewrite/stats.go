@@ -33,11 +33,11 @@ func TensorSize(t *onnx.Tensor) int64 {
 	return n * elemSize[t.DataType]
 }
 
-// ParamBytes sums the sizes of the distinct initializers the given nodes
-// read.
-func ParamBytes(g *onnx.Graph, nodes []int) int64 {
-	inits := make(map[string]*onnx.Tensor, len(g.Initializer))
-	for _, t := range g.Initializer {
+// ParamBytes sums the sizes of the distinct initializers (of weights, the
+// model's top-level graph) that the given nodes of g read.
+func ParamBytes(weights, g *onnx.Graph, nodes []int) int64 {
+	inits := make(map[string]*onnx.Tensor, len(weights.Initializer))
+	for _, t := range weights.Initializer {
 		inits[t.Name] = t
 	}
 	seen := map[string]bool{}

@@ -71,9 +71,9 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 		return failf(exitUsage, "usage: painterc inspect MODEL [--json]")
 	}
 	path := fs.Arg(0)
-	m, err := onnx.Load(path)
+	m, err := loadModel(path)
 	if err != nil {
-		return fail(exitModel, err)
+		return err
 	}
 	defer m.Close()
 	g := m.Graph
@@ -110,11 +110,15 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		r.BlocksError = err.Error()
 	} else {
-		br := &blocksReport{Count: b.T, Method: b.Method, Boundaries: b.Boundary, SideInputs: b.SideInputs,
+		var bounds []string
+		for _, st := range b.Boundary {
+			bounds = append(bounds, st.String())
+		}
+		br := &blocksReport{Count: b.T, Method: b.Method, Boundaries: bounds, SideInputs: b.SideInputs,
 			Prologue: len(b.Prologue), Epilogue: len(b.Epilogue), Notes: b.Notes}
 		for i, nodes := range b.Block {
-			bl := blockReport{Index: i, Nodes: len(nodes), ParamBytes: rewrite.ParamBytes(g, nodes),
-				Input: b.Boundary[i], Output: b.Boundary[i+1]}
+			bl := blockReport{Index: i, Nodes: len(nodes), ParamBytes: rewrite.ParamBytes(g, b.NodeGraph(g), nodes),
+				Input: b.Boundary[i].String(), Output: b.Boundary[i+1].String()}
 			if b.HasKV() {
 				bl.PastKey, bl.PastValue = b.KV[i].PastKey, b.KV[i].PastValue
 			}

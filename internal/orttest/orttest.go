@@ -44,27 +44,7 @@ func Session(tb testing.TB, path string) *runtime.Session {
 // float ones) to a session and returns every output as float32.
 func Run(tb testing.TB, s *runtime.Session, feeds map[string]testmodels.Tensor) map[string]testmodels.Tensor {
 	tb.Helper()
-	in := map[string]*runtime.Tensor{}
-	for name, v := range feeds {
-		if v.Int != nil {
-			in[name] = runtime.NewInt64(v.Shape, v.Int)
-		} else {
-			in[name] = runtime.NewFloat32(v.Shape, v.Float)
-		}
-	}
-	out, err := s.Run(in)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	res := map[string]testmodels.Tensor{}
-	for name, v := range out {
-		f, err := v.Float32s()
-		if err != nil {
-			tb.Fatalf("%s: %v", name, err)
-		}
-		res[name] = testmodels.Tensor{Shape: v.Shape, Float: f}
-	}
-	return res
+	return RunWith(tb, s, feeds, nil)
 }
 
 // MaxDiff is the largest absolute element difference; NaN anywhere, or a
@@ -114,4 +94,34 @@ func Compare(tb testing.TB, what string, got, want map[string]testmodels.Tensor,
 		}
 	}
 	return worst
+}
+
+// RunWith is Run with extra inputs given as runtime tensors (for types
+// testmodels.Tensor cannot hold, such as bool).
+func RunWith(tb testing.TB, s *runtime.Session, feeds map[string]testmodels.Tensor, extra map[string]*runtime.Tensor) map[string]testmodels.Tensor {
+	tb.Helper()
+	in := map[string]*runtime.Tensor{}
+	for name, v := range feeds {
+		if v.Int != nil {
+			in[name] = runtime.NewInt64(v.Shape, v.Int)
+		} else {
+			in[name] = runtime.NewFloat32(v.Shape, v.Float)
+		}
+	}
+	for name, v := range extra {
+		in[name] = v
+	}
+	out, err := s.Run(in)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res := map[string]testmodels.Tensor{}
+	for name, v := range out {
+		f, err := v.Float32s()
+		if err != nil {
+			tb.Fatalf("%s: %v", name, err)
+		}
+		res[name] = testmodels.Tensor{Shape: v.Shape, Float: f}
+	}
+	return res
 }
