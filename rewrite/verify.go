@@ -78,8 +78,21 @@ func verifyGraph(g *onnx.Graph, outer map[string]bool, where string, nodeNames m
 			define(t.Values.Name, "a sparse initializer")
 		}
 	}
+	// Where each tensor is first written in this graph, so that a read of a
+	// tensor not yet defined can say whether it is missing, written later
+	// (the nodes are out of order) or written from the reader's own output
+	// (a cycle).
+	writer := map[string]int{}
 	for i, n := range g.Node {
-		label := fmt.Sprintf("node %d (%s %q)", i, n.OpType, n.Name)
+		for _, o := range n.Output {
+			if _, ok := writer[o]; !ok && o != "" {
+				writer[o] = i
+			}
+		}
+	}
+	searches := 0 // cycle searches done; each is linear in the graph
+	for i, n := range g.Node {
+		label := verifyLabel(g, i)
 		if n.Name != "" {
 			if prev, ok := nodeNames[n.Name]; ok {
 				add("%s: node name %q is also used by %s", where, n.Name, prev)
@@ -88,13 +101,32 @@ func verifyGraph(g *onnx.Graph, outer map[string]bool, where string, nodeNames m
 			}
 		}
 		for _, in := range n.Input {
-			if in != "" && !defined[in] {
-				add("%s: %s reads %q, which is not defined before it (missing, or the nodes are not in topological order)", where, label, in)
+			if in == "" || defined[in] {
+				continue
+			}
+			j, later := writer[in]
+			switch {
+			case !later:
+				add("%s: %s reads %q, which no node, graph input or initializer defines", where, label, in)
+			case j == i:
+				add("%s: %s reads %q, its own output: the graph has a cycle (node %d → node %d)", where, label, in, i, i)
+			case searches >= 5:
+				add("%s: %s reads %q before %s computes it: the nodes are out of topological order or form a cycle", where, label, in, verifyLabel(g, j))
+			default:
+				searches++
+				if path := dependsOn(g, writer, j, i); path != nil {
+					add("%s: %s reads %q, which %s computes from node %d's own output: the graph has a cycle (%s)",
+						where, label, in, verifyLabel(g, j), i, cyclePath(path))
+				} else {
+					add("%s: %s reads %q before %s computes it: the nodes are not in topological order", where, label, in, verifyLabel(g, j))
+				}
 			}
 		}
 		for _, a := range n.Attribute {
 			for _, sg := range attrGraphs(a) {
-				verifyGraph(sg, defined, fmt.Sprintf("%s > %s attribute %q", where, label, a.Name), nodeNames, probs)
+				// Node names need only be unique within their graph: the two
+				// branches of optimum's merged decoder repeat each other's.
+				verifyGraph(sg, defined, fmt.Sprintf("%s > %s attribute %q", where, label, a.Name), map[string]string{}, probs)
 			}
 		}
 		for _, o := range n.Output {
@@ -106,4 +138,62 @@ func verifyGraph(g *onnx.Graph, outer map[string]bool, where string, nodeNames m
 			add("%s: graph output %q is never computed", where, v.Name)
 		}
 	}
+}
+
+func verifyLabel(g *onnx.Graph, i int) string {
+	n := g.Node[i]
+	return fmt.Sprintf("node %d (%s %q)", i, n.OpType, n.Name)
+}
+
+// dependsOn returns a dataflow path of node indices from node from back to
+// node to (from, ..., to) when node from depends on node to's outputs
+// through nodes of g, or nil. A node that reads its own output depends on
+// itself.
+func dependsOn(g *onnx.Graph, writer map[string]int, from, to int) []int {
+	prev := map[int]int{from: -1}
+	queue := []int{from}
+	for len(queue) > 0 {
+		v := queue[0]
+		queue = queue[1:]
+		for _, in := range g.Node[v].Input {
+			w, ok := writer[in]
+			if !ok {
+				continue
+			}
+			if w == to {
+				path := []int{to}
+				for u := v; u != -1; u = prev[u] {
+					path = append(path, u)
+				}
+				// path runs to, v, ..., from; reverse it.
+				for a, b := 0, len(path)-1; a < b; a, b = a+1, b-1 {
+					path[a], path[b] = path[b], path[a]
+				}
+				return path
+			}
+			if _, seen := prev[w]; !seen {
+				prev[w] = v
+				queue = append(queue, w)
+			}
+		}
+	}
+	return nil
+}
+
+// cyclePath prints the cycle that a dependency path j, ..., i (each node
+// depends on the next) closes when node i reads node j's output, in
+// dataflow order: "node i → ... → node j → node i". Long cycles show their
+// ends only.
+func cyclePath(path []int) string {
+	order := make([]string, 0, len(path)+1)
+	for k := len(path) - 1; k >= 0; k-- {
+		order = append(order, fmt.Sprintf("node %d", path[k]))
+	}
+	order = append(order, order[0])
+	const ends = 3
+	if len(order) > 2*ends+1 {
+		skipped := len(order) - 2*ends
+		order = append(append(order[:ends:ends], fmt.Sprintf("... %d more", skipped)), order[len(order)-ends:]...)
+	}
+	return strings.Join(order, " → ")
 }

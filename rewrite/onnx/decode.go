@@ -170,6 +170,16 @@ func varintProblem(code int) string {
 	return "varint overflows 64 bits"
 }
 
+// parseProblem is protowire's message for a parse error code without its
+// "proto:" prefix, which protobuf-go deliberately writes with a regular or a
+// non-breaking space at random per build, so that nobody matches its text.
+// painterc's messages must be stable: docs/errors.md and tests quote them.
+func parseProblem(code int) string {
+	msg := protowire.ParseError(code).Error()
+	msg = strings.TrimPrefix(strings.Replace(msg, "\u00a0", " ", 1), "proto: ")
+	return msg
+}
+
 // next reads the next field: its tag and its whole value.
 func (r *reader) next() *DecodeError {
 	r.num = 0
@@ -229,7 +239,7 @@ func (r *reader) next() *DecodeError {
 	case protowire.StartGroupType:
 		n := protowire.ConsumeFieldValue(protowire.Number(num), typ, rest)
 		if n < 0 {
-			return r.fail(r.pos, "malformed group: "+protowire.ParseError(n).Error())
+			return r.fail(r.pos, "malformed group: "+parseProblem(n))
 		}
 		r.pos += n
 	case protowire.EndGroupType:
