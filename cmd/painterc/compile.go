@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -77,7 +79,7 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 	}
 	lowered, err := rewrite.Lower(m, b, s, prov)
 	if err != nil {
-		return fail(exitInternal, fmt.Errorf("%s: lowering schedule %s: %w", in, s, err))
+		return fail(exitInternal, fmt.Errorf("%s: lowering schedule %s: %w\nthis is a bug in painterc: please report it with the command line and the output of `painterc inspect %s`", in, s, err, in))
 	}
 	if *dump == "lowered" {
 		fmt.Fprint(stdout, rewrite.Dump(lowered))
@@ -85,15 +87,23 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return nil
 	}
+	// Read genai_config.json before writing anything, so that a bad one
+	// leaves no output behind.
+	cfgPath, cfg, err := genAIConfig(in, *out, len(s.Instances()))
+	if err != nil {
+		return fail(exitOutput, err)
+	}
 	var saveNotes []string
 	if err := onnx.Save(*out, lowered, onnx.SaveOptions{ExternalData: *external, Notes: &saveNotes}); err != nil {
-		return fail(exitOutput, err)
+		return fail(exitOutput, explainSave(err))
 	}
 	for _, n := range saveNotes {
 		note("%s", n)
 	}
-	if err := writeGenAIConfig(in, *out, len(s.Instances())); err != nil {
-		return fail(exitOutput, err)
+	if cfg != nil {
+		if err := writeFileAtomic(cfgPath, cfg); err != nil {
+			return fail(exitOutput, explainSave(fmt.Errorf("%s was written, but not %s: %w", *out, cfgPath, err)))
+		}
 	}
 	note("wrote %s (%d block instances)", *out, len(s.Instances()))
 	return nil
@@ -101,12 +111,16 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 
 // loadAndDetect decodes a model, checks it, and finds its blocks.
 func loadAndDetect(path string, boundaries []string) (*onnx.Model, *rewrite.Blocks, error) {
-	m, err := onnx.Load(path)
+	m, err := loadModel(path)
 	if err != nil {
-		return nil, nil, fail(exitModel, err)
+		return nil, nil, err
 	}
 	if err := rewrite.Verify("decode", m); err != nil {
 		m.Close()
+		var ve *rewrite.VerifyError
+		if errors.As(err, &ve) {
+			return nil, nil, fail(exitModel, invalidGraph(path, ve))
+		}
 		return nil, nil, fail(exitModel, fmt.Errorf("%s: %w", path, err))
 	}
 	b, err := rewrite.Detect(m.Graph, rewrite.DetectOptions{Boundaries: boundaries})
@@ -132,31 +146,44 @@ func checkOutputPath(in, out string) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return failf(exitOutput, "cannot write %s: directory %s does not exist", out, dir)
 	}
+	// Fail now, not after the work, when the directory takes no new files.
+	// Save writes a temporary file there and renames it, so try exactly that.
+	f, err := os.CreateTemp(dir, ".painterc-probe-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return failf(exitOutput, "cannot write %s: cannot create files in directory %s: %v; choose an output directory you can write to", out, dir, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
 	return nil
 }
 
-// writeGenAIConfig updates onnxruntime-genai's config for the new number of
-// cache slots when the input has one beside it and the output goes to
-// another directory (painterc never edits files next to its input).
-func writeGenAIConfig(in, out string, slots int) error {
+// genAIConfig returns onnxruntime-genai's config for the output, updated
+// for the new number of cache slots, and where it goes, when the input has
+// one beside it and the output goes to another directory (painterc never
+// edits files next to its input). It returns a nil config otherwise.
+func genAIConfig(in, out string, slots int) (string, []byte, error) {
 	src := filepath.Join(filepath.Dir(in), "genai_config.json")
 	data, err := os.ReadFile(src)
 	if err != nil {
-		return nil
+		return "", nil, nil
 	}
 	inDir, _ := filepath.Abs(filepath.Dir(in))
 	outDir, _ := filepath.Abs(filepath.Dir(out))
 	if inDir == outDir {
-		return nil
+		return "", nil, nil
 	}
 	var cfg map[string]any
 	if err := json.Unmarshal(data, &cfg); err != nil {
-		return fmt.Errorf("%s: %v", src, err)
+		return "", nil, fmt.Errorf("%s: %v; fix it or move it away from the model (painterc updates its layer count for the output)", src, err)
 	}
 	model, _ := cfg["model"].(map[string]any)
 	decoder, _ := model["decoder"].(map[string]any)
 	if decoder == nil {
-		return fmt.Errorf("%s has no model.decoder section; cannot record the new layer count %d", src, slots)
+		return "", nil, fmt.Errorf("%s has no model.decoder section; cannot record the new layer count %d", src, slots)
 	}
 	decoder["num_hidden_layers"] = slots
 	if _, ok := decoder["filename"]; ok {
@@ -164,9 +191,9 @@ func writeGenAIConfig(in, out string, slots int) error {
 	}
 	enc, err := json.MarshalIndent(cfg, "", "    ")
 	if err != nil {
-		return err
+		return "", nil, err
 	}
-	return writeFileAtomic(filepath.Join(outDir, "genai_config.json"), append(enc, '\n'))
+	return filepath.Join(outDir, "genai_config.json"), append(enc, '\n'), nil
 }
 
 func writeFileAtomic(path string, data []byte) error {

@@ -51,7 +51,7 @@ func (p *planFlags) resolve(fs *pflag.FlagSet, T int) (passes.Schedule, rewrite.
 			err = s.Validate(T)
 		}
 		if err != nil {
-			return passes.Schedule{}, rewrite.Provenance{}, nil, fail(exitSchedule, err)
+			return passes.Schedule{}, rewrite.Provenance{}, nil, fail(exitSchedule, scheduleError(p.schedule, err))
 		}
 		return s, rewrite.Provenance{Pass: "schedule"}, nil, nil
 	case p.pass == "":

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"syscall"
+
+	"github.com/painterc/painterc/rewrite"
+	"github.com/painterc/painterc/rewrite/onnx"
+)
+
+// The messages of docs/errors.md: each says what is wrong, where, and what
+// to do. The codec and the verifier say the first two; the hints below add
+// the third where the user has to act.
+
+// loadModel is onnx.Load with the exit code and hints for a bad model.
+func loadModel(path string) (*onnx.Model, error) {
+	m, err := onnx.Load(path)
+	if err != nil {
+		return nil, fail(exitModel, explainLoad(err))
+	}
+	return m, nil
+}
+
+const (
+	hintTruncated = "the file ends early, so it is probably truncated (an interrupted download or copy): fetch or export it again"
+	hintNotONNX   = "check that this is the .onnx model file (a serialized ModelProto), not its external data or another format, and that it is intact"
+	hintDataGone  = "copy the data file into the model's directory under that name (external data locations are relative to the model file)"
+	hintDataShort = "the data file is truncated or belongs to another model: copy it again together with the model"
+	hintDataAway  = "put the model and its data file in one directory, with the location relative to the model (as ONNX itself requires)"
+	hintGraph     = "painterc rewrites only valid graphs: fix the exporter or export the model again (onnx.checker.check_model reports the same)"
+	hintDiskFull  = "the disk is full or a file size limit (ulimit -f) was reached: free some space or write elsewhere; painterc removed its partial output"
+)
+
+// explainLoad adds what to do to onnx.Load's errors.
+func explainLoad(err error) error {
+	var de *onnx.DecodeError
+	if errors.As(err, &de) {
+		hint := hintNotONNX
+		// A top-level ModelProto field that runs past the end of the file:
+		// the file is cut short. (An unknown field doing so is noise.)
+		if len(de.Path) == 0 && de.FieldName != "" && (strings.Contains(de.Msg, "runs past the end of the input") || strings.HasPrefix(de.Msg, "truncated")) {
+			hint = hintTruncated
+		}
+		return fmt.Errorf("%w; %s", err, hint)
+	}
+	if strings.HasSuffix(err.Error(), "not an ONNX model (no graph)") {
+		return fmt.Errorf("%w; %s", err, hintNotONNX)
+	}
+	// External data problems. The codec's errors carry no kind yet, so
+	// these match its wording; TestErrors pins every message.
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "external data file") && errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w; %s", err, hintDataGone)
+	case strings.Contains(msg, "external data file") && strings.Contains(msg, "but the tensor needs bytes"):
+		return fmt.Errorf("%w; %s", err, hintDataShort)
+	case strings.Contains(msg, "only reads external data inside the model's directory"):
+		return fmt.Errorf("%w; %s", err, hintDataAway)
+	}
+	return err
+}
+
+// invalidGraph reports the problems Verify found in a decoded model: one
+// line for one problem, else a first line and one line per problem.
+func invalidGraph(path string, ve *rewrite.VerifyError) error {
+	// Problems in the main graph start "graph: "; the path says which file.
+	probs := make([]string, len(ve.Problems))
+	for i, p := range ve.Problems {
+		probs[i] = strings.TrimPrefix(p, "graph: ")
+	}
+	if len(probs) == 1 {
+		return fmt.Errorf("%s: invalid graph: %s; %s", path, probs[0], hintGraph)
+	}
+	const most = 10
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: invalid graph, %d problems (%s):", path, len(probs), hintGraph)
+	for i, p := range probs {
+		if i == most {
+			fmt.Fprintf(&b, "\n  ... and %d more", len(probs)-most)
+			break
+		}
+		b.WriteString("\n  " + p)
+	}
+	return errors.New(b.String())
+}
+
+// explainSave adds what to do to onnx.Save's errors.
+func explainSave(err error) error {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EFBIG), errors.Is(err, syscall.EDQUOT):
+		return fmt.Errorf("%w; %s", err, hintDiskFull)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%w; choose an output directory you can write to", err)
+	}
+	return err
+}
+
+// scheduleError puts the --schedule text in front of the parser's and the
+// validator's messages: --schedule "0-8": column 3: block 8 is out of range...
+func scheduleError(src string, err error) error {
+	msg := err.Error()
+	for _, p := range []string{fmt.Sprintf("schedule %q: ", src), "schedule: ", "schedule "} {
+		if rest, ok := strings.CutPrefix(msg, p); ok {
+			msg = rest
+			break
+		}
+	}
+	return fmt.Errorf("--schedule %q: %s", src, msg)
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/testmodels"
+)
+
+// TestGenAIConfig: a genai_config.json beside an onnxruntime-genai style
+// model is copied next to a rewrite in another directory with the new layer
+// count (one per KV slot) and file name; the input's copy is left alone, and
+// nothing is written when the output shares the input's directory.
+func TestGenAIConfig(t *testing.T) {
+	spec := testmodels.Spec{Family: testmodels.Llama, Fused: true, KVCache: true}
+	m, err := testmodels.Default(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inDir, outDir := t.TempDir(), t.TempDir()
+	in := filepath.Join(inDir, "model.onnx")
+	if err := onnx.Save(in, m, onnx.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := []byte(`{"model": {"decoder": {"filename": "model.onnx", "num_hidden_layers": 8, "head_size": 8,
+  "inputs": {"past_key_names": "past_key_values.%d.key", "past_value_names": "past_key_values.%d.value"}},
+  "type": "llama"}, "search": {"max_length": 64}}`)
+	if err := os.WriteFile(filepath.Join(inDir, "genai_config.json"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	out := filepath.Join(outDir, "looped.onnx")
+	if code := run([]string{"--pass=looped-parallel", "--n", "2", in, "-o", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	data, err := os.ReadFile(filepath.Join(outDir, "genai_config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Model struct {
+			Decoder struct {
+				Filename string `json:"filename"`
+				Layers   int    `json:"num_hidden_layers"`
+				HeadSize int    `json:"head_size"`
+			} `json:"decoder"`
+		} `json:"model"`
+		Search map[string]any `json:"search"`
+	}
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	// T=8, N=2: 0-2,[3-5]x3,6-7 is 3 + 3*3 + 2 = 14 instances.
+	if d := got.Model.Decoder; d.Layers != 14 || d.Filename != "looped.onnx" || d.HeadSize != 8 || got.Search["max_length"] != 64.0 {
+		t.Errorf("rewritten config: %+v %v", d, got.Search)
+	}
+	if after, _ := os.ReadFile(filepath.Join(inDir, "genai_config.json")); !bytes.Equal(after, cfg) {
+		t.Error("the input's genai_config.json changed")
+	}
+	// Same directory: the input's config must not be touched.
+	if code := run([]string{"--pass=skip", in, "-o", filepath.Join(inDir, "skip.onnx")}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if after, _ := os.ReadFile(filepath.Join(inDir, "genai_config.json")); !bytes.Equal(after, cfg) {
+		t.Error("a rewrite into the input's directory changed its genai_config.json")
+	}
+
+}
