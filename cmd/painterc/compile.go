@@ -100,6 +100,9 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 	for _, n := range saveNotes {
 		note("%s", n)
 	}
+	if cfg == nil && cfgPath != "" {
+		note("%s was left as it is (painterc never edits its input's files), so it still describes the original model; write the output to another directory to get a copy with num_hidden_layers = %d", cfgPath, len(s.Instances()))
+	}
 	if cfg != nil {
 		if err := writeFileAtomic(cfgPath, cfg); err != nil {
 			return fail(exitOutput, explainSave(fmt.Errorf("%s was written, but not %s: %w", *out, cfgPath, err)))
@@ -164,7 +167,9 @@ func checkOutputPath(in, out string) error {
 // genAIConfig returns onnxruntime-genai's config for the output, updated
 // for the new number of cache slots, and where it goes, when the input has
 // one beside it and the output goes to another directory (painterc never
-// edits files next to its input). It returns a nil config otherwise.
+// edits files next to its input). When the output shares the input's
+// directory it returns the input's config path with a nil config, so the
+// caller can say the config was left alone; with no config, nothing.
 func genAIConfig(in, out string, slots int) (string, []byte, error) {
 	src := filepath.Join(filepath.Dir(in), "genai_config.json")
 	data, err := os.ReadFile(src)
@@ -174,7 +179,7 @@ func genAIConfig(in, out string, slots int) (string, []byte, error) {
 	inDir, _ := filepath.Abs(filepath.Dir(in))
 	outDir, _ := filepath.Abs(filepath.Dir(out))
 	if inDir == outDir {
-		return "", nil, nil
+		return src, nil, nil // left alone: the caller says so
 	}
 	var cfg map[string]any
 	if err := json.Unmarshal(data, &cfg); err != nil {

@@ -68,5 +68,8 @@ func TestGenAIConfig(t *testing.T) {
 	if after, _ := os.ReadFile(filepath.Join(inDir, "genai_config.json")); !bytes.Equal(after, cfg) {
 		t.Error("a rewrite into the input's directory changed its genai_config.json")
 	}
+	if !bytes.Contains(stderr.Bytes(), []byte("genai_config.json was left as it is")) {
+		t.Errorf("no note that the config was left alone:\n%s", stderr.String())
+	}
 
 }
