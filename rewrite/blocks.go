@@ -189,12 +189,10 @@ func Detect(g *onnx.Graph, o DetectOptions) (*Blocks, error) {
 	return b, nil
 }
 
-// checkKVOwners makes sure block i alone writes present.{i}.*: lowering
-// renames the cache outputs of each instance of block i, so an output
-// computed elsewhere (a side node in the prologue, another block) would
-// either be written twice or never.
-func checkKVOwners(ix *index, b *Blocks) error {
-	group := map[int]int{}
+// groupOf maps each of a graph's n nodes to where detection put it: -1 for
+// the prologue, i for block i, T for the epilogue.
+func (b *Blocks) groupOf(n int) []int {
+	group := make([]int, n)
 	for _, i := range b.Prologue {
 		group[i] = -1
 	}
@@ -206,6 +204,15 @@ func checkKVOwners(ix *index, b *Blocks) error {
 	for _, i := range b.Epilogue {
 		group[i] = b.T
 	}
+	return group
+}
+
+// checkKVOwners makes sure block i alone writes present.{i}.*: lowering
+// renames the cache outputs of each instance of block i, so an output
+// computed elsewhere (a side node in the prologue, another block) would
+// either be written twice or never.
+func checkKVOwners(ix *index, b *Blocks) error {
+	group := b.groupOf(len(ix.g.Node))
 	for i, s := range b.KV {
 		for _, t := range []string{s.PresentKey, s.PresentValue} {
 			if t == "" {
@@ -841,18 +848,7 @@ func assign(ix *index, bounds []Stream, kv []KVSlot) (*Blocks, error) {
 func hintDisagreements(ix *index, b *Blocks) []string {
 	var notes []string
 	moved := 0
-	where := map[int]int{}
-	for _, i := range b.Prologue {
-		where[i] = -1
-	}
-	for bi, nodes := range b.Block {
-		for _, i := range nodes {
-			where[i] = bi
-		}
-	}
-	for _, i := range b.Epilogue {
-		where[i] = b.T
-	}
+	where := b.groupOf(len(ix.g.Node))
 	for i, n := range ix.g.Node {
 		h := layerHint(n.Name)
 		if h < 0 || where[i] == h {
