@@ -49,20 +49,14 @@ func Lower(m *onnx.Model, b *Blocks, s passes.Schedule, p Provenance) (*onnx.Mod
 	}
 	pruneInitializers(ng, m.Graph)
 
-	out := &onnx.Model{
-		Wire:            m.Wire,
-		IRVersion:       m.IRVersion,
-		OpsetImport:     m.OpsetImport,
-		ProducerName:    m.ProducerName,
-		ProducerVersion: m.ProducerVersion,
-		Domain:          m.Domain,
-		ModelVersion:    m.ModelVersion,
-		DocString:       m.DocString,
-		Graph:           ng,
-		TrainingInfo:    m.TrainingInfo,
-		Functions:       m.Functions,
-		Dir:             m.Dir,
-	}
+	// Derive keeps the link to m's file, so that saving streams the shared
+	// weights from it kernel-side instead of through the mapping.
+	out := m.Derive()
+	out.Wire = m.Wire
+	out.IRVersion, out.OpsetImport = m.IRVersion, m.OpsetImport
+	out.ProducerName, out.ProducerVersion = m.ProducerName, m.ProducerVersion
+	out.Domain, out.ModelVersion, out.DocString = m.Domain, m.ModelVersion, m.DocString
+	out.Graph, out.TrainingInfo, out.Functions = ng, m.TrainingInfo, m.Functions
 	out.MetadataProps = withMetadata(m.MetadataProps, map[string]string{
 		MetaSchedule: s.String(),
 		MetaPass:     p.Pass,

@@ -148,16 +148,38 @@ type extFile struct {
 	off, n int64
 }
 
+// extLookup caches, over one pass across a model's tensors, what resolving
+// their external references finds: a model with hundreds of tensors in one
+// data file resolves (and EvalSymlinks) that location once, not per tensor.
+type extLookup struct {
+	sizes    map[string]int64  // file size by resolved path
+	resolved map[string]string // resolved path by location
+}
+
+func newExtLookup() *extLookup {
+	return &extLookup{sizes: map[string]int64{}, resolved: map[string]string{}}
+}
+
 // externalRange resolves t's external data and checks that its file holds
-// the bytes it names. sizes caches file sizes by path.
-func (m *Model) externalRange(t *Tensor, sizes map[string]int64) (extFile, error) {
+// the bytes it names. c, when not nil, caches what it learns.
+func (m *Model) externalRange(t *Tensor, c *extLookup) (extFile, error) {
 	info, err := t.External()
 	if err != nil {
 		return extFile{}, err
 	}
-	path, err := ResolveLocation(m.Dir, info.Location)
-	if err != nil {
-		return extFile{}, fmt.Errorf("%s: %w", t.label(), err)
+	var sizes map[string]int64
+	path, ok := "", false
+	if c != nil {
+		sizes = c.sizes
+		path, ok = c.resolved[info.Location]
+	}
+	if !ok {
+		if path, err = ResolveLocation(m.Dir, info.Location); err != nil {
+			return extFile{}, fmt.Errorf("%s: %w", t.label(), err)
+		}
+		if c != nil {
+			c.resolved[info.Location] = path
+		}
 	}
 	size, ok := sizes[path]
 	if !ok {
@@ -186,12 +208,12 @@ func (m *Model) externalRange(t *Tensor, sizes map[string]int64) (extFile, error
 
 // checkExternal validates every external reference in m (Load calls it).
 func (m *Model) checkExternal() error {
-	sizes := map[string]int64{}
+	c := newExtLookup()
 	return m.eachTensor(func(t *Tensor, _ tensorSite) error {
 		if !t.IsExternal() {
 			return nil
 		}
-		_, err := m.externalRange(t, sizes)
+		_, err := m.externalRange(t, c)
 		return err
 	})
 }
@@ -536,7 +558,7 @@ func planSave(path string, m *Model, o SaveOptions, external bool) (*savePlan, e
 	}
 	var moves []move
 	seen := map[*Tensor]bool{}
-	sizes := map[string]int64{}
+	lookup := newExtLookup()
 	sameFile := map[[2]string]bool{}
 	referenced := map[string]bool{}
 	err = m.eachTensor(func(t *Tensor, site tensorSite) error {
@@ -545,7 +567,7 @@ func planSave(path string, m *Model, o SaveOptions, external bool) (*savePlan, e
 		}
 		seen[t] = true
 		if t.IsExternal() {
-			r, err := m.externalRange(t, sizes)
+			r, err := m.externalRange(t, lookup)
 			if err != nil {
 				return err
 			}

@@ -880,3 +880,46 @@ func BenchmarkDecodeEncodeNodes(b *testing.B) {
 		}
 	})
 }
+
+// TestDeriveStreamsAndGuards: a model derived from a loaded one saves its
+// shared payloads byte for byte, refuses to overwrite the source file, and
+// its Close leaves the source usable.
+func TestDeriveStreamsAndGuards(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.onnx")
+	payload := make([]byte, 1<<20)
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	orig := &Model{IRVersion: 8, Graph: &Graph{Name: "g",
+		Initializer: []*Tensor{{Name: "w", Dims: []int64{1 << 18}, DataType: Float, RawData: payload}},
+		Output:      []*ValueInfo{{Name: "w"}}}}
+	if err := Save(src, orig, SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	d := m.Derive()
+	d.IRVersion, d.Graph = m.IRVersion, m.Graph
+	if err := Save(src, d, SaveOptions{}); err == nil || !strings.Contains(err.Error(), "refusing to overwrite") {
+		t.Fatalf("saving a derived model over its source: %v", err)
+	}
+	out := filepath.Join(dir, "out.onnx")
+	if err := Save(out, d, SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(src)
+	b, _ := os.ReadFile(out)
+	if !bytes.Equal(a, b) {
+		t.Error("derived model saved different bytes")
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Graph.Initializer[0].RawData[12345]; got != payload[12345] {
+		t.Error("closing the derived model unmapped the source")
+	}
+}

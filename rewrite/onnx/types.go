@@ -155,6 +155,16 @@ type Model struct {
 	srcPath string       // the file Load read, for Save's same-file check
 	src     *mapping     // Load's read-only mapping of srcPath and its open file
 	ext     *extCache    // external data files mapped by TensorBytes
+	derived bool         // made by Derive: src and ext belong to another model
+}
+
+// Derive returns an empty model that reads its payloads from the same files
+// as m. A rewrite built on it (keeping m's tensors) saves by copying those
+// payloads kernel-side from m's file rather than through the mapping, which
+// keeps the rewrite's memory small, and Save refuses to overwrite m's file.
+// The derived model owns nothing: Close m, not it, when both are done.
+func (m *Model) Derive() *Model {
+	return &Model{Dir: m.Dir, srcPath: m.srcPath, src: m.src, ext: m.ext, derived: true}
 }
 
 // Close releases the file mapping that tensor payloads point into and the
@@ -162,6 +172,10 @@ type Model struct {
 // from it must not be used afterwards. Close is idempotent.
 func (m *Model) Close() error {
 	if m == nil {
+		return nil
+	}
+	if m.derived {
+		m.src, m.ext = nil, nil
 		return nil
 	}
 	var err error
