@@ -72,6 +72,10 @@ else
 fi
 
 mkdir -p "$dest"
+# npm runs in the temp dir below, so every path must be absolute.
+dest="$(cd "$dest" && pwd)"
+lib="${dest}/libonnxruntime.so.1"
+marker="${dest}/VERSION"
 # The temp dir lives next to the destination so the final mv is a rename on
 # the same file system, which makes it atomic.
 tmp="$(mktemp -d "${dest}/.fetch-ort.XXXXXX")"
