@@ -24,6 +24,7 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 	pf.register(fs)
 	out := fs.StringP("output", "o", "", "where to write the rewritten model (required unless --dump is given)")
 	external := fs.Bool("external-data", false, "store weights in a data file beside the output (automatic past 2 GiB)")
+	noSync := fs.Bool("no-fsync", false, "skip the fsync before the output is renamed into place: faster for throwaway variants, but an OS crash may leave it truncated")
 	dump := fs.String("dump", "", "print the graph at a phase: blocks, schedule or lowered")
 	quiet := fs.BoolP("quiet", "q", false, "do not print what painterc decided")
 	verbose := fs.BoolP("verbose", "v", false, "also print what block detection noticed (nodes whose scope and dataflow disagree)")
@@ -94,7 +95,7 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 		return fail(exitOutput, err)
 	}
 	var saveNotes []string
-	if err := onnx.Save(*out, lowered, onnx.SaveOptions{ExternalData: *external, Notes: &saveNotes}); err != nil {
+	if err := onnx.Save(*out, lowered, onnx.SaveOptions{ExternalData: *external, NoSync: *noSync, Notes: &saveNotes}); err != nil {
 		return fail(exitOutput, explainSave(err))
 	}
 	for _, n := range saveNotes {

@@ -145,6 +145,12 @@ type SaveOptions struct {
 	// Threshold is the smallest raw_data payload, in bytes, that goes to the
 	// data file. Default (0 or less): 1024.
 	Threshold int64
+	// NoSync skips the fsyncs before the renames. The output still appears
+	// whole or not at all to other processes, but an operating-system crash
+	// soon after may leave it empty or truncated. For throwaway variants
+	// (sweeps into a scratch directory) it saves most of Save's time on
+	// large models.
+	NoSync bool
 	// Notes, when non-nil, receives what Save decided on its own, such as
 	// switching to external data because the model would exceed protobuf's
 	// 2 GiB limit, or choosing another data file name.
@@ -236,7 +242,7 @@ func Save(path string, m *Model, o SaveOptions) (err error) {
 		}
 		tmps = append(tmps, tmp.Name())
 		err = writeData(tmp, m, plan)
-		if err == nil {
+		if err == nil && !o.NoSync {
 			err = tmp.Sync()
 		}
 		if e := tmp.Close(); err == nil {
@@ -259,7 +265,7 @@ func Save(path string, m *Model, o SaveOptions) (err error) {
 	}
 	tmps = append(tmps, tmp.Name())
 	_, err = writeModel(tmp, m, plan.override)
-	if err == nil {
+	if err == nil && !o.NoSync {
 		err = tmp.Sync()
 	}
 	if e := tmp.Close(); err == nil {
@@ -288,9 +294,11 @@ func Save(path string, m *Model, o SaveOptions) (err error) {
 	if err = os.Rename(tmps[0], path); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	syncDir(dir)
-	if plan.dataPath != "" && filepath.Dir(plan.dataPath) != dir {
-		syncDir(filepath.Dir(plan.dataPath))
+	if !o.NoSync {
+		syncDir(dir)
+		if plan.dataPath != "" && filepath.Dir(plan.dataPath) != dir {
+			syncDir(filepath.Dir(plan.dataPath))
+		}
 	}
 	return nil
 }
