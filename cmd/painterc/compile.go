@@ -15,20 +15,41 @@ import (
 	"github.com/painterc/painterc/rewrite/onnx"
 )
 
+// compileOptions are the rewrite's flags, shared by cmdCompile and --help.
+type compileOptions struct {
+	fs                               *pflag.FlagSet
+	plan                             planFlags
+	out, dump                        *string
+	external, noSync, quiet, verbose *bool
+}
+
+func compileFlags() *compileOptions {
+	c := &compileOptions{fs: pflag.NewFlagSet("painterc", pflag.ContinueOnError)}
+	fs := c.fs
+	c.plan.register(fs)
+	c.out = fs.StringP("output", "o", "", "where to write the rewritten model (required unless --dump is given)")
+	c.external = fs.Bool("external-data", false, "store weights in a data file beside the output (automatic past 2 GiB)")
+	c.noSync = fs.Bool("no-fsync", false, "skip the fsync before the output is renamed into place: faster for throwaway variants, but an OS crash may leave it truncated")
+	c.dump = fs.String("dump", "", "print the graph at a phase: blocks, schedule or lowered")
+	c.quiet = fs.BoolP("quiet", "q", false, "do not print what painterc decided")
+	c.verbose = fs.BoolP("verbose", "v", false, "also print what block detection noticed (nodes whose scope and dataflow disagree)")
+	return c
+}
+
 // cmdCompile is painterc's main job, one path for the data:
 // decode → Verify → Detect → schedule → Lower → Verify → encode.
 func cmdCompile(args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("painterc", pflag.ContinueOnError)
+	cf := compileFlags()
+	fs, pf := cf.fs, &cf.plan
+	out, external, noSync, dump, quiet, verbose := cf.out, cf.external, cf.noSync, cf.dump, cf.quiet, cf.verbose
 	fs.SetOutput(stderr)
-	var pf planFlags
-	pf.register(fs)
-	out := fs.StringP("output", "o", "", "where to write the rewritten model (required unless --dump is given)")
-	external := fs.Bool("external-data", false, "store weights in a data file beside the output (automatic past 2 GiB)")
-	noSync := fs.Bool("no-fsync", false, "skip the fsync before the output is renamed into place: faster for throwaway variants, but an OS crash may leave it truncated")
-	dump := fs.String("dump", "", "print the graph at a phase: blocks, schedule or lowered")
-	quiet := fs.BoolP("quiet", "q", false, "do not print what painterc decided")
-	verbose := fs.BoolP("verbose", "v", false, "also print what block detection noticed (nodes whose scope and dataflow disagree)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: painterc --pass=NAME [flags] MODEL -o OUT\n\n%s", fs.FlagUsages())
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
 		return fail(exitUsage, err)
 	}
 	if fs.NArg() != 1 {

@@ -63,7 +63,7 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("painterc inspect", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON instead of text")
-	boundaries := fs.StringSlice("boundaries", nil, "name the residual-stream tensors by hand: t0,t1,...,tT")
+	boundaries := fs.StringSlice("boundaries", nil, "name the residual-stream tensors by hand: t0,t1,...,tT (a fused pair as a+r)")
 	if err := fs.Parse(args); err != nil {
 		return fail(exitUsage, err)
 	}

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/spf13/pflag"
 )
 
 // Exit codes, documented in docs/errors.md. Scripts may rely on them.
@@ -68,14 +70,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "painterc", version)
 	case "help", "-h", "--help":
 		usage(stdout)
+		fmt.Fprintln(stdout, "\nflags of the rewrite (painterc --pass=NAME MODEL -o OUT):")
+		fmt.Fprint(stdout, compileFlags().fs.FlagUsages())
 	case "":
 		usage(stderr)
 		return exitUsage
 	default:
 		err = cmdCompile(args, stdout, stderr)
 	}
-	if err == nil {
-		return exitOK
+	if err == nil || errors.Is(err, pflag.ErrHelp) {
+		return exitOK // --help printed the command's flags
 	}
 	fmt.Fprintln(stderr, "painterc:", err)
 	var ce *cliError
@@ -100,7 +104,7 @@ usage:
   painterc run MODEL --input NAME=FILE.npy --out DIR  run a model on ONNX Runtime
   painterc version
 
-Run "painterc passes" for the strategies and "painterc --help" for this text.
-Flags of each command: painterc COMMAND --help.
+Run "painterc passes" for the strategies; "painterc COMMAND --help" shows a
+command's flags.
 `)
 }

@@ -25,14 +25,18 @@ type planFlags struct {
 }
 
 func (p *planFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&p.pass, "pass", "", "strategy to apply (see `painterc passes`)")
+	names := make([]string, len(passes.All))
+	for i, ps := range passes.All {
+		names[i] = ps.Name
+	}
+	fs.StringVar(&p.pass, "pass", "", "the `strategy` to apply: "+strings.Join(names, ", ")+" (painterc passes -v describes them)")
 	fs.StringVar(&p.schedule, "schedule", "", "explicit schedule, e.g. '0-7,[8-24]x3,25-31'")
 	fs.IntVar(&p.n, "n", 0, "the paper's start layer N: blocks 0..N and T-N..T-1 run normally (default floor(T/4))")
 	fs.StringVar(&p.layers, "layers", "", "explicit inclusive middle A-B instead of --n")
 	fs.IntVar(&p.loops, "loops", 3, "looped-parallel: how many times the parallel group runs")
 	fs.Int64Var(&p.seed, "seed", 0, "random: shuffle seed")
 	fs.IntVar(&p.index, "index", 0, "skip-one / swap: the block")
-	fs.StringSliceVar(&p.boundaries, "boundaries", nil, "name the residual-stream tensors by hand: t0,t1,...,tT")
+	fs.StringSliceVar(&p.boundaries, "boundaries", nil, "name the residual-stream tensors by hand: t0,t1,...,tT (a fused pair as a+r)")
 }
 
 // resolve turns the flags into a schedule for a model with T blocks.
