@@ -1,0 +1,257 @@
+package rewrite
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/painterc/painterc/rewrite/onnx"
+)
+
+// layerScope finds the layer index in module scopes of torch.onnx, optimum
+// and genai exports: /model/layers.3/..., /transformer/h.3/...,
+// /bert/encoder/layer.3/...
+var layerScope = regexp.MustCompile(`(?:^|/|\.)(?:layers|layer|h|blocks|block|decoder_layers)\.(\d+)(?:/|$|\.)`)
+
+// layerHint is the layer index name carries, or -1.
+func layerHint(name string) int {
+	m := layerScope.FindAllStringSubmatch(name, -1)
+	if m == nil {
+		return -1
+	}
+	i, err := strconv.Atoi(m[len(m)-1][1])
+	if err != nil {
+		return -1
+	}
+	return i
+}
+
+// finalNorm matches the final norm that onnxruntime-genai scopes as a
+// phantom layer T (/model/layers.{T}/final_norm_layernorm/...).
+var finalNorm = regexp.MustCompile(`final_norm|final_layernorm|final_layer_norm`)
+
+// layerHints gives each node the layer index its name carries, or -1. When
+// the highest layer holds nothing but a final norm, it is the epilogue, not
+// a block.
+func layerHints(g *onnx.Graph) []int {
+	hint := make([]int, len(g.Node))
+	top := -1
+	for i, n := range g.Node {
+		hint[i] = layerHint(n.Name)
+		top = max(top, hint[i])
+	}
+	if top < 0 {
+		return hint
+	}
+	phantom := true
+	for i, n := range g.Node {
+		if hint[i] == top && !finalNorm.MatchString(n.Name) {
+			phantom = false
+			break
+		}
+	}
+	if phantom {
+		for i := range hint {
+			if hint[i] == top {
+				hint[i] = -1
+			}
+		}
+	}
+	return hint
+}
+
+// boundariesByName finds the residual stream from module scopes: the tensor
+// block i-1 hands to block i is the one that a node scoped to layer i-1
+// writes and only nodes of layer i (and i-1) read.
+func boundariesByName(ix *index) ([]Stream, error) {
+	g := ix.g
+	hint := layerHints(g)
+	T := 0
+	for _, h := range hint {
+		T = max(T, h+1)
+	}
+	if T == 0 {
+		return nil, fmt.Errorf("no node name carries a layer index (like /model/layers.3/ or /transformer/h.3/)")
+	}
+	present := make([]bool, T)
+	for _, h := range hint {
+		if h >= 0 {
+			present[h] = true
+		}
+	}
+	for i, p := range present {
+		if !p {
+			return nil, fmt.Errorf("node names mention layers up to %d but none mentions layer %d", T-1, i)
+		}
+	}
+	if T < 2 {
+		return nil, fmt.Errorf("node names mention only one layer")
+	}
+	constant := constantTensors(ix)
+	readers := func(t string) map[int]bool { // layer hints of t's readers; -1 for unscoped, -2 graph output
+		r := map[int]bool{}
+		for _, c := range ix.consumers[t] {
+			r[hint[c]] = true
+		}
+		if ix.isOutput[t] {
+			r[-2] = true
+		}
+		return r
+	}
+	bounds := make([]Stream, T+1)
+	for b := 1; b <= T; b++ {
+		var cands []string
+		for i, n := range g.Node {
+			if hint[i] != b-1 {
+				continue
+			}
+			for _, o := range n.Output {
+				if o == "" || isKVName(o) || constant[o] {
+					continue
+				}
+				r := readers(o)
+				delete(r, b-1)
+				if b < T && len(r) == 1 && r[b] {
+					cands = append(cands, o)
+				}
+				if b == T && len(r) > 0 && !r[b-1] {
+					ok := true
+					for h := range r {
+						if h >= 0 {
+							ok = false
+						}
+					}
+					if ok {
+						cands = append(cands, o)
+					}
+				}
+			}
+		}
+		what := fmt.Sprintf("the tensor layer %d hands to layer %d", b-1, b)
+		if b == T {
+			what = fmt.Sprintf("the output of the last layer (%d)", T-1)
+		}
+		if err := pick(ix, &bounds[b], cands, what); err != nil {
+			return nil, err
+		}
+	}
+	// Block 0's input: read by layer 0 only, computed outside the layers.
+	// A tensor layer 0 reads only to re-export (the rotary tables the
+	// exporter unsqueezes once, under layer 0's scope, for every layer) is a
+	// side input, not the stream: skip candidates whose direct readers write
+	// anything a later layer reads besides x_1.
+	var cands []string
+	seen := map[string]bool{}
+	for i := range g.Node {
+		if hint[i] != 0 {
+			continue
+		}
+		for _, in := range ix.inputs[i] {
+			if in == "" || seen[in] || ix.isInit[in] || constant[in] || isKVName(in) {
+				continue
+			}
+			seen[in] = true
+			if p, ok := ix.producer[in]; ok && hint[p] >= 0 {
+				continue
+			}
+			if r := readers(in); len(r) != 1 || !r[0] {
+				continue
+			}
+			if !feedsLaterLayers(ix, hint, in, bounds[1]) {
+				cands = append(cands, in)
+			}
+		}
+	}
+	if err := pick(ix, &bounds[0], cands, "the input of layer 0"); err != nil {
+		return nil, err
+	}
+	return bounds, nil
+}
+
+// feedsLaterLayers reports whether a node reading t writes a tensor, other
+// than next, that a node scoped to layer 1 or later reads.
+func feedsLaterLayers(ix *index, hint []int, t string, next Stream) bool {
+	for _, c := range ix.consumers[t] {
+		for _, o := range ix.g.Node[c].Output {
+			if next.has(o) {
+				continue
+			}
+			for _, r := range ix.consumers[o] {
+				if hint[r] >= 1 {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// pick accepts one candidate, or two that one node reads together (a
+// fused residual pair, in that node's input order).
+func pick(ix *index, dst *Stream, cands []string, what string) error {
+	switch len(cands) {
+	case 1:
+		*dst = Stream{cands[0]}
+		return nil
+	case 0:
+		return fmt.Errorf("found no candidate for %s", what)
+	case 2:
+		for _, c := range ix.consumers[cands[0]] {
+			var pair Stream
+			for _, in := range ix.g.Node[c].Input {
+				if (in == cands[0] || in == cands[1]) && !pair.has(in) {
+					pair = append(pair, in)
+				}
+			}
+			if len(pair) == 2 {
+				*dst = pair
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("found %d candidates for %s: %s", len(cands), what, quoteList(cands, 5))
+}
+
+func quoteList(xs []string, most int) string {
+	var b strings.Builder
+	for i, x := range xs {
+		if i == most {
+			fmt.Fprintf(&b, ", ... (%d more)", len(xs)-most)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(x))
+	}
+	return b.String()
+}
+
+// hintDisagreements lists nodes whose scope names one layer while dataflow
+// put them elsewhere (typically the exporter's cross-layer merging).
+func hintDisagreements(ix *index, b *Blocks) []string {
+	var notes []string
+	moved := 0
+	where := b.groupOf(len(ix.g.Node))
+	for i, n := range ix.g.Node {
+		h := layerHint(n.Name)
+		if h < 0 || where[i] == h {
+			continue
+		}
+		if moved < 5 {
+			dest := "the prologue (shared by all blocks)"
+			if w := where[i]; w >= 0 && w < b.T {
+				dest = fmt.Sprintf("block %d", w)
+			} else if w == b.T {
+				dest = "the epilogue"
+			}
+			notes = append(notes, fmt.Sprintf("node %q is scoped to layer %d but dataflow puts it in %s", n.Name, h, dest))
+		}
+		moved++
+	}
+	if moved > 5 {
+		notes = append(notes, fmt.Sprintf("... %d more nodes whose scope and dataflow disagree", moved-5))
+	}
+	return notes
+}
