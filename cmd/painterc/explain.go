@@ -49,16 +49,16 @@ func explainLoad(err error) error {
 	if strings.HasSuffix(err.Error(), "not an ONNX model (no graph)") {
 		return fmt.Errorf("%w; %s", err, hintNotONNX)
 	}
-	// External data problems. The codec's errors carry no kind yet, so
-	// these match its wording; TestErrors pins every message.
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "external data file") && errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("%w; %s", err, hintDataGone)
-	case strings.Contains(msg, "external data file") && strings.Contains(msg, "but the tensor needs bytes"):
-		return fmt.Errorf("%w; %s", err, hintDataShort)
-	case strings.Contains(msg, "only reads external data inside the model's directory"):
-		return fmt.Errorf("%w; %s", err, hintDataAway)
+	var xe *onnx.ExternalDataError
+	if errors.As(err, &xe) {
+		switch xe.Problem {
+		case onnx.ExternalMissing:
+			return fmt.Errorf("%w; %s", err, hintDataGone)
+		case onnx.ExternalShort:
+			return fmt.Errorf("%w; %s", err, hintDataShort)
+		case onnx.ExternalOutside:
+			return fmt.Errorf("%w; %s", err, hintDataAway)
+		}
 	}
 	return err
 }

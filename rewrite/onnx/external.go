@@ -84,6 +84,29 @@ func (t *Tensor) External() (ExternalInfo, error) {
 	return info, nil
 }
 
+// ExternalProblem says what is wrong with a tensor's external data.
+type ExternalProblem int
+
+// The kinds of ExternalDataError.
+const (
+	ExternalOther   ExternalProblem = iota
+	ExternalMissing                 // the data file does not exist (errors.Is fs.ErrNotExist too)
+	ExternalShort                   // the file is shorter than the bytes the tensor names
+	ExternalOutside                 // the location is absolute or leaves the model's directory
+)
+
+// ExternalDataError is a problem with external data, so that callers can
+// act on its kind without reading its text.
+type ExternalDataError struct {
+	Problem ExternalProblem
+	Err     error
+}
+
+func (e *ExternalDataError) Error() string { return e.Err.Error() }
+func (e *ExternalDataError) Unwrap() error { return e.Err }
+
+func externalErr(p ExternalProblem, err error) error { return &ExternalDataError{Problem: p, Err: err} }
+
 // ResolveLocation returns the file an external data location names, with
 // symbolic links resolved. It refuses absolute locations, locations that
 // leave modelDir after cleaning, and symbolic links that resolve outside
@@ -98,7 +121,7 @@ func ResolveLocation(modelDir, location string) (string, error) {
 		return "", err
 	}
 	outside := func(what string) error {
-		return fmt.Errorf("external data location %q %s the model directory %s; painterc only reads external data inside the model's directory (CVE-2024-27318)", location, what, dir)
+		return externalErr(ExternalOutside, fmt.Errorf("external data location %q %s the model directory %s; painterc only reads external data inside the model's directory (CVE-2024-27318)", location, what, dir))
 	}
 	switch {
 	case location == "":
@@ -123,7 +146,7 @@ func ResolveLocation(modelDir, location string) (string, error) {
 	real, err := filepath.EvalSymlinks(full)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", notExist(fmt.Sprintf("external data file %s (location %q) does not exist", full, location))
+			return "", externalErr(ExternalMissing, notExist(fmt.Sprintf("external data file %s (location %q) does not exist", full, location)))
 		}
 		return "", fmt.Errorf("external data file %s (location %q): %w", full, location, pathErr(err))
 	}
@@ -200,8 +223,8 @@ func (m *Model) externalRange(t *Tensor, c *extLookup) (extFile, error) {
 		n = size - info.Offset
 	}
 	if info.Offset > size || n > size-info.Offset {
-		return extFile{}, fmt.Errorf("%s: external data file %s is %d bytes, but the tensor needs bytes %d to %d (offset %d, length %d)",
-			t.label(), path, size, info.Offset, info.Offset+n, info.Offset, n)
+		return extFile{}, externalErr(ExternalShort, fmt.Errorf("%s: external data file %s is %d bytes, but the tensor needs bytes %d to %d (offset %d, length %d)",
+			t.label(), path, size, info.Offset, info.Offset+n, info.Offset, n))
 	}
 	return extFile{path: path, off: info.Offset, n: n}, nil
 }

@@ -923,3 +923,34 @@ func TestDeriveStreamsAndGuards(t *testing.T) {
 		t.Error("closing the derived model unmapped the source")
 	}
 }
+
+// TestExternalDataErrorKinds: callers can tell missing, short and escaping
+// external data apart without reading the message.
+func TestExternalDataErrorKinds(t *testing.T) {
+	dir := t.TempDir()
+	ext := func(loc string, off, n int64) *Model {
+		return &Model{Dir: dir, IRVersion: 8, Graph: &Graph{Name: "g", Initializer: []*Tensor{{
+			Name: "w", Dims: []int64{4}, DataType: Float, DataLocation: LocationExternal,
+			ExternalData: []*StringStringEntry{{Key: "location", Value: loc}, {Key: "offset", Value: fmt.Sprint(off)}, {Key: "length", Value: fmt.Sprint(n)}},
+		}}}}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "short.bin"), make([]byte, 8), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		loc  string
+		want ExternalProblem
+	}{
+		{"missing.bin", ExternalMissing},
+		{"short.bin", ExternalShort},
+		{"../escape.bin", ExternalOutside},
+		{"/etc/passwd", ExternalOutside},
+	} {
+		m := ext(tc.loc, 0, 16)
+		_, err := m.TensorBytes(m.Graph.Initializer[0])
+		var xe *ExternalDataError
+		if !errors.As(err, &xe) || xe.Problem != tc.want {
+			t.Errorf("%s: got %v, want problem %d", tc.loc, err, tc.want)
+		}
+	}
+}
