@@ -22,6 +22,7 @@ type index struct {
 	isInit    map[string]bool
 	isInput   map[string]bool
 	isOutput  map[string]bool
+	hints     []int // layer index each node's name carries; see layerHints
 }
 
 func newIndex(g *onnx.Graph) *index {

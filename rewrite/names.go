@@ -5,8 +5,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-
-	"github.com/painterc/painterc/rewrite/onnx"
 )
 
 // layerScope finds the layer index in module scopes of torch.onnx, optimum
@@ -34,8 +32,13 @@ var finalNorm = regexp.MustCompile(`final_norm|final_layernorm|final_layer_norm`
 // layerHints gives each node the layer index its name carries, or -1. When
 // the highest layer holds nothing but a final norm, it is the epilogue, not
 // a block.
-func layerHints(g *onnx.Graph) []int {
+func (ix *index) layerHints() []int {
+	if ix.hints != nil {
+		return ix.hints
+	}
+	g := ix.g
 	hint := make([]int, len(g.Node))
+	defer func() { ix.hints = hint }()
 	top := -1
 	for i, n := range g.Node {
 		hint[i] = layerHint(n.Name)
@@ -66,7 +69,7 @@ func layerHints(g *onnx.Graph) []int {
 // writes and only nodes of layer i (and i-1) read.
 func boundariesByName(ix *index) ([]Stream, error) {
 	g := ix.g
-	hint := layerHints(g)
+	hint := ix.layerHints()
 	T := 0
 	for _, h := range hint {
 		T = max(T, h+1)
@@ -234,8 +237,9 @@ func hintDisagreements(ix *index, b *Blocks) []string {
 	var notes []string
 	moved := 0
 	where := b.groupOf(len(ix.g.Node))
+	hints := ix.layerHints()
 	for i, n := range ix.g.Node {
-		h := layerHint(n.Name)
+		h := hints[i]
 		if h < 0 || where[i] == h {
 			continue
 		}
