@@ -134,7 +134,7 @@ func tensorType(t *onnx.Tensor) string {
 	for i, d := range t.Dims {
 		dims[i] = strconv.FormatInt(d, 10)
 	}
-	s := fmt.Sprintf("%s[%s]", DataTypeName(t.DataType), strings.Join(dims, ","))
+	s := fmt.Sprintf("%s[%s]", t.DataType.String(), strings.Join(dims, ","))
 	if t.DataLocation == onnx.LocationExternal {
 		s += " external"
 	}
@@ -148,15 +148,15 @@ func TypeString(t *onnx.Type) string {
 	case t == nil:
 		return "?"
 	case t.TensorType != nil:
-		return DataTypeName(t.TensorType.ElemType) + shapeString(t.TensorType.Shape)
+		return t.TensorType.ElemType.String() + shapeString(t.TensorType.Shape)
 	case t.SparseTensorType != nil:
-		return "sparse " + DataTypeName(t.SparseTensorType.ElemType) + shapeString(t.SparseTensorType.Shape)
+		return "sparse " + t.SparseTensorType.ElemType.String() + shapeString(t.SparseTensorType.Shape)
 	case t.SequenceType != nil:
 		return "seq(" + TypeString(t.SequenceType.ElemType) + ")"
 	case t.OptionalType != nil:
 		return "optional(" + TypeString(t.OptionalType.ElemType) + ")"
 	case t.MapType != nil:
-		return "map(" + DataTypeName(t.MapType.KeyType) + ", " + TypeString(t.MapType.ValueType) + ")"
+		return "map(" + t.MapType.KeyType.String() + ", " + TypeString(t.MapType.ValueType) + ")"
 	}
 	return "?"
 }
@@ -177,24 +177,6 @@ func shapeString(s *onnx.TensorShape) string {
 		}
 	}
 	return "[" + strings.Join(parts, ",") + "]"
-}
-
-var dataTypeNames = map[onnx.DataType]string{
-	onnx.Float: "float32", onnx.Uint8: "uint8", onnx.Int8: "int8", onnx.Uint16: "uint16",
-	onnx.Int16: "int16", onnx.Int32: "int32", onnx.Int64: "int64", onnx.String: "string",
-	onnx.Bool: "bool", onnx.Float16: "float16", onnx.Double: "float64", onnx.Uint32: "uint32",
-	onnx.Uint64: "uint64", onnx.Complex64: "complex64", onnx.Complex128: "complex128",
-	onnx.BFloat16: "bfloat16", onnx.Float8E4M3FN: "float8e4m3fn", onnx.Float8E4M3FNUZ: "float8e4m3fnuz",
-	onnx.Float8E5M2: "float8e5m2", onnx.Float8E5M2FNUZ: "float8e5m2fnuz", onnx.Uint4: "uint4",
-	onnx.Int4: "int4", onnx.Float4E2M1: "float4e2m1",
-}
-
-// DataTypeName is the lower-case name of an ONNX element type.
-func DataTypeName(t onnx.DataType) string {
-	if s, ok := dataTypeNames[t]; ok {
-		return s
-	}
-	return fmt.Sprintf("dtype(%d)", t)
 }
 
 // DumpBlocks renders detection's result: which nodes went where.

@@ -6,13 +6,6 @@ import (
 	"github.com/painterc/painterc/rewrite/onnx"
 )
 
-var elemSize = map[onnx.DataType]int64{
-	onnx.Float: 4, onnx.Uint8: 1, onnx.Int8: 1, onnx.Uint16: 2, onnx.Int16: 2, onnx.Int32: 4,
-	onnx.Int64: 8, onnx.Bool: 1, onnx.Float16: 2, onnx.Double: 8, onnx.Uint32: 4, onnx.Uint64: 8,
-	onnx.Complex64: 8, onnx.Complex128: 16, onnx.BFloat16: 2, onnx.Float8E4M3FN: 1,
-	onnx.Float8E4M3FNUZ: 1, onnx.Float8E5M2: 1, onnx.Float8E5M2FNUZ: 1,
-}
-
 // TensorSize is the number of payload bytes a tensor holds, computed from its
 // type and shape (4-bit types round up), without reading its data.
 func TensorSize(t *onnx.Tensor) int64 {
@@ -30,7 +23,7 @@ func TensorSize(t *onnx.Tensor) int64 {
 		}
 		return s
 	}
-	return n * elemSize[t.DataType]
+	return n * int64(t.DataType.Size())
 }
 
 // ParamBytes sums the sizes of the distinct initializers (of weights, the

@@ -3,38 +3,41 @@ package runtime
 import (
 	"fmt"
 	"strings"
+
+	"github.com/painterc/painterc/rewrite/onnx"
 )
 
 // DataType is a tensor element type, numbered as ONNX's TensorProto.DataType
-// (which ONNX Runtime's ONNXTensorElementDataType follows).
-type DataType int32
+// (which ONNX Runtime's ONNXTensorElementDataType follows). It is the codec's
+// type, so names and sizes are defined once.
+type DataType = onnx.DataType
 
-// Element types. The numbering is ONNX's and must not change.
+// Element types, under the names this package has always used.
 const (
-	Undefined     DataType = 0
-	Float         DataType = 1
-	Uint8         DataType = 2
-	Int8          DataType = 3
-	Uint16        DataType = 4
-	Int16         DataType = 5
-	Int32         DataType = 6
-	Int64         DataType = 7
-	String        DataType = 8
-	Bool          DataType = 9
-	Float16       DataType = 10
-	Double        DataType = 11
-	Uint32        DataType = 12
-	Uint64        DataType = 13
-	Complex64     DataType = 14
-	Complex128    DataType = 15
-	BFloat16      DataType = 16
-	Float8E4M3FN  DataType = 17
-	Float8E4M3FNZ DataType = 18
-	Float8E5M2    DataType = 19
-	Float8E5M2FNZ DataType = 20
-	Uint4         DataType = 21
-	Int4          DataType = 22
-	Float4E2M1    DataType = 23
+	Undefined     = onnx.Undefined
+	Float         = onnx.Float
+	Uint8         = onnx.Uint8
+	Int8          = onnx.Int8
+	Uint16        = onnx.Uint16
+	Int16         = onnx.Int16
+	Int32         = onnx.Int32
+	Int64         = onnx.Int64
+	String        = onnx.String
+	Bool          = onnx.Bool
+	Float16       = onnx.Float16
+	Double        = onnx.Double
+	Uint32        = onnx.Uint32
+	Uint64        = onnx.Uint64
+	Complex64     = onnx.Complex64
+	Complex128    = onnx.Complex128
+	BFloat16      = onnx.BFloat16
+	Float8E4M3FN  = onnx.Float8E4M3FN
+	Float8E4M3FNZ = onnx.Float8E4M3FNUZ
+	Float8E5M2    = onnx.Float8E5M2
+	Float8E5M2FNZ = onnx.Float8E5M2FNUZ
+	Uint4         = onnx.Uint4
+	Int4          = onnx.Int4
+	Float4E2M1    = onnx.Float4E2M1
 )
 
 // Float32 and Float64 are the Go-style names of Float and Double.
@@ -43,63 +46,9 @@ const (
 	Float64 = Double
 )
 
-var dataTypeNames = [...]string{
-	Undefined:     "undefined",
-	Float:         "float32",
-	Uint8:         "uint8",
-	Int8:          "int8",
-	Uint16:        "uint16",
-	Int16:         "int16",
-	Int32:         "int32",
-	Int64:         "int64",
-	String:        "string",
-	Bool:          "bool",
-	Float16:       "float16",
-	Double:        "float64",
-	Uint32:        "uint32",
-	Uint64:        "uint64",
-	Complex64:     "complex64",
-	Complex128:    "complex128",
-	BFloat16:      "bfloat16",
-	Float8E4M3FN:  "float8e4m3fn",
-	Float8E4M3FNZ: "float8e4m3fnuz",
-	Float8E5M2:    "float8e5m2",
-	Float8E5M2FNZ: "float8e5m2fnuz",
-	Uint4:         "uint4",
-	Int4:          "int4",
-	Float4E2M1:    "float4e2m1",
-}
-
-// byte size of one element; 0 for types that cannot travel as plain
-// fixed-size little-endian elements (undefined, string, packed 4-bit types).
-var dataTypeSizes = [...]int{
-	Float: 4, Uint8: 1, Int8: 1, Uint16: 2, Int16: 2, Int32: 4, Int64: 8,
-	Bool: 1, Float16: 2, Double: 8, Uint32: 4, Uint64: 8, Complex64: 8,
-	Complex128: 16, BFloat16: 2, Float8E4M3FN: 1, Float8E4M3FNZ: 1,
-	Float8E5M2: 1, Float8E5M2FNZ: 1,
-}
-
-// String returns the lower-case name used in messages and by ParseDataType:
-// "float32", "float16", "bfloat16", "int64", "bool", ...
-func (d DataType) String() string {
-	if d >= 0 && int(d) < len(dataTypeNames) && dataTypeNames[d] != "" {
-		return dataTypeNames[d]
-	}
-	return fmt.Sprintf("DataType(%d)", int32(d))
-}
-
-// Size is the size of one element in bytes, or 0 when tensors of this type
-// cannot be passed as raw bytes (undefined, string, the packed 4-bit types).
-func (d DataType) Size() int {
-	if d >= 0 && int(d) < len(dataTypeSizes) {
-		return dataTypeSizes[d]
-	}
-	return 0
-}
-
-// Supported reports whether tensors of this type can be passed to and
+// Supported reports whether tensors of type d can be passed to and
 // returned from Session.Run.
-func (d DataType) Supported() bool { return d.Size() > 0 }
+func Supported(d DataType) bool { return d.Size() > 0 }
 
 // ParseDataType accepts the names String returns and the common aliases
 // "float" (float32), "double" (float64), "half"/"fp16"/"f16" (float16),
@@ -116,9 +65,9 @@ func ParseDataType(s string) (DataType, error) {
 	case "bf16":
 		return BFloat16, nil
 	}
-	for i, n := range dataTypeNames {
-		if n != "" && n == name && DataType(i) != Undefined {
-			return DataType(i), nil
+	for d := Float; d <= Float4E2M1; d++ {
+		if d.String() == name {
+			return d, nil
 		}
 	}
 	return Undefined, fmt.Errorf("unknown data type %q (want one of float32, float16, bfloat16, float64, int64, int32, int16, int8, uint8, bool, ...)", s)

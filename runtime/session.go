@@ -328,9 +328,9 @@ func (s *Session) Close() error {
 }
 
 var elemSizes = func() []C.size_t {
-	t := make([]C.size_t, len(dataTypeSizes))
-	for i, n := range dataTypeSizes {
-		t[i] = C.size_t(n)
+	t := make([]C.size_t, Float4E2M1+1)
+	for d := range t {
+		t[d] = C.size_t(DataType(d).Size())
 	}
 	return t
 }()
@@ -418,7 +418,7 @@ func copyOutput(name string, co *C.pc_output) (*Tensor, error) {
 		return nil, fmt.Errorf("output %q is a %s; only tensor outputs can be returned", name, kind)
 	}
 	dt := DataType(co.elem_type)
-	if !dt.Supported() {
+	if !Supported(dt) {
 		return nil, fmt.Errorf("output %q has element type %s, which cannot be returned as raw bytes", name, dt)
 	}
 	nd := int(co.ndims)
