@@ -116,20 +116,9 @@ func FuzzGraphEdits(f *testing.F) {
 		f.Add(uint8(i), []byte{0, 40, 0})            // delete a node
 		f.Add(uint8(i), []byte{1, 60, 7, 3, 9, 200}) // rewire, swap
 	}
-	decoded := make([]*onnx.Model, len(bases))
-	f.Fuzz(func(t *testing.T, base uint8, edits []byte) {
-		i := int(base)
-		if i >= len(bases) {
-			i %= len(bases)
-		}
-		if decoded[i] == nil {
-			m, err := onnx.Decode(bases[i])
-			if err != nil {
-				t.Fatal(err)
-			}
-			decoded[i] = m
-		}
-		m := editGraph(decoded[i], edits)
+	base := decodedBases(bases)
+	f.Fuzz(func(t *testing.T, pick uint8, edits []byte) {
+		m := editGraph(base(t, pick), edits)
 		checkCompile(t, m)
 	})
 }
@@ -147,20 +136,9 @@ func FuzzBoundaries(f *testing.F) {
 		f.Add(uint8(i), []byte{0, 64, 128, 192, 255})
 		f.Add(uint8(i), []byte{10, 11, 200})
 	}
-	decoded := make([]*onnx.Model, len(bases))
-	f.Fuzz(func(t *testing.T, base uint8, picks []byte) {
-		i := int(base)
-		if i >= len(bases) {
-			i %= len(bases)
-		}
-		if decoded[i] == nil {
-			m, err := onnx.Decode(bases[i])
-			if err != nil {
-				t.Fatal(err)
-			}
-			decoded[i] = m
-		}
-		m := decoded[i]
+	base := decodedBases(bases)
+	f.Fuzz(func(t *testing.T, pick uint8, picks []byte) {
+		m := base(t, pick)
 		names := []string{"", "no_such_tensor"}
 		for _, v := range m.Graph.Input {
 			names = append(names, v.Name)
@@ -433,5 +411,22 @@ func TestFuzzBases(t *testing.T) {
 		if _, err := Detect(m.Graph, DetectOptions{}); err != nil {
 			t.Errorf("base %d: %v", i, err)
 		}
+	}
+}
+
+// decodedBases returns a function giving the decoded base model a fuzz
+// byte picks, decoding each base once (bases are read-only to the fuzzers).
+func decodedBases(bases [][]byte) func(*testing.T, uint8) *onnx.Model {
+	decoded := make([]*onnx.Model, len(bases))
+	return func(t *testing.T, pick uint8) *onnx.Model {
+		i := int(pick) % len(bases)
+		if decoded[i] == nil {
+			m, err := onnx.Decode(bases[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			decoded[i] = m
+		}
+		return decoded[i]
 	}
 }

@@ -140,25 +140,5 @@ func runFile(t *testing.T, path string, feeds map[string]Tensor) map[string]Tens
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	in := map[string]*runtime.Tensor{}
-	for name, v := range feeds {
-		if v.Int != nil {
-			in[name] = runtime.NewInt64(v.Shape, v.Int)
-		} else {
-			in[name] = runtime.NewFloat32(v.Shape, v.Float)
-		}
-	}
-	out, err := sess.Run(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := map[string]Tensor{}
-	for name, v := range out {
-		f, err := v.Float32s()
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		res[name] = Tensor{Shape: v.Shape, Float: f}
-	}
-	return res
+	return runSession(t, sess, feeds)
 }

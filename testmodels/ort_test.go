@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/painterc/painterc/passes"
@@ -42,28 +41,35 @@ func ortRunner(t *testing.T, s Spec, sched passes.Schedule) func(map[string]Tens
 	t.Cleanup(func() { sess.Close() })
 	return func(feeds map[string]Tensor) map[string]Tensor {
 		t.Helper()
-		in := map[string]*runtime.Tensor{}
-		for name, v := range feeds {
-			if strings.HasPrefix(name, "past_key_values.") {
-				in[name] = runtime.NewFloat32(v.Shape, v.Float)
-			} else {
-				in[name] = runtime.NewInt64(v.Shape, v.Int)
-			}
-		}
-		out, err := sess.Run(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res := map[string]Tensor{}
-		for name, v := range out {
-			f, err := v.Float32s()
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			res[name] = Tensor{Shape: v.Shape, Float: f}
-		}
-		return res
+		return runSession(t, sess, feeds)
 	}
+}
+
+// runSession feeds testmodels tensors (Int for integer inputs, Float for
+// float ones) to a session and returns every output as float32.
+func runSession(t *testing.T, sess *runtime.Session, feeds map[string]Tensor) map[string]Tensor {
+	t.Helper()
+	in := map[string]*runtime.Tensor{}
+	for name, v := range feeds {
+		if v.Int != nil {
+			in[name] = runtime.NewInt64(v.Shape, v.Int)
+		} else {
+			in[name] = runtime.NewFloat32(v.Shape, v.Float)
+		}
+	}
+	out, err := sess.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := map[string]Tensor{}
+	for name, v := range out {
+		f, err := v.Float32s()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		res[name] = Tensor{Shape: v.Shape, Float: f}
+	}
+	return res
 }
 
 // compare checks that got has exactly want's tensors, with equal shapes and
