@@ -46,7 +46,7 @@ golden: ort
 FUZZTIME ?= 60s
 FUZZFLAGS = -run=NONE -fuzztime=$(FUZZTIME) -fuzzminimizetime=0s
 fuzz:
-	$(GO) test ./rewrite/onnx $(FUZZFLAGS) -fuzz='^FuzzDecode$$'
+	$(GO) test ./onnx $(FUZZFLAGS) -fuzz='^FuzzDecode$$'
 	$(GO) test ./passes $(FUZZFLAGS) -fuzz='^FuzzParse$$'
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzDetect$$'
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzGraphEdits$$'

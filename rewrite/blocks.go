@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // Blocks is a transformer graph cut into its shared prologue, its T decoder

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // Dump writes a model as stable, line-oriented text: the form of golden

@@ -8,7 +8,7 @@ package rewrite
 import (
 	"sort"
 
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // index answers dataflow questions about one graph: who produces a tensor,

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/painterc/painterc/passes"
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // Metadata keys every rewritten model carries.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/painterc/painterc/passes"
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // lowerMerged lowers a merged decoder: each branch of the If node that holds

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // NodeGraph is the graph that b's node indices refer to: top itself, or

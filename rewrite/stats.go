@@ -3,7 +3,7 @@ package rewrite
 import (
 	"sort"
 
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // TensorSize is the number of payload bytes a tensor holds, computed from its

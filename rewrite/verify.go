@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // VerifyError lists every invariant a graph breaks, so one run shows them all.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // TestVerifyReads: a read of an undefined tensor says whether the tensor is

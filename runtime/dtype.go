@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // DataType is a tensor element type, numbered as ONNX's TensorProto.DataType

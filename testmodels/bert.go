@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // BERT graph, as torch.onnx / optimum export BertModel (post-LN encoder):

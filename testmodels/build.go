@@ -6,7 +6,7 @@ import (
 	"strconv"
 
 	"github.com/painterc/painterc/passes"
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // family emits one architecture's graph pieces into a builder.

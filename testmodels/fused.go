@@ -3,7 +3,7 @@ package testmodels
 import (
 	"strconv"
 
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // Fused Llama: the layout of onnxruntime-genai's model builder and of ORT's

@@ -13,7 +13,7 @@ import (
 
 	"github.com/painterc/painterc/internal/onnxcheck"
 	"github.com/painterc/painterc/passes"
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // schedules are the non-trivial schedules every family is tested with (T=8).

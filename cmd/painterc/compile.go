@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/painterc/painterc/rewrite"
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // compileOptions are the rewrite's flags, shared by cmdCompile and --help.

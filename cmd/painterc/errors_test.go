@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/painterc/painterc/internal/orttest"
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime"
 )
 

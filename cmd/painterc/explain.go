@@ -8,7 +8,7 @@ import (
 	"syscall"
 
 	"github.com/painterc/painterc/rewrite"
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // The messages of docs/errors.md: each says what is wrong, where, and what

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/testmodels"
 )
 

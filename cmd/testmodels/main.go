@@ -19,7 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/painterc/painterc/passes"
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime"
 	"github.com/painterc/painterc/runtime/npy"
 	"github.com/painterc/painterc/testmodels"

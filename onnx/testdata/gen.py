@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Generates the small ONNX fixtures the rewrite/onnx tests read.
+"""Generates the small ONNX fixtures the onnx tests read.
 
 Run it from anywhere with Debian's Python (python3-onnx, python3-torch):
 
-    /usr/bin/python3 rewrite/onnx/testdata/gen.py
+    /usr/bin/python3 onnx/testdata/gen.py
 
 It writes, next to itself:
 
