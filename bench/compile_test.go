@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/painterc/painterc/passes"
-	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/rewrite"
+	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
 
@@ -54,7 +54,7 @@ func writeExternal(tb testing.TB, dir string, s testmodels.Spec) (string, int64)
 
 // compile is cmd/painterc's compile path: Load, Verify, Detect, Lower,
 // Verify, Save. It adds each phase's time to ph.
-func compile(tb testing.TB, in, out string, sched passes.Schedule, ph map[string]time.Duration) {
+func compile(tb testing.TB, in, out string, sched schedule.Schedule, ph map[string]time.Duration) {
 	tb.Helper()
 	t := time.Now()
 	lap := func(name string) {
@@ -88,8 +88,8 @@ func compile(tb testing.TB, in, out string, sched passes.Schedule, ph map[string
 	lap("save")
 }
 
-func mustParse(tb testing.TB, s string) passes.Schedule {
-	sched, err := passes.Parse(s)
+func mustParse(tb testing.TB, s string) schedule.Schedule {
+	sched, err := schedule.Parse(s)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 package passes
 
-import "errors"
+import "github.com/painterc/painterc/schedule"
 
 // identityPass runs the unmodified model. It is the paper's reference point:
 // "each benchmark is normalized so 0 = random guessing and 1 = the full
@@ -9,10 +9,7 @@ var identityPass = &Pass{
 	Name:  "identity",
 	Doc:   "run every block once, in order: the unmodified model",
 	Paper: "The full model, blocks 0..T-1 in order; scores are normalized so that it scores 1.",
-	Run: func(T int, o Options) (Result, error) {
-		if T < 1 {
-			return Result{}, errors.New("the model has no blocks")
-		}
-		return finish(T, Schedule{Steps: span(0, T-1)}, "", ignored("identity", o, nil))
+	Build: func(T int, o Options) (Result, error) {
+		return Result{Schedule: schedule.Schedule{Steps: schedule.Span(0, T-1)}}, nil
 	},
 }

@@ -1,6 +1,9 @@
 package passes
 
-import "fmt"
+import (
+	"fmt"
+	"github.com/painterc/painterc/schedule"
+)
 
 // loopedParallelPass is the paper's "looped parallel": "the parallel group
 // repeated R times, each iteration fed the previous mean. Main results use
@@ -9,7 +12,7 @@ var loopedParallelPass = newMiddlePass("looped-parallel",
 	"run the middle in parallel R times (--loops, default 3), each pass fed the previous mean",
 	"Looped parallel: the parallel middle repeated R times, each iteration fed the previous mean; the main results use R = 3 and the best R grows roughly with M (Figure 1).",
 	[]string{"loops"},
-	func(a, b int, o Options) ([]Step, string, []string, error) {
+	func(a, b int, o Options) ([]schedule.Step, string, []string, error) {
 		r := o.Loops
 		var notes []string
 		if !o.HasLoops && r == 0 {
@@ -19,9 +22,9 @@ var loopedParallelPass = newMiddlePass("looped-parallel",
 		if r < 1 {
 			return nil, "", nil, fmt.Errorf("--loops %d: the loop count must be at least 1", r)
 		}
-		if r > maxNumber {
-			return nil, "", nil, fmt.Errorf("--loops %d is too large: at most %d is allowed", r, maxNumber)
+		if r > schedule.MaxNumber {
+			return nil, "", nil, fmt.Errorf("--loops %d is too large: at most %d is allowed", r, schedule.MaxNumber)
 		}
-		step := Step{Kind: StepParallel, Members: blocks(a, b), Repeat: r}
-		return []Step{step}, fmt.Sprintf("loops=%d", r), notes, nil
+		step := schedule.Step{Kind: schedule.StepParallel, Members: blocks(a, b), Repeat: r}
+		return []schedule.Step{step}, fmt.Sprintf("loops=%d", r), notes, nil
 	})

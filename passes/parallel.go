@@ -1,5 +1,7 @@
 package passes
 
+import "github.com/painterc/painterc/schedule"
+
 // parallelPass is the paper's "parallel": "every middle block receives the
 // same h; output = mean_i block_i(h). Block outputs include the residual, so
 // this equals h + mean_i Δ_i."
@@ -7,8 +9,8 @@ var parallelPass = newMiddlePass("parallel",
 	"run the middle blocks in parallel on the same input and average their outputs",
 	"Parallel: every middle block receives the same h; the output is mean_i block_i(h) = h + mean_i delta_i (Figure 1).",
 	nil,
-	func(a, b int, o Options) ([]Step, string, []string, error) {
-		return []Step{{Kind: StepParallel, Members: blocks(a, b), Repeat: 1}}, "", nil, nil
+	func(a, b int, o Options) ([]schedule.Step, string, []string, error) {
+		return []schedule.Step{{Kind: schedule.StepParallel, Members: blocks(a, b), Repeat: 1}}, "", nil, nil
 	})
 
 // blocks returns a, a+1, ..., b.

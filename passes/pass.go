@@ -3,6 +3,7 @@ package passes
 import (
 	"errors"
 	"fmt"
+	"github.com/painterc/painterc/schedule"
 	"slices"
 	"strings"
 )
@@ -33,7 +34,7 @@ const defaultLoops = 3
 
 // Result is what a pass computes.
 type Result struct {
-	Schedule Schedule
+	Schedule schedule.Schedule
 	// Params are the parameters the schedule came from, canonical and
 	// deterministic ("n=7 loops=3"): they are recorded in the output model as
 	// painterc.pass, e.g. "looped-parallel n=7 loops=3". See Pass.Label.
@@ -41,13 +42,35 @@ type Result struct {
 	Notes  []string // what the pass decided for the user, or ignored
 }
 
-// Pass is one named schedule generator.
+// Pass is one named schedule generator. A pass only computes a schedule;
+// the driver, [Pass.Run], holds the contract around it.
 type Pass struct {
 	Name  string
 	Doc   string   // one line, for `painterc passes`
 	Paper string   // the paper's definition
-	Flags []string // the options Run reads, as flag names without dashes
-	Run   func(T int, o Options) (Result, error)
+	Flags []string // the [Params] Build reads, by name
+	// Build computes the schedule for a model with T blocks. It reads only
+	// the options its Flags name.
+	Build func(T int, o Options) (Result, error)
+}
+
+// Run is the one way to run a pass: it calls Build, adds a note for every
+// option that was given but that the pass does not read (so a misdirected
+// flag is never dropped silently), and checks the postcondition every pass
+// promises, a schedule that validates against T.
+func (p *Pass) Run(T int, o Options) (Result, error) {
+	if T < 1 {
+		return Result{}, errors.New("the model has no blocks")
+	}
+	r, err := p.Build(T, o)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := r.Schedule.Validate(T); err != nil {
+		return Result{}, fmt.Errorf("internal error: pass %s built an invalid schedule %s: %v", p.Name, r.Schedule, err)
+	}
+	r.Notes = append(r.Notes, ignored(p.Name, o, p.Flags)...)
+	return r, nil
 }
 
 // Label returns the painterc.pass metadata value: the name, then the
@@ -106,7 +129,7 @@ func Middle(T int, o Options) (a, b int, notes []string, err error) {
 		a, b = o.Layers[0], o.Layers[1]
 		for _, x := range []int{a, b} {
 			if x < 0 || x >= T {
-				return 0, 0, nil, fmt.Errorf("--layers %d-%d: block %d is out of range: the model has %s", a, b, x, blockCount(T))
+				return 0, 0, nil, fmt.Errorf("--layers %d-%d: block %d is out of range: the model has %s", a, b, x, schedule.BlockCount(T))
 			}
 		}
 		if a > b {
@@ -124,7 +147,7 @@ func Middle(T int, o Options) (a, b int, notes []string, err error) {
 	a, b = n+1, T-n-1
 	if a > b {
 		if T < 2 {
-			return 0, 0, nil, fmt.Errorf("the model has %s: no N leaves a middle to rewrite; use --layers 0-0", blockCount(T))
+			return 0, 0, nil, fmt.Errorf("the model has %s: no N leaves a middle to rewrite; use --layers 0-0", schedule.BlockCount(T))
 		}
 		return 0, 0, nil, fmt.Errorf("--n %d leaves no middle in a model with %d blocks (N+1..T-N-1 would be %d-%d): the largest valid N is %d", n, T, a, b, (T-2)/2)
 	}
@@ -147,9 +170,9 @@ func middleParams(o Options, a, b int) string {
 // newMiddlePass builds a paper strategy: its schedule is 0..a-1, then mid,
 // then b+1..T-1, where mid is what the strategy runs instead of the middle
 // a..b and may add parameters and notes of its own (extra names its flags).
-func newMiddlePass(name, doc, paper string, extra []string, mid func(a, b int, o Options) (steps []Step, params string, notes []string, err error)) *Pass {
+func newMiddlePass(name, doc, paper string, extra []string, mid func(a, b int, o Options) (steps []schedule.Step, params string, notes []string, err error)) *Pass {
 	flags := append([]string{"n", "layers"}, extra...)
-	run := func(T int, o Options) (Result, error) {
+	build := func(T int, o Options) (Result, error) {
 		a, b, notes, err := Middle(T, o)
 		if err != nil {
 			return Result{}, err
@@ -159,13 +182,13 @@ func newMiddlePass(name, doc, paper string, extra []string, mid func(a, b int, o
 			return Result{}, err
 		}
 		notes = append(notes, more...)
-		var all []Step
+		var all []schedule.Step
 		if a > 0 {
-			all = append(all, span(0, a-1)...)
+			all = append(all, schedule.Span(0, a-1)...)
 		}
 		all = append(all, steps...)
 		if b < T-1 {
-			all = append(all, span(b+1, T-1)...)
+			all = append(all, schedule.Span(b+1, T-1)...)
 		}
 		if len(all) == 0 {
 			return Result{}, fmt.Errorf("%s of the middle %s removes every block of the model: leave at least one block outside the middle", name, rangeText(a, b))
@@ -174,38 +197,18 @@ func newMiddlePass(name, doc, paper string, extra []string, mid func(a, b int, o
 		if params != "" {
 			p += " " + params
 		}
-		notes = append(notes, ignored(name, o, flags)...)
-		return finish(T, Schedule{Steps: all}, p, notes)
+		return Result{Schedule: schedule.Schedule{Steps: all}, Params: p, Notes: notes}, nil
 	}
-	return &Pass{Name: name, Doc: doc, Paper: paper, Flags: flags, Run: run}
-}
-
-// finish checks the postcondition every pass promises: a schedule that
-// validates against T.
-func finish(T int, s Schedule, params string, notes []string) (Result, error) {
-	if err := s.Validate(T); err != nil {
-		return Result{}, fmt.Errorf("internal error: the pass built an invalid schedule %s: %v", s, err)
-	}
-	return Result{Schedule: s, Params: params, Notes: notes}, nil
+	return &Pass{Name: name, Doc: doc, Paper: paper, Flags: flags, Build: build}
 }
 
 // ignored returns a note for each option that was given but that the pass
-// does not read, so that a misdirected flag is not silently dropped.
+// does not read.
 func ignored(name string, o Options, takes []string) []string {
-	given := []struct {
-		flag string
-		set  bool
-	}{
-		{"n", o.HasN},
-		{"layers", o.HasLayers},
-		{"loops", o.HasLoops || o.Loops != 0},
-		{"seed", o.Seed != 0},
-		{"index", o.HasIndex},
-	}
 	var notes []string
-	for _, g := range given {
-		if g.set && !slices.Contains(takes, g.flag) {
-			notes = append(notes, fmt.Sprintf("%s ignores --%s", name, g.flag))
+	for _, p := range Params {
+		if p.given(o) && !slices.Contains(takes, p.Name) {
+			notes = append(notes, fmt.Sprintf("%s ignores --%s", name, p.Name))
 		}
 	}
 	return notes

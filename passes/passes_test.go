@@ -2,6 +2,7 @@ package passes
 
 import (
 	"fmt"
+	"github.com/painterc/painterc/schedule"
 	"slices"
 	"strings"
 	"testing"
@@ -61,7 +62,7 @@ func TestMiddleRepeatBlock(t *testing.T) {
 	// The paper repeats block floor(T/2): 16 for Llama2-7B, 12 for BERT-Large.
 	for _, tc := range []struct{ T, N, block, times int }{{32, 7, 16, 17}, {24, 6, 12, 11}, {40, 9, 20, 21}, {80, 19, 40, 41}} {
 		r := run(t, "middle-repeat", tc.T, Options{N: tc.N, HasN: true})
-		want := Step{Kind: StepBlock, Block: tc.block, Repeat: tc.times}
+		want := schedule.Step{Kind: schedule.StepBlock, Block: tc.block, Repeat: tc.times}
 		if got := r.Schedule.Steps[tc.N+1]; !cmp.Equal(got, want) {
 			t.Errorf("T=%d N=%d: middle step %+v, want %+v", tc.T, tc.N, got, want)
 		}
@@ -75,7 +76,7 @@ func TestOneBlockMiddle(t *testing.T) {
 	if err != nil || a != 16 || b != 16 {
 		t.Fatalf("Middle(32, N=15) = %d, %d, %v; want 16, 16", a, b, err)
 	}
-	full := Sequential(blocks(0, 31)...).Instances()
+	full := schedule.Sequential(blocks(0, 31)...).Instances()
 	without16 := slices.Delete(slices.Clone(full), 16, 17)
 	for _, tc := range []struct {
 		pass string
@@ -225,8 +226,8 @@ func TestRegistry(t *testing.T) {
 	var names []string
 	for _, p := range All {
 		names = append(names, p.Name)
-		if p.Doc == "" || p.Paper == "" || p.Run == nil {
-			t.Errorf("pass %q lacks Doc, Paper or Run", p.Name)
+		if p.Doc == "" || p.Paper == "" || p.Build == nil {
+			t.Errorf("pass %q lacks Doc, Paper or Build", p.Name)
 		}
 		if strings.Contains(p.Doc, "\n") {
 			t.Errorf("pass %q: Doc must be one line", p.Name)
@@ -261,25 +262,101 @@ func TestLabel(t *testing.T) {
 	}
 }
 
-// TestAllPassesValid runs every pass over many model sizes and options: each
-// result validates and parses back from its canonical form.
+// TestAllPassesValid runs every pass over many model sizes and options.
+// Whether each call should succeed is worked out here independently of the
+// passes, so a pass that fails where it should not (or the reverse) is
+// caught; each result must validate and parse back from its canonical form.
 func TestAllPassesValid(t *testing.T) {
+	middle := func(T, n int) bool { // the paper's N+1..T-N-1 is not empty
+		if n < 0 {
+			n = T / 4 // the default N
+		}
+		return n+1 <= T-n-1
+	}
+	want := map[string]func(T, n int) bool{
+		"identity":        func(T, n int) bool { return true },
+		"skip":            middle,
+		"middle-repeat":   middle,
+		"reverse":         middle,
+		"random":          middle,
+		"parallel":        middle,
+		"looped-parallel": middle,
+		"skip-one":        func(T, n int) bool { return T >= 2 && n >= 0 && n <= T-1 },
+		"swap":            func(T, n int) bool { return T >= 2 && n >= 0 && n <= T-2 },
+	}
 	for _, p := range All {
+		ok, okWant := 0, 0
 		for T := 1; T <= 40; T++ {
 			for n := -1; n <= T; n++ {
 				o := Options{N: n, HasN: n >= 0, Index: n, HasIndex: n >= 0, Seed: int64(n)}
 				r, err := p.Run(T, o)
-				if err != nil {
+				expect := want[p.Name](T, n)
+				if expect {
+					okWant++
+				}
+				if (err == nil) != expect {
+					t.Errorf("%s T=%d %+v: err = %v, want success = %v", p.Name, T, o, err, expect)
 					continue
 				}
+				if err != nil {
+					if strings.Contains(err.Error(), "internal error") {
+						t.Errorf("%s T=%d %+v: %v", p.Name, T, o, err)
+					}
+					continue
+				}
+				ok++
 				if err := r.Schedule.Validate(T); err != nil {
 					t.Fatalf("%s T=%d %+v: %v", p.Name, T, o, err)
 				}
-				back := mustParse(t, r.Schedule.String())
+				back, err := schedule.Parse(r.Schedule.String())
+				if err != nil {
+					t.Fatalf("%s T=%d %+v: canonical form %q does not parse: %v", p.Name, T, o, r.Schedule, err)
+				}
 				if !cmp.Equal(back.Stages(), r.Schedule.Stages()) {
 					t.Fatalf("%s T=%d %+v: %q does not round-trip", p.Name, T, o, r.Schedule)
 				}
 			}
+		}
+		if want[p.Name] == nil {
+			t.Errorf("pass %s has no expectation in this test: add one", p.Name)
+		}
+		if ok != okWant || ok == 0 {
+			t.Errorf("%s: %d of the calls succeeded, want %d", p.Name, ok, okWant)
+		}
+	}
+}
+
+// TestParamsDeclared checks that every flag a pass declares is a Param and
+// that Options.Set parses each Param's text form.
+func TestParamsDeclared(t *testing.T) {
+	known := map[string]bool{}
+	for _, p := range Params {
+		known[p.Name] = true
+	}
+	for _, ps := range All {
+		for _, f := range ps.Flags {
+			if !known[f] {
+				t.Errorf("pass %s declares --%s, which is not in Params", ps.Name, f)
+			}
+		}
+	}
+	var o Options
+	for _, kv := range [][2]string{{"n", "7"}, {"layers", "8-24"}, {"loops", "4"}, {"seed", "-3"}, {"index", "5"}} {
+		if err := o.Set(kv[0], kv[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := Options{N: 7, HasN: true, Layers: [2]int{8, 24}, HasLayers: true, Loops: 4, HasLoops: true, Seed: -3, Index: 5, HasIndex: true}
+	if diff := cmp.Diff(want, o); diff != "" {
+		t.Errorf("Set (-want +got):\n%s", diff)
+	}
+	for _, tc := range [][3]string{
+		{"n", "x", `--n "x": want a whole number`},
+		{"layers", "8", `--layers "8": want an inclusive range A-B, e.g. --layers 8-24`},
+		{"bogus", "1", `no pass takes --bogus`},
+	} {
+		if err := o.Set(tc[0], tc[1]); err == nil || err.Error() != tc[2] {
+			t.Errorf("Set(%q, %q) = %v, want %s", tc[0], tc[1], err, tc[2])
 		}
 	}
 }

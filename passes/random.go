@@ -2,6 +2,7 @@ package passes
 
 import (
 	"fmt"
+	"github.com/painterc/painterc/schedule"
 	"math/bits"
 )
 
@@ -12,12 +13,12 @@ var randomPass = newMiddlePass("random",
 	"run the middle blocks in a random order chosen by --seed",
 	"Random: the middle blocks run in a seeded random order; the paper averages 10 seeds (Figure 1).",
 	[]string{"seed"},
-	func(a, b int, o Options) ([]Step, string, []string, error) {
+	func(a, b int, o Options) ([]schedule.Step, string, []string, error) {
 		m := blocks(a, b)
 		shuffle(m, o.Seed)
-		steps := make([]Step, len(m))
+		steps := make([]schedule.Step, len(m))
 		for i, blk := range m {
-			steps[i] = Step{Kind: StepBlock, Block: blk, Repeat: 1}
+			steps[i] = schedule.Step{Kind: schedule.StepBlock, Block: blk, Repeat: 1}
 		}
 		return steps, fmt.Sprintf("seed=%d", o.Seed), nil, nil
 	})

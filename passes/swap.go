@@ -1,6 +1,9 @@
 package passes
 
-import "fmt"
+import (
+	"fmt"
+	"github.com/painterc/painterc/schedule"
+)
 
 // swapPass is the paper's Figure 2 probe "swap blocks i and i+1": every
 // block runs once, in order, except that i+1 runs before i.
@@ -9,19 +12,19 @@ var swapPass = &Pass{
 	Doc:   "exchange blocks I and I+1 (--index)",
 	Paper: "Swap (Figure 2): blocks i and i+1 trade places and every other block runs in order.",
 	Flags: []string{"index"},
-	Run: func(T int, o Options) (Result, error) {
+	Build: func(T int, o Options) (Result, error) {
 		i, err := index("swap", "the first of the two blocks to swap", T, o, T-2)
 		if err != nil {
 			return Result{}, err
 		}
-		var steps []Step
+		var steps []schedule.Step
 		if i > 0 {
-			steps = append(steps, span(0, i-1)...)
+			steps = append(steps, schedule.Span(0, i-1)...)
 		}
-		steps = append(steps, span(i+1, i)...)
+		steps = append(steps, schedule.Span(i+1, i)...)
 		if i+2 <= T-1 {
-			steps = append(steps, span(i+2, T-1)...)
+			steps = append(steps, schedule.Span(i+2, T-1)...)
 		}
-		return finish(T, Schedule{Steps: steps}, fmt.Sprintf("index=%d", i), ignored("swap", o, []string{"index"}))
+		return Result{Schedule: schedule.Schedule{Steps: steps}, Params: fmt.Sprintf("index=%d", i)}, nil
 	},
 }

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
 
@@ -335,7 +335,7 @@ func checkCompileWith(t *testing.T, m *onnx.Model, o DetectOptions) {
 	checkBlocks(t, m.Graph, b)
 	_ = DumpBlocks(m.Graph, b)
 	for _, src := range fuzzSchedules(b.T) {
-		s, err := passes.Parse(src)
+		s, err := schedule.Parse(src)
 		if err != nil {
 			t.Fatalf("schedule %s: %v", src, err)
 		}

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/schedule"
 )
 
 // Metadata keys every rewritten model carries.
@@ -34,7 +34,7 @@ type Provenance struct {
 // Blocks that never run drop their weights. A parallel group feeds each member
 // the same stream tensor and takes the element-wise Mean of their outputs.
 // Instance k reads and writes KV slot k. m is not modified.
-func Lower(m *onnx.Model, b *Blocks, s passes.Schedule, p Provenance) (*onnx.Model, error) {
+func Lower(m *onnx.Model, b *Blocks, s schedule.Schedule, p Provenance) (*onnx.Model, error) {
 	if err := s.Validate(b.T); err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func Lower(m *onnx.Model, b *Blocks, s passes.Schedule, p Provenance) (*onnx.Mod
 // lowerGraph builds g's replacement: prologue, the block instances the
 // schedule runs, epilogue. Names it invents start with root. Initializers
 // are left to the caller (pruneInitializers).
-func lowerGraph(g *onnx.Graph, b *Blocks, s passes.Schedule, root string) *onnx.Graph {
+func lowerGraph(g *onnx.Graph, b *Blocks, s schedule.Schedule, root string) *onnx.Graph {
 	l := &lowering{g: g, b: b, root: root, vinfo: map[string]*onnx.ValueInfo{}}
 	for _, v := range g.ValueInfo {
 		l.vinfo[v.Name] = v

@@ -13,8 +13,9 @@ import (
 
 	"github.com/painterc/painterc/internal/onnxcheck"
 	"github.com/painterc/painterc/internal/orttest"
-	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/passes"
+	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
 
@@ -92,7 +93,7 @@ func save(t testing.TB, dir, name string, m *onnx.Model) string {
 }
 
 // lower runs the compiler's own path on the plain test model.
-func lower(t testing.TB, s testmodels.Spec, sched passes.Schedule, prov string) *onnx.Model {
+func lower(t testing.TB, s testmodels.Spec, sched schedule.Schedule, prov string) *onnx.Model {
 	t.Helper()
 	m, err := testmodels.Default(s)
 	if err != nil {
@@ -114,12 +115,12 @@ func lower(t testing.TB, s testmodels.Spec, sched passes.Schedule, prov string) 
 // ORT(testmodels.Build(S)), which builds the schedule directly.
 func TestLowerEquivalence(t *testing.T) {
 	orttest.Require(t)
-	scheds := map[string]passes.Schedule{}
+	scheds := map[string]schedule.Schedule{}
 	for name, r := range passRuns(t, 8, passes.Options{}) {
 		scheds["pass "+name] = r.Schedule
 	}
 	for _, src := range handSchedules {
-		s, err := passes.Parse(src)
+		s, err := schedule.Parse(src)
 		if err != nil {
 			t.Fatal(err)
 		}

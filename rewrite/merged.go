@@ -3,8 +3,8 @@ package rewrite
 import (
 	"fmt"
 
-	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/schedule"
 )
 
 // lowerMerged lowers a merged decoder: each branch of the If node that holds
@@ -12,7 +12,7 @@ import (
 // slots alike), under its own name root, and the If node's outputs and the
 // graph's cache inputs and outputs are renumbered to match. The weights stay
 // in the outer graph, where the branches read them.
-func lowerMerged(g *onnx.Graph, b *Blocks, s passes.Schedule) (*onnx.Graph, error) {
+func lowerMerged(g *onnx.Graph, b *Blocks, s schedule.Schedule) (*onnx.Graph, error) {
 	mi := b.Merged
 	ifNode := g.Node[mi.Node]
 	slots := s.Instances()

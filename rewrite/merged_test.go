@@ -7,9 +7,10 @@ import (
 
 	"github.com/painterc/painterc/internal/onnxcheck"
 	"github.com/painterc/painterc/internal/orttest"
-	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/runtime"
+	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
 
@@ -98,7 +99,7 @@ func TestLowerMergedDecoder(t *testing.T) {
 		r, isPass := runs[src]
 		sched := r.Schedule
 		if !isPass {
-			if sched, err = passes.Parse(src); err != nil {
+			if sched, err = schedule.Parse(src); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -5,8 +5,8 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/schedule"
 )
 
 // family emits one architecture's graph pieces into a builder.
@@ -44,7 +44,7 @@ type streamFamily interface {
 // parallel group's members in ascending block order) reads
 // past_key_values.{k}.* and writes present.{k}.*. The model records
 // sched.String() under metadata_props "painterc.schedule".
-func Build(s Spec, sched passes.Schedule) (*onnx.Model, error) {
+func Build(s Spec, sched schedule.Schedule) (*onnx.Model, error) {
 	s, err := s.normalized()
 	if err != nil {
 		return nil, err
@@ -108,7 +108,7 @@ func Build(s Spec, sched passes.Schedule) (*onnx.Model, error) {
 func Default(s Spec) (*onnx.Model, error) { return Build(s, s.Identity()) }
 
 // MustBuild is Build for tests and examples: it panics on error.
-func MustBuild(s Spec, sched passes.Schedule) *onnx.Model {
+func MustBuild(s Spec, sched schedule.Schedule) *onnx.Model {
 	m, err := Build(s, sched)
 	if err != nil {
 		panic(err)

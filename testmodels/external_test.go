@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime"
+	"github.com/painterc/painterc/schedule"
 )
 
 // externalPair builds the same spec twice: with generated weights in the
 // file, and with ExternalData.
-func externalPair(t *testing.T, s Spec, sched passes.Schedule) (in, ext *onnx.Model) {
+func externalPair(t *testing.T, s Spec, sched schedule.Schedule) (in, ext *onnx.Model) {
 	t.Helper()
 	in, err := Build(s, sched)
 	if err != nil {

@@ -3,7 +3,7 @@ package testmodels
 import (
 	"fmt"
 
-	"github.com/painterc/painterc/passes"
+	"github.com/painterc/painterc/schedule"
 )
 
 // InputOptions says what RandomInputs makes.
@@ -21,7 +21,7 @@ type InputOptions struct {
 // token ids, an all-ones attention_mask (but for Pad), position_ids
 // Past..Past+Seq-1, random token_type_ids (BERT), and, with a KV cache,
 // random past_key_values for every instance of sched.
-func RandomInputs(s Spec, sched passes.Schedule, o InputOptions) (map[string]Tensor, error) {
+func RandomInputs(s Spec, sched schedule.Schedule, o InputOptions) (map[string]Tensor, error) {
 	s, err := s.normalized()
 	if err != nil {
 		return nil, err

@@ -7,8 +7,8 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/runtime"
+	"github.com/painterc/painterc/schedule"
 )
 
 // requireORT loads ONNX Runtime, or skips the test when the library is
@@ -27,7 +27,7 @@ func requireORT(t *testing.T) {
 
 // ortRunner saves the model Build(s, sched) and returns a function running
 // it on ONNX Runtime with Reference-style feeds.
-func ortRunner(t *testing.T, s Spec, sched passes.Schedule) func(map[string]Tensor) map[string]Tensor {
+func ortRunner(t *testing.T, s Spec, sched schedule.Schedule) func(map[string]Tensor) map[string]Tensor {
 	t.Helper()
 	m, err := Build(s, sched)
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/painterc/painterc/passes"
+	"github.com/painterc/painterc/schedule"
 )
 
 // Tensor is a host tensor for Reference: Float holds float32 data, Int holds
@@ -31,7 +31,7 @@ func numel(shape []int64) int {
 // past_key_values.{k}.key/.value; logits or last_hidden_state,
 // present.{k}.key/.value). Matrix products and reductions accumulate in
 // float64; values are rounded to float32 between ops.
-func Reference(s Spec, sched passes.Schedule, feeds map[string]Tensor) (map[string]Tensor, error) {
+func Reference(s Spec, sched schedule.Schedule, feeds map[string]Tensor) (map[string]Tensor, error) {
 	s, err := s.normalized()
 	if err != nil {
 		return nil, err

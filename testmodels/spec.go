@@ -28,7 +28,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/painterc/painterc/passes"
+	"github.com/painterc/painterc/schedule"
 )
 
 // Family is a model architecture.
@@ -180,7 +180,7 @@ func (s Spec) HeadDim() int {
 func (s Spec) WithDefaults() (Spec, error) { return s.normalized() }
 
 // Identity is the schedule of the plain model: blocks 0..T-1 in order.
-func (s Spec) Identity() passes.Schedule {
+func (s Spec) Identity() schedule.Schedule {
 	n, err := s.normalized()
 	if err != nil {
 		n = s
@@ -189,13 +189,13 @@ func (s Spec) Identity() passes.Schedule {
 	for i := range blocks {
 		blocks[i] = i
 	}
-	return passes.Sequential(blocks...)
+	return schedule.Sequential(blocks...)
 }
 
 // Instances walks sched the way Build does and returns the block of each
 // executed instance, in execution order: instance k owns KV slot k. It is
 // testmodels' own unrolling, deliberately independent of passes'.
-func Instances(sched passes.Schedule) []int {
+func Instances(sched schedule.Schedule) []int {
 	var out []int
 	walk(sched.Steps, func(members []int) { out = append(out, members...) })
 	return out
@@ -204,7 +204,7 @@ func Instances(sched passes.Schedule) []int {
 // walk calls stage once per sequential stage of steps, in execution order,
 // with the blocks of that stage: one block, or a parallel group's members in
 // ascending order.
-func walk(steps []passes.Step, stage func(members []int)) {
+func walk(steps []schedule.Step, stage func(members []int)) {
 	for _, st := range steps {
 		r := st.Repeat
 		if r < 1 {
@@ -212,11 +212,11 @@ func walk(steps []passes.Step, stage func(members []int)) {
 		}
 		for range r {
 			switch st.Kind {
-			case passes.StepBlock:
+			case schedule.StepBlock:
 				stage([]int{st.Block})
-			case passes.StepParallel:
+			case schedule.StepParallel:
 				stage(sortedCopy(st.Members))
-			case passes.StepSeq:
+			case schedule.StepSeq:
 				walk(st.Body, stage)
 			}
 		}
@@ -238,21 +238,21 @@ func sortedCopy(a []int) []int {
 // checkSchedule rejects schedules Build cannot run: no steps, an unknown
 // step kind, an empty group, a block out of range or repeated in one
 // parallel group.
-func checkSchedule(s Spec, sched passes.Schedule) error {
+func checkSchedule(s Spec, sched schedule.Schedule) error {
 	if len(sched.Steps) == 0 {
 		return fmt.Errorf("testmodels: empty schedule")
 	}
-	var check func(steps []passes.Step) error
-	check = func(steps []passes.Step) error {
+	var check func(steps []schedule.Step) error
+	check = func(steps []schedule.Step) error {
 		for _, st := range steps {
 			if st.Repeat < 0 {
 				return fmt.Errorf("testmodels: negative repeat %d", st.Repeat)
 			}
 			var blocks []int
 			switch st.Kind {
-			case passes.StepBlock:
+			case schedule.StepBlock:
 				blocks = []int{st.Block}
-			case passes.StepParallel:
+			case schedule.StepParallel:
 				if len(st.Members) == 0 {
 					return fmt.Errorf("testmodels: empty parallel group")
 				}
@@ -263,7 +263,7 @@ func checkSchedule(s Spec, sched passes.Schedule) error {
 					}
 				}
 				blocks = m
-			case passes.StepSeq:
+			case schedule.StepSeq:
 				if len(st.Body) == 0 {
 					return fmt.Errorf("testmodels: empty sequential group")
 				}

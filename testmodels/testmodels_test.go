@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/painterc/painterc/internal/onnxcheck"
-	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/schedule"
 )
 
 // schedules are the non-trivial schedules every family is tested with (T=8).
@@ -49,9 +49,9 @@ func variants() []variant {
 	return out
 }
 
-func mustParse(t testing.TB, src string) passes.Schedule {
+func mustParse(t testing.TB, src string) schedule.Schedule {
 	t.Helper()
-	s, err := passes.Parse(src)
+	s, err := schedule.Parse(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,10 +114,10 @@ func TestBuildRejects(t *testing.T) {
 			t.Errorf("Build(%+v, %s) succeeded", c.spec, c.sched)
 		}
 	}
-	if _, err := Build(Spec{Family: GPT2}, passes.Schedule{}); err == nil {
+	if _, err := Build(Spec{Family: GPT2}, schedule.Schedule{}); err == nil {
 		t.Error("Build with an empty schedule succeeded")
 	}
-	if _, err := Build(Spec{Family: GPT2}, passes.Schedule{Steps: []passes.Step{{Kind: passes.StepParallel, Members: []int{2, 2}}}}); err == nil {
+	if _, err := Build(Spec{Family: GPT2}, schedule.Schedule{Steps: []schedule.Step{{Kind: schedule.StepParallel, Members: []int{2, 2}}}}); err == nil {
 		t.Error("Build with a block twice in one parallel group succeeded")
 	}
 }
@@ -371,7 +371,7 @@ func TestNameStyles(t *testing.T) {
 			t.Errorf("%s: %d named nodes", v.name, named)
 		}
 	}
-	m := MustBuild(Spec{Family: Llama, NoLayerIndex: true}, passes.Sequential(0, 1))
+	m := MustBuild(Spec{Family: Llama, NoLayerIndex: true}, schedule.Sequential(0, 1))
 	names := nodeNames(m)
 	if names["/model/layers/self_attn/q_proj/MatMul"] == nil || names["/model/layers/self_attn/q_proj/MatMul_1"] == nil {
 		t.Error("no-index names are not /model/layers/self_attn/q_proj/MatMul{,_1}")
@@ -411,7 +411,7 @@ func maxDiff(a, b []float32) float64 {
 	return m
 }
 
-func mustRef(t testing.TB, s Spec, sched passes.Schedule, feeds map[string]Tensor) map[string]Tensor {
+func mustRef(t testing.TB, s Spec, sched schedule.Schedule, feeds map[string]Tensor) map[string]Tensor {
 	t.Helper()
 	out, err := Reference(s, sched, feeds)
 	if err != nil {
@@ -420,7 +420,7 @@ func mustRef(t testing.TB, s Spec, sched passes.Schedule, feeds map[string]Tenso
 	return out
 }
 
-func mustInputs(t testing.TB, s Spec, sched passes.Schedule, o InputOptions) map[string]Tensor {
+func mustInputs(t testing.TB, s Spec, sched schedule.Schedule, o InputOptions) map[string]Tensor {
 	t.Helper()
 	f, err := RandomInputs(s, sched, o)
 	if err != nil {
@@ -432,8 +432,8 @@ func mustInputs(t testing.TB, s Spec, sched passes.Schedule, o InputOptions) map
 func TestReferenceParallelOfOneIsTheBlock(t *testing.T) {
 	for _, f := range []Family{Llama, GPT2, BERT} {
 		s := Spec{Family: f, Seed: 2}
-		a := passes.Schedule{Steps: []passes.Step{{Kind: passes.StepBlock, Block: 0}, {Kind: passes.StepParallel, Members: []int{3}}}}
-		b := passes.Sequential(0, 3)
+		a := schedule.Schedule{Steps: []schedule.Step{{Kind: schedule.StepBlock, Block: 0}, {Kind: schedule.StepParallel, Members: []int{3}}}}
+		b := schedule.Sequential(0, 3)
 		in := mustInputs(t, s, b, InputOptions{Batch: 2, Seq: 4, Seed: 1})
 		out := "logits"
 		if f == BERT {
@@ -448,7 +448,7 @@ func TestReferenceParallelOfOneIsTheBlock(t *testing.T) {
 // prefillDecode checks, with the reference or with run, that running the
 // first n-1 tokens and then the last one with the presents as pasts gives
 // the full n-token run's last position and presents.
-func prefillDecode(t *testing.T, s Spec, sched passes.Schedule, n int, run func(map[string]Tensor) map[string]Tensor) {
+func prefillDecode(t *testing.T, s Spec, sched schedule.Schedule, n int, run func(map[string]Tensor) map[string]Tensor) {
 	t.Helper()
 	full := mustInputs(t, s, sched, InputOptions{Batch: 2, Seq: n, Seed: 5})
 	ids := full["input_ids"].Int
@@ -497,7 +497,7 @@ func TestReferenceCacheConsistency(t *testing.T) {
 
 func TestReferenceRejectsBadFeeds(t *testing.T) {
 	s := Spec{Family: Llama, KVCache: true}
-	sched := passes.Sequential(0, 1)
+	sched := schedule.Sequential(0, 1)
 	in := mustInputs(t, s, sched, InputOptions{Seq: 3, Past: 2})
 	delete(in, "past_key_values.1.value")
 	if _, err := Reference(s, sched, in); err == nil {

@@ -10,11 +10,12 @@ import (
 
 	"github.com/painterc/painterc/internal/onnxcheck"
 	"github.com/painterc/painterc/internal/orttest"
+	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/rewrite"
-	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime"
 	"github.com/painterc/painterc/runtime/npy"
+	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
 
@@ -77,7 +78,7 @@ func TestCompileAsWritten(t *testing.T) {
 
 	// The rewritten model computes what the schedule says.
 	orttest.Require(t)
-	sched, err := passes.Parse("0-2,[3-5]x3,6-7")
+	sched, err := schedule.Parse("0-2,[3-5]x3,6-7")
 	if err != nil {
 		t.Fatal(err)
 	}

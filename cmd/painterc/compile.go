@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/rewrite"
 )
 
 // compileOptions are the rewrite's flags, shared by cmdCompile and --help.

@@ -7,8 +7,9 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/rewrite"
+	"github.com/painterc/painterc/schedule"
 )
 
 // The messages of docs/errors.md: each says what is wrong, where, and what
@@ -98,15 +99,19 @@ func explainSave(err error) error {
 	return err
 }
 
-// scheduleError puts the --schedule text in front of the parser's and the
-// validator's messages: --schedule "0-8": column 3: block 8 is out of range...
+// scheduleError says which flag the schedule came from: --schedule "0-8":
+// column 3: block 8 is out of range... The schedule package's errors carry
+// the column and the message as fields, so nothing is parsed back here.
 func scheduleError(src string, err error) error {
-	msg := err.Error()
-	for _, p := range []string{fmt.Sprintf("schedule %q: ", src), "schedule: ", "schedule "} {
-		if rest, ok := strings.CutPrefix(msg, p); ok {
-			msg = rest
-			break
-		}
+	var pe *schedule.ParseError
+	var se *schedule.StepError
+	switch {
+	case errors.As(err, &pe):
+		return fmt.Errorf("--schedule %q: column %d: %s", src, pe.Col, pe.Msg)
+	case errors.As(err, &se) && se.Col > 0:
+		return fmt.Errorf("--schedule %q: column %d: %s", src, se.Col, se.Msg)
+	case errors.As(err, &se):
+		return fmt.Errorf("--schedule %q: %s", src, se.Msg)
 	}
-	return fmt.Errorf("--schedule %q: %s", src, msg)
+	return fmt.Errorf("--schedule %q: %w", src, err)
 }

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/rewrite"
 )
 
 type inspectReport struct {

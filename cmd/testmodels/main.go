@@ -18,10 +18,10 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime"
 	"github.com/painterc/painterc/runtime/npy"
+	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
 
@@ -41,7 +41,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	noIndex := fs.Bool("no-index", false, "drop the block index from node names (/model/layers/...)")
 	noNames := fs.Bool("no-names", false, "leave every node unnamed and every intermediate value numbered")
 	seed := fs.Int64("seed", 1, "weight seed")
-	schedule := fs.String("schedule", "", "run the blocks in this schedule (default: 0..T-1)")
+	schedSrc := fs.String("schedule", "", "run the blocks in this schedule (default: 0..T-1)")
 	out := fs.StringP("output", "o", "", "output ONNX file (required)")
 	inputs := fs.String("inputs", "", "also write sample inputs (batch 1, 8 tokens, empty cache) as NAME.npy into this directory")
 	fs.Usage = func() {
@@ -66,8 +66,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	spec := testmodels.Spec{Family: f, Layers: *layers, KVCache: *kv, NoLayerIndex: *noIndex, NoNames: *noNames, Seed: *seed}
 	sched := spec.Identity()
-	if *schedule != "" {
-		if sched, err = passes.Parse(*schedule); err != nil {
+	if *schedSrc != "" {
+		if sched, err = schedule.Parse(*schedSrc); err != nil {
 			return err
 		}
 		if err := sched.Validate(*layers); err != nil {
@@ -117,7 +117,7 @@ func singleDash(fs *pflag.FlagSet, args []string) []string {
 
 // writeInputs saves RandomInputs as .npy files, one per graph input, so a
 // model can be run with `painterc run --input NAME=DIR/NAME.npy`.
-func writeInputs(dir string, spec testmodels.Spec, sched passes.Schedule) error {
+func writeInputs(dir string, spec testmodels.Spec, sched schedule.Schedule) error {
 	feeds, err := testmodels.RandomInputs(spec, sched, testmodels.InputOptions{Seq: 8, Seed: 1})
 	if err != nil {
 		return err

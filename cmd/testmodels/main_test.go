@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/painterc/painterc/internal/onnxcheck"
-	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
 
@@ -36,7 +36,7 @@ func TestWritesTheModelBuildReturns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sched, err := passes.Parse(c.sched)
+		sched, err := schedule.Parse(c.sched)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package passes
+package schedule
 
 import (
 	"fmt"
@@ -9,12 +9,14 @@ import (
 // Limits that keep a hostile or mistyped schedule from exhausting memory:
 // no real model has anywhere near this many blocks or instances.
 const (
-	maxNumber    = 100000 // largest block index or repeat count
+	MaxNumber    = 100000 // largest block index or repeat count
 	maxInstances = 100000 // most block instances one schedule may run
 	maxDepth     = 100    // deepest nesting of (…) groups; bounds the parser's recursion
 )
 
-// ParseError reports a schedule that does not parse.
+// ParseError reports a schedule that does not parse. It carries the
+// pieces, not only a sentence, so that a caller can say where the schedule
+// came from (the CLI says --schedule).
 type ParseError struct {
 	Src string // the schedule as given
 	Col int    // 1-based column (in characters) of the problem
@@ -147,7 +149,7 @@ func (p *parser) step() ([]Step, int, error) {
 		if err != nil {
 			return nil, 0, err
 		}
-		blocks := span(a, b)
+		blocks := Span(a, b)
 		blocks[0].Col = p.col(start)
 		for i := 1; i < len(blocks); i++ {
 			blocks[i].Col = colB
@@ -225,7 +227,7 @@ func (p *parser) parallel() ([]int, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, s := range span(a, b) {
+		for _, s := range Span(a, b) {
 			if prev, ok := seen[s.Block]; ok {
 				return nil, &ParseError{Src: p.src, Col: col, Msg: fmt.Sprintf(
 					"block %d appears twice in one parallel group (columns %d and %d); a parallel group is a set", s.Block, prev, col)}
@@ -276,17 +278,17 @@ func (p *parser) number(what, plural string) (int, error) {
 	}
 	v := 0
 	for isDigit(p.peek()) {
-		if v <= maxNumber { // stop growing once too large, so v never overflows
+		if v <= MaxNumber { // stop growing once too large, so v never overflows
 			v = v*10 + int(p.peek()-'0')
 		}
 		p.pos++
 	}
-	if v > maxNumber {
+	if v > MaxNumber {
 		lit := p.src[start:p.pos]
 		if len(lit) > 20 {
 			lit = lit[:20] + "..."
 		}
-		return 0, p.errAt(start, "number %s is too large: at most %d is allowed", lit, maxNumber)
+		return 0, p.errAt(start, "number %s is too large: at most %d is allowed", lit, MaxNumber)
 	}
 	return v, nil
 }

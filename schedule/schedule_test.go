@@ -1,4 +1,4 @@
-package passes
+package schedule
 
 import (
 	"math/rand/v2"
@@ -182,7 +182,7 @@ func randomSteps(r *rand.Rand, T, depth int) []Step {
 		switch k := r.IntN(10); {
 		case k < 4: // a run, up or down
 			a, b := r.IntN(T), r.IntN(T)
-			for _, st := range span(a, b) {
+			for _, st := range Span(a, b) {
 				st.Repeat = 1
 				steps = append(steps, st)
 			}

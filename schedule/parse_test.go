@@ -1,4 +1,4 @@
-package passes
+package schedule
 
 import (
 	"errors"

@@ -1,7 +1,6 @@
-package passes
+package schedule
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -67,8 +66,8 @@ func Sequential(blocks ...int) Schedule {
 	return Schedule{Steps: steps}
 }
 
-// span returns steps running a..b inclusive, descending when a > b.
-func span(a, b int) []Step {
+// Span returns steps running a..b inclusive, descending when a > b.
+func Span(a, b int) []Step {
 	d := 1
 	if a > b {
 		d = -1
@@ -122,10 +121,10 @@ func (s Schedule) Instances() []int {
 // the schedule was parsed.
 func (s Schedule) Validate(T int) error {
 	if T < 1 {
-		return errors.New("schedule: the model has no blocks")
+		return stepErr(0, "the model has no blocks")
 	}
 	if len(s.Steps) == 0 {
-		return errors.New("schedule: the schedule is empty: it must run at least one block")
+		return stepErr(0, "the schedule is empty: it must run at least one block")
 	}
 	return validateSteps(s.Steps, T)
 }
@@ -182,20 +181,31 @@ func validateSteps(steps []Step, T int) error {
 	return nil
 }
 
-func stepErr(col int, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	if col > 0 {
-		return fmt.Errorf("schedule column %d: %s", col, msg)
+// StepError reports a schedule that parses but does not fit the model
+// ([Schedule.Validate]). Col is the step's column in the source, or 0 for a
+// schedule built in code.
+type StepError struct {
+	Col int
+	Msg string
+}
+
+func (e *StepError) Error() string {
+	if e.Col > 0 {
+		return fmt.Sprintf("schedule column %d: %s", e.Col, e.Msg)
 	}
-	return fmt.Errorf("schedule: %s", msg)
+	return "schedule: " + e.Msg
+}
+
+func stepErr(col int, format string, args ...any) error {
+	return &StepError{Col: col, Msg: fmt.Sprintf(format, args...)}
 }
 
 func rangeErr(col, block, T int) error {
-	return stepErr(col, "block %d is out of range: the model has %s", block, blockCount(T))
+	return stepErr(col, "block %d is out of range: the model has %s", block, BlockCount(T))
 }
 
-// blockCount says "32 blocks (0-31)".
-func blockCount(T int) string {
+// BlockCount says "32 blocks (0-31)".
+func BlockCount(T int) string {
 	if T == 1 {
 		return "1 block (0)"
 	}

@@ -1,0 +1,21 @@
+// Package schedule owns painterc's schedule language: which transformer
+// blocks run, in what order, which of them run in parallel and how often
+// (docs/design.md, "The schedule language").
+//
+// [Parse] reads the text form, [Schedule.Validate] checks it against a model
+// with T blocks, and [Schedule.String] prints the canonical form that is
+// recorded in every output model. [Schedule.Stages] and
+// [Schedule.Instances] unroll a schedule into what lowering emits: one stage
+// per sequential step and one KV-cache slot per executed block instance.
+//
+// The language knows nothing about strategies (package passes) or graphs
+// (package rewrite); both import it.
+//
+// Choices the grammar leaves open:
+//   - a-bxR repeats the whole range; String prints it as (a-b)xR.
+//   - A parallel group is a set: its members unroll, and take KV-cache
+//     slots, in ascending order however they were written.
+//   - Block indices and repeat counts are at most 100000, a schedule runs at
+//     most 100000 block instances and (…) nests at most 100 deep, so that no
+//     input can exhaust memory or stack.
+package schedule
