@@ -38,7 +38,7 @@ test: build ort
 
 # Regenerate golden files after an intended change in output.
 golden: ort
-	$(GO) test ./rewrite/... ./cmd/... -update
+	$(GO) test ./compile ./cmd/painterc -update
 
 # Each fuzz target for FUZZTIME. New inputs are not minimized: the seeds are
 # whole models (up to 450 KB), and minimizing each new one would take most of

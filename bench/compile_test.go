@@ -5,13 +5,14 @@
 package bench
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/onnx"
-	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
@@ -52,40 +53,18 @@ func writeExternal(tb testing.TB, dir string, s testmodels.Spec) (string, int64)
 	return path, size
 }
 
-// compile is cmd/painterc's compile path: Load, Verify, Detect, Lower,
-// Verify, Save. It adds each phase's time to ph.
-func compile(tb testing.TB, in, out string, sched schedule.Schedule, ph map[string]time.Duration) {
+// compileFile runs the compile pipeline from in to out and adds each
+// phase's time to ph.
+func compileFile(tb testing.TB, in, out string, sched schedule.Schedule, ph map[string]time.Duration) {
 	tb.Helper()
-	t := time.Now()
-	lap := func(name string) {
-		now := time.Now()
-		ph[name] += now.Sub(t)
-		t = now
-	}
-	m, err := onnx.Load(in)
+	r, err := compile.Run(context.Background(), compile.Input{Path: in}, compile.Options{Schedule: sched.String(), Output: out})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer m.Close()
-	lap("load")
-	if err := rewrite.Verify("decode", m); err != nil {
-		tb.Fatal(err)
+	r.Close()
+	for _, t := range r.Timings {
+		ph[t.Phase] += t.Time
 	}
-	lap("verify")
-	b, err := rewrite.Detect(m.Graph, rewrite.DetectOptions{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	lap("detect")
-	low, err := rewrite.Lower(m, b, sched, rewrite.Provenance{Pass: "skip"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	lap("lower")
-	if err := onnx.Save(out, low, onnx.SaveOptions{}); err != nil {
-		tb.Fatal(err)
-	}
-	lap("save")
 }
 
 func mustParse(tb testing.TB, s string) schedule.Schedule {
@@ -111,7 +90,7 @@ func BenchmarkCompileExternal(b *testing.B) {
 			sched := mustParse(b, "0-7,24-31")
 			ph := map[string]time.Duration{}
 			for b.Loop() {
-				compile(b, in, filepath.Join(dir, "out.onnx"), sched, ph)
+				compileFile(b, in, filepath.Join(dir, "out.onnx"), sched, ph)
 			}
 			for name, d := range ph {
 				b.ReportMetric(float64(d.Microseconds())/float64(b.N), name+"-µs/op")
@@ -129,7 +108,7 @@ func TestCompileKeepsExternalReferences(t *testing.T) {
 	s := testmodels.Spec{Family: testmodels.Llama, Layers: 8}
 	in, _ := writeExternal(t, dir, s)
 	out := filepath.Join(dir, "out.onnx")
-	compile(t, in, out, mustParse(t, "0-1,6-7"), map[string]time.Duration{})
+	compileFile(t, in, out, mustParse(t, "0-1,6-7"), map[string]time.Duration{})
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)

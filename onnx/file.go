@@ -236,20 +236,9 @@ func Save(path string, m *Model, o SaveOptions) (err error) {
 	}()
 
 	if plan.dataPath != "" {
-		tmp, err := os.CreateTemp(filepath.Dir(plan.dataPath), "."+filepath.Base(plan.dataPath)+".tmp-*")
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		tmps = append(tmps, tmp.Name())
-		err = writeData(tmp, m, plan)
-		if err == nil && !o.NoSync {
-			err = tmp.Sync()
-		}
-		if e := tmp.Close(); err == nil {
-			err = e
-		}
-		if err == nil {
-			err = os.Chmod(tmp.Name(), 0o644)
+		tmp, err := createTemp(plan.dataPath, !o.NoSync, func(f *os.File) error { return writeData(f, m, plan) })
+		if tmp != "" {
+			tmps = append(tmps, tmp)
 		}
 		if err == nil {
 			err = hook("data-written")
@@ -259,20 +248,12 @@ func Save(path string, m *Model, o SaveOptions) (err error) {
 		}
 	}
 
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	tmps = append(tmps, tmp.Name())
-	_, err = writeModel(tmp, m, plan.override)
-	if err == nil && !o.NoSync {
-		err = tmp.Sync()
-	}
-	if e := tmp.Close(); err == nil {
-		err = e
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
+	tmp, err := createTemp(path, !o.NoSync, func(f *os.File) error {
+		_, err := writeModel(f, m, plan.override)
+		return err
+	})
+	if tmp != "" {
+		tmps = append(tmps, tmp)
 	}
 	if err == nil {
 		err = hook("model-written")
@@ -299,6 +280,52 @@ func Save(path string, m *Model, o SaveOptions) (err error) {
 		if plan.dataPath != "" && filepath.Dir(plan.dataPath) != dir {
 			syncDir(filepath.Dir(plan.dataPath))
 		}
+	}
+	return nil
+}
+
+// createTemp writes a temporary file beside path through write, fsyncs it
+// unless sync is false, and makes it readable by everyone (0644, like any
+// file a user writes, rather than CreateTemp's 0600). It returns the
+// temporary file's name whenever one was created, so the caller can rename
+// it into place or remove it.
+func createTemp(path string, sync bool, write func(*os.File) error) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	err = write(f)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if e := f.Close(); err == nil {
+		err = e
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	return f.Name(), err
+}
+
+// WriteFileAtomic writes data to path the way Save writes a model: to a
+// temporary file in the same directory, fsynced unless sync is false, then
+// renamed into place, so path is never seen half-written. The file is 0644.
+func WriteFileAtomic(path string, data []byte, sync bool) error {
+	tmp, err := createTemp(path, sync, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		if tmp != "" {
+			os.Remove(tmp)
+		}
+		return err
+	}
+	if sync {
+		syncDir(filepath.Dir(path))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -64,7 +65,7 @@ var fuzzBases = sync.OnceValues(func() ([][]byte, error) {
 		out = append(out, b)
 	}
 	for _, name := range torchFiles {
-		b, err := os.ReadFile(torchPath(name))
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "torch", name+".onnx"))
 		if err != nil {
 			return nil, err
 		}
@@ -354,42 +355,8 @@ func checkCompileWith(t *testing.T, m *onnx.Model, o DetectOptions) {
 
 // checkBlocks checks the promises of Blocks' doc comment.
 func checkBlocks(t *testing.T, g *onnx.Graph, b *Blocks) {
-	if b.T < 1 || len(b.Boundary) != b.T+1 || len(b.Block) != b.T {
-		t.Fatalf("T=%d with %d boundaries and %d blocks", b.T, len(b.Boundary), len(b.Block))
-	}
-	if b.HasKV() && len(b.KV) != b.T {
-		t.Fatalf("%d KV slots for %d blocks", len(b.KV), b.T)
-	}
-	where := make([]int, len(g.Node))
-	for i := range where {
-		where[i] = -2
-	}
-	put := func(nodes []int, grp int) {
-		for k, i := range nodes {
-			if i < 0 || i >= len(g.Node) {
-				t.Fatalf("group %d names node %d of %d", grp, i, len(g.Node))
-			}
-			if k > 0 && nodes[k-1] >= i {
-				t.Fatalf("group %d is not ascending at node %d", grp, i)
-			}
-			if where[i] != -2 {
-				t.Fatalf("node %d is in groups %d and %d", i, where[i], grp)
-			}
-			where[i] = grp
-		}
-	}
-	put(b.Prologue, -1)
-	for i, nodes := range b.Block {
-		if len(nodes) == 0 {
-			t.Fatalf("block %d is empty", i)
-		}
-		put(nodes, i)
-	}
-	put(b.Epilogue, b.T)
-	for i, w := range where {
-		if w == -2 {
-			t.Fatalf("node %d (%s %q) is in no group", i, g.Node[i].OpType, g.Node[i].Name)
-		}
+	if err := VerifyBlocks(g, b); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -197,3 +197,99 @@ func cyclePath(path []int) string {
 	}
 	return strings.Join(order, " → ")
 }
+
+// VerifyBlocks checks the promises of [Blocks]' doc comment on the graph
+// detection ran on: T >= 1 with T+1 boundaries and T non-empty blocks, one
+// KV slot per block when there is a cache, and every node of the graph in
+// exactly one of the prologue, a block or the epilogue, each part listed in
+// ascending order. For a merged decoder it checks each branch against its
+// own graph. The compile pipeline runs it after detection.
+func VerifyBlocks(g *onnx.Graph, b *Blocks) error {
+	if b == nil {
+		return &VerifyError{Phase: "detect", Problems: []string{"no blocks"}}
+	}
+	if b.Merged != nil {
+		if b.Merged.Node < 0 || b.Merged.Node >= len(g.Node) {
+			return &VerifyError{Phase: "detect", Problems: []string{fmt.Sprintf("merged decoder: If node %d of %d", b.Merged.Node, len(g.Node))}}
+		}
+		n := g.Node[b.Merged.Node]
+		var probs []string
+		for i, bb := range b.Merged.Branches {
+			var branch *onnx.Graph
+			if i < len(b.Merged.Attrs) {
+				for _, a := range n.Attribute {
+					if a.Name == b.Merged.Attrs[i] {
+						branch = a.G
+					}
+				}
+			}
+			if branch == nil {
+				probs = append(probs, fmt.Sprintf("merged decoder: branch %d has no graph", i))
+				continue
+			}
+			if err := VerifyBlocks(branch, bb); err != nil {
+				for _, p := range err.(*VerifyError).Problems {
+					probs = append(probs, fmt.Sprintf("If node %q, %s: %s", n.Name, b.Merged.Attrs[i], p))
+				}
+			}
+		}
+		if len(probs) > 0 {
+			return &VerifyError{Phase: "detect", Problems: probs}
+		}
+		return nil
+	}
+	var probs []string
+	add := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	if b.T < 1 || len(b.Boundary) != b.T+1 || len(b.Block) != b.T {
+		add("T=%d with %d boundaries and %d blocks", b.T, len(b.Boundary), len(b.Block))
+		return &VerifyError{Phase: "detect", Problems: probs}
+	}
+	if b.HasKV() && len(b.KV) != b.T {
+		add("%d KV slots for %d blocks", len(b.KV), b.T)
+	}
+	const none = -2
+	where := make([]int, len(g.Node))
+	for i := range where {
+		where[i] = none
+	}
+	part := func(grp int) string {
+		switch grp {
+		case -1:
+			return "the prologue"
+		case b.T:
+			return "the epilogue"
+		}
+		return fmt.Sprintf("block %d", grp)
+	}
+	put := func(nodes []int, grp int) {
+		for k, i := range nodes {
+			switch {
+			case i < 0 || i >= len(g.Node):
+				add("%s names node %d of %d", part(grp), i, len(g.Node))
+				continue
+			case k > 0 && nodes[k-1] >= i:
+				add("%s is not in ascending order at node %d", part(grp), i)
+			case where[i] != none:
+				add("node %d (%s %q) is in %s and %s", i, g.Node[i].OpType, g.Node[i].Name, part(where[i]), part(grp))
+			}
+			where[i] = grp
+		}
+	}
+	put(b.Prologue, -1)
+	for i, nodes := range b.Block {
+		if len(nodes) == 0 {
+			add("block %d is empty", i)
+		}
+		put(nodes, i)
+	}
+	put(b.Epilogue, b.T)
+	for i, w := range where {
+		if w == none {
+			add("node %d (%s %q) is in no part", i, g.Node[i].OpType, g.Node[i].Name)
+		}
+	}
+	if len(probs) > 0 {
+		return &VerifyError{Phase: "detect", Problems: probs}
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,9 +9,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/rewrite"
 )
@@ -21,6 +26,7 @@ type compileOptions struct {
 	plan                             planFlags
 	out, dump                        *string
 	external, noSync, quiet, verbose *bool
+	timings                          *bool
 }
 
 func compileFlags() *compileOptions {
@@ -30,18 +36,18 @@ func compileFlags() *compileOptions {
 	c.out = fs.StringP("output", "o", "", "where to write the rewritten model (required unless --dump is given)")
 	c.external = fs.Bool("external-data", false, "store weights in a data file beside the output (automatic past 2 GiB)")
 	c.noSync = fs.Bool("no-fsync", false, "skip the fsync before the output is renamed into place: faster for throwaway variants, but an OS crash may leave it truncated")
-	c.dump = fs.String("dump", "", "print the graph at a phase: blocks, schedule or lowered")
+	c.dump = fs.String("dump", "", "print the graph after a phase: "+orList(compile.Dumps()))
 	c.quiet = fs.BoolP("quiet", "q", false, "do not print what painterc decided")
+	c.timings = fs.Bool("timings", false, "print each phase's wall time (its check included) to stderr")
 	c.verbose = fs.BoolP("verbose", "v", false, "also print what block detection noticed (nodes whose scope and dataflow disagree)")
 	return c
 }
 
-// cmdCompile is painterc's main job, one path for the data:
-// decode → Verify → Detect → schedule → Lower → Verify → encode.
+// cmdCompile is painterc's main job: the compile pipeline (package
+// compile) from the input file to the output file.
 func cmdCompile(args []string, stdout, stderr io.Writer) error {
 	cf := compileFlags()
 	fs, pf := cf.fs, &cf.plan
-	out, external, noSync, dump, quiet, verbose := cf.out, cf.external, cf.noSync, cf.dump, cf.quiet, cf.verbose
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: painterc --pass=NAME [flags] MODEL -o OUT\n\n%s", fs.FlagUsages())
@@ -55,105 +61,118 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() != 1 {
 		return failf(exitUsage, "want exactly one input model, got %d arguments; usage: painterc --pass=NAME MODEL -o OUT", fs.NArg())
 	}
-	switch *dump {
-	case "", "blocks", "schedule", "lowered":
-	default:
-		return failf(exitUsage, "--dump=%s: want blocks, schedule or lowered", *dump)
+	if *cf.dump != "" && !slices.Contains(compile.Dumps(), *cf.dump) {
+		return failf(exitUsage, "--dump=%s: want %s", *cf.dump, orList(compile.Dumps()))
 	}
-	in := fs.Arg(0)
-	if *out == "" && *dump == "" {
+	in, out := fs.Arg(0), *cf.out
+	if out == "" && *cf.dump == "" {
 		return failf(exitUsage, "no output: add -o OUT.onnx")
 	}
-	if *out != "" {
-		if err := checkOutputPath(in, *out); err != nil {
+	if out != "" {
+		if err := checkOutputPath(in, out); err != nil {
 			return err
 		}
 	}
+	o, err := pf.options(fs)
+	if err != nil {
+		return err
+	}
 	note := func(format string, a ...any) {
-		if !*quiet {
+		if !*cf.quiet {
 			fmt.Fprintf(stderr, "painterc: "+format+"\n", a...)
 		}
 	}
-
-	m, b, err := loadAndDetect(in, pf.boundaries)
-	if err != nil {
-		return err
+	// Read genai_config.json before writing anything, so that a bad one
+	// leaves no output behind. Its layer count is known only after
+	// planning, so it is checked here and written after the save.
+	var genai *genAIConfig
+	if out != "" {
+		if genai, err = readGenAIConfig(in, out); err != nil {
+			return fail(exitOutput, err)
+		}
 	}
-	defer m.Close()
-	if *verbose {
-		for _, n := range b.Notes {
+	o.Output, o.Save = out, onnx.SaveOptions{ExternalData: *cf.external, NoSync: *cf.noSync}
+	o.Dump, o.DumpTo = *cf.dump, stdout
+	r, err := compile.Run(context.Background(), compile.Input{Path: in}, o)
+	if err != nil {
+		return compileError(pf, err)
+	}
+	defer r.Close()
+	if *cf.verbose {
+		for _, n := range r.DetectNotes {
 			note("%s", n)
 		}
 	}
-	if *dump == "blocks" {
-		fmt.Fprint(stdout, rewrite.DumpBlocks(m.Graph, b))
+	if *cf.timings {
+		printTimings(stderr, r.Timings)
 	}
-	s, prov, notes, err := pf.resolve(fs, b.T)
-	if err != nil {
-		return err
-	}
-	for _, n := range notes {
+	for _, n := range r.Notes {
 		note("%s", n)
 	}
-	note("%d blocks (found by %s); schedule %s", b.T, b.Method, s)
-	if *dump == "schedule" {
-		fmt.Fprintln(stdout, s)
-	}
-	lowered, err := rewrite.Lower(m, b, s, prov)
-	if err != nil {
-		return fail(exitInternal, fmt.Errorf("%s: lowering schedule %s: %w\nthis is a bug in painterc: please report it with the command line and the output of `painterc inspect %s`", in, s, err, in))
-	}
-	if *dump == "lowered" {
-		fmt.Fprint(stdout, rewrite.Dump(lowered))
-	}
-	if *out == "" {
+	slots := len(r.Schedule.Instances())
+	note("%d blocks (found by %s); schedule %s", r.Blocks.T, r.Blocks.Method, r.Schedule)
+	if out == "" {
 		return nil
 	}
-	// Read genai_config.json before writing anything, so that a bad one
-	// leaves no output behind.
-	cfgPath, cfg, err := genAIConfig(in, *out, len(s.Instances()))
-	if err != nil {
-		return fail(exitOutput, err)
-	}
-	var saveNotes []string
-	if err := onnx.Save(*out, lowered, onnx.SaveOptions{ExternalData: *external, NoSync: *noSync, Notes: &saveNotes}); err != nil {
-		return fail(exitOutput, explainSave(err))
-	}
-	for _, n := range saveNotes {
-		note("%s", n)
-	}
-	if cfg == nil && cfgPath != "" {
-		note("%s was left as it is (painterc never edits its input's files), so it still describes the original model; write the output to another directory to get a copy with num_hidden_layers = %d", cfgPath, len(s.Instances()))
-	}
-	if cfg != nil {
-		if err := writeFileAtomic(cfgPath, cfg); err != nil {
-			return fail(exitOutput, explainSave(fmt.Errorf("%s was written, but not %s: %w", *out, cfgPath, err)))
+	switch {
+	case genai == nil:
+	case genai.data == nil:
+		note("%s was left as it is (painterc never edits its input's files), so it still describes the original model; write the output to another directory to get a copy with num_hidden_layers = %d", genai.path, slots)
+	default:
+		data, err := genai.withLayers(slots, out)
+		if err == nil {
+			err = onnx.WriteFileAtomic(genai.path, data, !*cf.noSync)
+		}
+		if err != nil {
+			return fail(exitOutput, explainSave(fmt.Errorf("%s was written, but not %s: %w", out, genai.path, err)))
 		}
 	}
-	note("wrote %s (%d block instances)", *out, len(s.Instances()))
+	note("wrote %s (%d block instances)", out, slots)
 	return nil
 }
 
-// loadAndDetect decodes a model, checks it, and finds its blocks.
-func loadAndDetect(path string, boundaries []string) (*onnx.Model, *rewrite.Blocks, error) {
-	m, err := loadModel(path)
-	if err != nil {
-		return nil, nil, err
+// compileError gives a pipeline error its exit code and the hint for the
+// user, by the phase that failed and the error's type.
+func compileError(pf *planFlags, err error) error {
+	var ce *compile.Error
+	if !errors.As(err, &ce) {
+		return fail(exitInternal, err)
 	}
-	if err := rewrite.Verify("decode", m); err != nil {
-		m.Close()
+	switch ce.Phase {
+	case "decode":
 		var ve *rewrite.VerifyError
-		if errors.As(err, &ve) {
-			return nil, nil, fail(exitModel, invalidGraph(path, ve))
+		if errors.As(ce.Err, &ve) {
+			return fail(exitModel, invalidGraph(ce.Path, ve))
 		}
-		return nil, nil, fail(exitModel, fmt.Errorf("%s: %w", path, err))
+		return fail(exitModel, explainLoad(ce.Err))
+	case "detect":
+		return fail(exitBlocks, ce)
+	case "plan":
+		if pf == nil {
+			return fail(exitSchedule, ce.Err)
+		}
+		return pf.planError(ce.Err)
+	case "save":
+		return fail(exitOutput, explainSave(ce.Err))
 	}
-	b, err := rewrite.Detect(m.Graph, rewrite.DetectOptions{Boundaries: boundaries})
-	if err != nil {
-		m.Close()
-		return nil, nil, fail(exitBlocks, fmt.Errorf("%s: %w", path, err))
+	return fail(exitInternal, fmt.Errorf("%w\nthis is a bug in painterc: please report it with the command line and the output of `painterc inspect %s`", ce, ce.Path))
+}
+
+// printTimings writes one line per phase, for --timings.
+func printTimings(w io.Writer, ts []compile.Timing) {
+	var total time.Duration
+	for _, t := range ts {
+		fmt.Fprintf(w, "painterc: phase %-7s %9.3f ms\n", t.Phase, float64(t.Time.Microseconds())/1000)
+		total += t.Time
 	}
-	return m, b, nil
+	fmt.Fprintf(w, "painterc: total         %9.3f ms\n", float64(total.Microseconds())/1000)
+}
+
+func orList(xs []string) string {
+	if len(xs) < 2 {
+		return strings.Join(xs, "")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " or " + xs[len(xs)-1]
 }
 
 // checkOutputPath refuses to write over the input or into a directory that
@@ -186,55 +205,49 @@ func checkOutputPath(in, out string) error {
 	return nil
 }
 
-// genAIConfig returns onnxruntime-genai's config for the output, updated
-// for the new number of cache slots, and where it goes, when the input has
-// one beside it and the output goes to another directory (painterc never
-// edits files next to its input). When the output shares the input's
-// directory it returns the input's config path with a nil config, so the
-// caller can say the config was left alone; with no config, nothing.
-func genAIConfig(in, out string, slots int) (string, []byte, error) {
+// genAIConfig is onnxruntime-genai's genai_config.json beside the input,
+// and where its copy for the output goes. data is nil when the output
+// shares the input's directory: painterc never edits files next to its
+// input, so the caller says the config was left alone.
+type genAIConfig struct {
+	path string
+	data map[string]any
+}
+
+// readGenAIConfig reads the config beside in, if there is one, and checks
+// that painterc can update it.
+func readGenAIConfig(in, out string) (*genAIConfig, error) {
 	src := filepath.Join(filepath.Dir(in), "genai_config.json")
 	data, err := os.ReadFile(src)
 	if err != nil {
-		return "", nil, nil
+		return nil, nil
 	}
 	inDir, _ := filepath.Abs(filepath.Dir(in))
 	outDir, _ := filepath.Abs(filepath.Dir(out))
 	if inDir == outDir {
-		return src, nil, nil // left alone: the caller says so
+		return &genAIConfig{path: src}, nil
 	}
 	var cfg map[string]any
 	if err := json.Unmarshal(data, &cfg); err != nil {
-		return "", nil, fmt.Errorf("%s: %v; fix it or move it away from the model (painterc updates its layer count for the output)", src, err)
+		return nil, fmt.Errorf("%s: %v; fix it or move it away from the model (painterc updates its layer count for the output)", src, err)
 	}
 	model, _ := cfg["model"].(map[string]any)
-	decoder, _ := model["decoder"].(map[string]any)
-	if decoder == nil {
-		return "", nil, fmt.Errorf("%s has no model.decoder section; cannot record the new layer count %d", src, slots)
+	if decoder, _ := model["decoder"].(map[string]any); decoder == nil {
+		return nil, fmt.Errorf("%s has no model.decoder section; cannot record the output's layer count", src)
 	}
+	return &genAIConfig{path: filepath.Join(outDir, "genai_config.json"), data: cfg}, nil
+}
+
+// withLayers returns the config for an output with this many cache slots.
+func (c *genAIConfig) withLayers(slots int, out string) ([]byte, error) {
+	decoder := c.data["model"].(map[string]any)["decoder"].(map[string]any)
 	decoder["num_hidden_layers"] = slots
 	if _, ok := decoder["filename"]; ok {
 		decoder["filename"] = filepath.Base(out)
 	}
-	enc, err := json.MarshalIndent(cfg, "", "    ")
+	enc, err := json.MarshalIndent(c.data, "", "    ")
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	return filepath.Join(outDir, "genai_config.json"), append(enc, '\n'), nil
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".painterc-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return append(enc, '\n'), nil
 }

@@ -16,14 +16,6 @@ import (
 // to do. The codec and the verifier say the first two; the hints below add
 // the third where the user has to act.
 
-// loadModel is onnx.Load with the exit code and hints for a bad model.
-func loadModel(path string) (*onnx.Model, error) {
-	m, err := onnx.Load(path)
-	if err != nil {
-		return nil, fail(exitModel, explainLoad(err))
-	}
-	return m, nil
-}
 
 const (
 	hintTruncated = "the file ends early, so it is probably truncated (an interrupted download or copy): fetch or export it again"

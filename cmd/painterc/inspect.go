@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/rewrite"
 )
@@ -71,11 +73,14 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 		return failf(exitUsage, "usage: painterc inspect MODEL [--json]")
 	}
 	path := fs.Arg(0)
-	m, err := loadModel(path)
+	// Two runs of the pipeline: decoding must succeed, detection may fail
+	// and is then reported as part of the description.
+	dec, err := compile.Run(context.Background(), compile.Input{Path: path}, compile.Options{Until: "decode"})
 	if err != nil {
-		return err
+		return compileError(nil, err)
 	}
-	defer m.Close()
+	defer dec.Close()
+	m := dec.Input
 	g := m.Graph
 	r := inspectReport{
 		Path: path, IRVersion: m.IRVersion, Opsets: map[string]int64{},
@@ -106,10 +111,11 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	for _, p := range m.MetadataProps {
 		r.Metadata[p.Key] = p.Value
 	}
-	b, err := rewrite.Detect(g, rewrite.DetectOptions{Boundaries: *boundaries})
+	det, err := compile.Run(context.Background(), compile.Input{Model: m}, compile.Options{Until: "detect", Boundaries: *boundaries})
 	if err != nil {
 		r.BlocksError = err.Error()
 	} else {
+		b := det.Blocks
 		var bounds []string
 		for _, st := range b.Boundary {
 			bounds = append(bounds, st.String())

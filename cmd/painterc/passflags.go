@@ -5,9 +5,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/passes"
-	"github.com/painterc/painterc/rewrite"
-	"github.com/painterc/painterc/schedule"
 )
 
 // planFlags are the flags that choose a schedule: a pass and its
@@ -45,35 +44,34 @@ func (p *planFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&p.boundaries, "boundaries", nil, "name the residual-stream tensors by hand: t0,t1,...,tT (a fused pair as a+r)")
 }
 
-// resolve turns the flags into a schedule for a model with T blocks.
-func (p *planFlags) resolve(fs *pflag.FlagSet, T int) (schedule.Schedule, rewrite.Provenance, []string, error) {
+// options checks how the flags combine and returns them as the compile
+// pipeline's options. Mistakes in the flags themselves are usage errors
+// (exit 2); what the plan phase finds wrong with the schedule is exit 4.
+func (p *planFlags) options(fs *pflag.FlagSet) (compile.Options, error) {
 	switch {
 	case p.pass != "" && p.schedule != "":
-		return schedule.Schedule{}, rewrite.Provenance{}, nil, failf(exitUsage, "--pass and --schedule both given: use one")
+		return compile.Options{}, failf(exitUsage, "--pass and --schedule both given: use one")
 	case p.schedule != "":
 		for _, pm := range passes.Params {
 			if fs.Changed(pm.Name) {
-				return schedule.Schedule{}, rewrite.Provenance{}, nil, failf(exitUsage, "--%s applies to --pass, not to --schedule", pm.Name)
+				return compile.Options{}, failf(exitUsage, "--%s applies to --pass, not to --schedule", pm.Name)
 			}
 		}
-		s, err := schedule.Parse(p.schedule)
-		if err == nil {
-			err = s.Validate(T)
-		}
-		if err != nil {
-			return schedule.Schedule{}, rewrite.Provenance{}, nil, fail(exitSchedule, scheduleError(p.schedule, err))
-		}
-		return s, rewrite.Provenance{Pass: "schedule"}, nil, nil
 	case p.pass == "":
-		return schedule.Schedule{}, rewrite.Provenance{}, nil, failf(exitUsage, "say what to do: --pass=NAME (see `painterc passes`) or --schedule=STR")
+		return compile.Options{}, failf(exitUsage, "say what to do: --pass=NAME (see `painterc passes`) or --schedule=STR")
+	default:
+		if _, err := passes.Lookup(p.pass); err != nil {
+			return compile.Options{}, fail(exitUsage, err)
+		}
 	}
-	ps, err := passes.Lookup(p.pass)
-	if err != nil {
-		return schedule.Schedule{}, rewrite.Provenance{}, nil, fail(exitUsage, err)
+	return compile.Options{Schedule: p.schedule, Pass: p.pass, PassOptions: p.opts, Boundaries: p.boundaries}, nil
+}
+
+// planError gives a plan-phase error its exit code, and the --schedule
+// text in front when the schedule came from that flag.
+func (p *planFlags) planError(err error) error {
+	if p.schedule != "" {
+		return fail(exitSchedule, scheduleError(p.schedule, err))
 	}
-	r, err := ps.Run(T, p.opts)
-	if err != nil {
-		return schedule.Schedule{}, rewrite.Provenance{}, nil, fail(exitSchedule, err)
-	}
-	return r.Schedule, rewrite.Provenance{Pass: ps.Label(r)}, r.Notes, nil
+	return fail(exitSchedule, err)
 }

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/spf13/pflag"
 
+	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/passes"
+	"github.com/painterc/painterc/rewrite"
+	"github.com/painterc/painterc/schedule"
 )
 
 // cmdPlan prints the schedule a pass would produce, for a model or for a
@@ -20,28 +24,37 @@ func cmdPlan(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return fail(exitUsage, err)
 	}
-	T := *blocks
-	switch {
-	case T > 0 && fs.NArg() == 0:
-	case T == 0 && fs.NArg() == 1:
-		m, b, err := loadAndDetect(fs.Arg(0), pf.boundaries)
-		if err != nil {
-			return err
-		}
-		m.Close()
-		T = b.T
-	default:
-		return failf(exitUsage, "usage: painterc plan --pass=NAME [flags] MODEL, or painterc plan --pass=NAME --blocks T")
-	}
-	s, prov, notes, err := pf.resolve(fs, T)
+	o, err := pf.options(fs)
 	if err != nil {
 		return err
+	}
+	var (
+		sched schedule.Schedule
+		prov  rewrite.Provenance
+		notes []string
+		T     = *blocks
+	)
+	switch {
+	case T > 0 && fs.NArg() == 0:
+		if sched, prov, notes, err = compile.Plan(T, o); err != nil {
+			return pf.planError(err)
+		}
+	case T == 0 && fs.NArg() == 1:
+		o.Until = "plan"
+		r, err := compile.Run(context.Background(), compile.Input{Path: fs.Arg(0)}, o)
+		if err != nil {
+			return compileError(&pf, err)
+		}
+		r.Close()
+		sched, prov, notes, T = r.Schedule, r.Provenance, r.Notes, r.Blocks.T
+	default:
+		return failf(exitUsage, "usage: painterc plan --pass=NAME [flags] MODEL, or painterc plan --pass=NAME --blocks T")
 	}
 	for _, n := range notes {
 		fmt.Fprintln(stderr, "painterc:", n)
 	}
-	fmt.Fprintln(stdout, s)
-	fmt.Fprintf(stderr, "painterc: %s on %d blocks: %d block instances\n", prov.Pass, T, len(s.Instances()))
+	fmt.Fprintln(stdout, sched)
+	fmt.Fprintf(stderr, "painterc: %s on %d blocks: %d block instances\n", prov.Pass, T, len(sched.Instances()))
 	return nil
 }
 

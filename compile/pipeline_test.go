@@ -1,8 +1,8 @@
-package rewrite
+package compile_test
 
 import (
 	"bytes"
-	"flag"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,15 +11,15 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/internal/onnxcheck"
 	"github.com/painterc/painterc/internal/orttest"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/passes"
+	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // specs are the testmodel families the compiler is checked on.
 var specs = []testmodels.Spec{
@@ -54,11 +54,7 @@ func passRuns(t testing.TB, T int, o passes.Options) map[string]passes.Result {
 	t.Helper()
 	out := map[string]passes.Result{}
 	for _, p := range passes.All {
-		po := o
-		if p.Name == "skip-one" || p.Name == "swap" {
-			po.Index, po.HasIndex = 3, true
-		}
-		r, err := p.Run(T, po)
+		r, err := p.Run(T, passOptions(p.Name, o))
 		if err != nil {
 			t.Fatalf("%s: %v", p.Name, err)
 		}
@@ -93,21 +89,31 @@ func save(t testing.TB, dir, name string, m *onnx.Model) string {
 }
 
 // lower runs the compiler's own path on the plain test model.
-func lower(t testing.TB, s testmodels.Spec, sched schedule.Schedule, prov string) *onnx.Model {
+func lower(t testing.TB, s testmodels.Spec, sched schedule.Schedule) *onnx.Model {
 	t.Helper()
 	m, err := testmodels.Default(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Detect(m.Graph, DetectOptions{})
+	return run(t, m, compile.Options{Schedule: sched.String()}).Model
+}
+
+// run compiles m in memory through the pipeline.
+func run(t testing.TB, m *onnx.Model, o compile.Options) *compile.Result {
+	t.Helper()
+	r, err := compile.Run(context.Background(), compile.Input{Model: m}, o)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("compile %+v: %v", o, err)
 	}
-	out, err := Lower(m, b, sched, Provenance{Pass: prov})
-	if err != nil {
-		t.Fatalf("%s: %v", sched, err)
+	return r
+}
+
+// passOptions are the options passRuns gives pass name.
+func passOptions(name string, o passes.Options) passes.Options {
+	if name == "skip-one" || name == "swap" {
+		o.Index, o.HasIndex = 3, true
 	}
-	return out
+	return o
 }
 
 // TestLowerEquivalence is DESIGN.md §5 oracle 1: for every family, every
@@ -131,7 +137,7 @@ func TestLowerEquivalence(t *testing.T) {
 	for _, spec := range specs {
 		for what, sched := range scheds {
 			name := fmt.Sprintf("%s %s (%s)", specName(spec), what, sched)
-			got := lower(t, spec, sched, what)
+			got := lower(t, spec, sched)
 			want, err := testmodels.Build(spec, sched)
 			if err != nil {
 				t.Fatal(err)
@@ -167,7 +173,7 @@ func TestLowerCacheConsistency(t *testing.T) {
 		for _, pass := range []string{"identity", "reverse", "parallel", "looped-parallel"} {
 			sched := runs[pass].Schedule
 			name := fmt.Sprintf("%s %s", specName(spec), pass)
-			path := save(t, t.TempDir(), "m", lower(t, spec, sched, pass))
+			path := save(t, t.TempDir(), "m", lower(t, spec, sched))
 			sess := orttest.Session(t, path)
 			full, err := testmodels.RandomInputs(spec, sched, testmodels.InputOptions{Seq: 6, Seed: 5})
 			if err != nil {
@@ -211,7 +217,7 @@ func TestLowerCacheConsistency(t *testing.T) {
 }
 
 // TestGolden compares the text dump of each (testmodel, pass) output with
-// testdata/golden; run `go test ./rewrite -update` after an intended change.
+// testdata/golden; run `go test ./compile -update` after an intended change.
 func TestGolden(t *testing.T) {
 	var paths []string
 	dir := t.TempDir()
@@ -225,17 +231,13 @@ func TestGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := Detect(m.Graph, DetectOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		checkGolden(t, filepath.Join("testdata", "golden", specName(spec), "blocks.txt"), DumpBlocks(m.Graph, b))
-		for name, r := range passRuns(t, 6, passes.Options{N: 1, HasN: true}) {
-			out, err := Lower(m, b, r.Schedule, Provenance{Pass: r.Params})
-			if err != nil {
-				t.Fatalf("%s %s: %v", specName(spec), name, err)
-			}
-			checkGolden(t, filepath.Join("testdata", "golden", specName(spec), name+".txt"), Dump(out))
+		var blocks strings.Builder
+		run(t, m, compile.Options{Until: "detect", Dump: "blocks", DumpTo: &blocks})
+		checkGolden(t, filepath.Join("testdata", "golden", specName(spec), "blocks.txt"), blocks.String())
+		for _, p := range passes.All {
+			name := p.Name
+			out := run(t, m, compile.Options{Pass: name, PassOptions: passOptions(name, passes.Options{N: 1, HasN: true})}).Model
+			checkGolden(t, filepath.Join("testdata", "golden", specName(spec), name+".txt"), rewrite.Dump(out))
 			paths = append(paths, save(t, dir, specName(spec)+"-"+name, out))
 		}
 	}
@@ -255,10 +257,10 @@ func checkGolden(t *testing.T, path, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run `go test ./rewrite -update` to create it)", err)
+		t.Fatalf("%v (run `go test ./compile -update` to create it)", err)
 	}
 	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got); run `go test ./rewrite -update` if intended:\n%s", path, diff)
+		t.Errorf("%s differs (-want +got); run `go test ./compile -update` if intended:\n%s", path, diff)
 	}
 }
 
@@ -271,46 +273,44 @@ func TestLowerSharesWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Detect(m.Graph, DetectOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	runs := passRuns(t, 32, passes.Options{N: 7, HasN: true})
+	lower := func(pass string) *onnx.Model {
+		return run(t, m, compile.Options{Pass: pass, PassOptions: passes.Options{N: 7, HasN: true}}).Model
+	}
 	orig := map[*onnx.Tensor]bool{}
 	var origBytes int64
 	for _, x := range m.Graph.Initializer {
 		orig[x] = true
-		origBytes += TensorSize(x)
+		origBytes += rewrite.TensorSize(x)
 	}
 	size := func(out *onnx.Model) (n int64) {
 		for _, x := range out.Graph.Initializer {
 			if !orig[x] {
 				t.Errorf("initializer %s is not the input's tensor", x.Name)
 			}
-			n += TensorSize(x)
+			n += rewrite.TensorSize(x)
 		}
 		return n
 	}
-	rep, err := Lower(m, b, runs["middle-repeat"].Schedule, Provenance{Pass: "middle-repeat"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := lower("middle-repeat")
 	if got := runs["middle-repeat"].Schedule.String(); got != "0-7,16x17,25-31" {
 		t.Fatalf("middle-repeat schedule %s", got)
 	}
 	repBytes := size(rep)
-	skip, err := Lower(m, b, runs["skip"].Schedule, Provenance{Pass: "skip"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	skip := lower("skip")
 	skipBytes := size(skip)
 	if repBytes >= origBytes || skipBytes >= origBytes {
 		t.Errorf("weights: original %d, middle-repeat %d, skip %d bytes: both rewrites should hold fewer", origBytes, repBytes, skipBytes)
 	}
-	a, _ := onnx.Encode(rep)
-	again, _ := Lower(m, b, runs["middle-repeat"].Schedule, Provenance{Pass: "middle-repeat"})
-	c, _ := onnx.Encode(again)
-	if !bytes.Equal(a, c) {
+	a, err := onnx.Encode(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := onnx.Encode(lower("middle-repeat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) == 0 || !bytes.Equal(a, c) {
 		t.Error("lowering the same schedule twice gave different bytes")
 	}
 	meta := map[string]string{}
@@ -320,7 +320,7 @@ func TestLowerSharesWeights(t *testing.T) {
 		}
 		meta[p.Key] = p.Value
 	}
-	if meta[MetaSchedule] != "0-7,16x17,25-31" || meta[MetaPass] != "middle-repeat" {
+	if meta[rewrite.MetaSchedule] != "0-7,16x17,25-31" || meta[rewrite.MetaPass] != "middle-repeat n=7" {
 		t.Errorf("metadata %v", meta)
 	}
 }
@@ -354,10 +354,6 @@ func TestLowerExternalDataSize(t *testing.T) {
 	if external == 0 {
 		t.Fatal("the input has no external tensors")
 	}
-	b, err := Detect(in.Graph, DetectOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	total := func(dir string) (n int64) {
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
@@ -367,19 +363,13 @@ func TestLowerExternalDataSize(t *testing.T) {
 		return n
 	}
 	inSize := total(inDir)
-	runs := passRuns(t, 32, passes.Options{N: 7, HasN: true})
 	for _, pass := range []string{"middle-repeat", "skip"} {
 		dir := filepath.Join(outDir, pass)
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		out, err := Lower(in, b, runs[pass].Schedule, Provenance{Pass: pass})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := onnx.Save(filepath.Join(dir, "model.onnx"), out, onnx.SaveOptions{ExternalData: true}); err != nil {
-			t.Fatal(err)
-		}
+		run(t, in, compile.Options{Pass: pass, PassOptions: passes.Options{N: 7, HasN: true},
+			Output: filepath.Join(dir, "model.onnx"), Save: onnx.SaveOptions{ExternalData: true}})
 		ratio := float64(total(dir)) / float64(inSize)
 		t.Logf("%s: output %d bytes, input %d bytes (%.3fx)", pass, total(dir), inSize, ratio)
 		if pass == "middle-repeat" && ratio > 1.01 {

@@ -1,16 +1,16 @@
-package rewrite
+package compile_test
 
 import (
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/internal/onnxcheck"
 	"github.com/painterc/painterc/internal/orttest"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/runtime"
-	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
 
@@ -82,13 +82,7 @@ func TestLowerMergedDecoder(t *testing.T) {
 	orttest.Require(t)
 	spec := testmodels.Spec{Family: testmodels.Llama, KVCache: true, Seed: 9}
 	in := merged(testmodels.MustBuild(spec, spec.Identity()))
-	if err := Verify("decode", in); err != nil {
-		t.Fatal(err)
-	}
-	b, err := Detect(in.Graph, DetectOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := run(t, in, compile.Options{Until: "detect"}).Blocks
 	if b.Merged == nil || b.T != 8 || len(b.Merged.Branches) != 2 {
 		t.Fatalf("merged=%v T=%d", b.Merged != nil, b.T)
 	}
@@ -96,17 +90,12 @@ func TestLowerMergedDecoder(t *testing.T) {
 	var paths []string
 	runs := passRuns(t, 8, passes.Options{})
 	for _, src := range []string{"looped-parallel", "reverse", "skip", "0,[1,3,5]x2,6-7"} {
-		r, isPass := runs[src]
-		sched := r.Schedule
-		if !isPass {
-			if sched, err = schedule.Parse(src); err != nil {
-				t.Fatal(err)
-			}
+		o := compile.Options{Pass: src}
+		if _, isPass := runs[src]; !isPass {
+			o = compile.Options{Schedule: src}
 		}
-		got, err := Lower(in, b, sched, Provenance{Pass: src})
-		if err != nil {
-			t.Fatalf("%s: %v", src, err)
-		}
+		r := run(t, in, o)
+		got, sched := r.Model, r.Schedule
 		want := merged(testmodels.MustBuild(spec, sched))
 		gotPath := save(t, dir, fmt.Sprintf("got%d", len(paths)), got)
 		paths = append(paths, gotPath)

@@ -1,4 +1,4 @@
-package rewrite
+package compile_test
 
 import (
 	"fmt"
@@ -6,10 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/internal/onnxcheck"
 	"github.com/painterc/painterc/internal/orttest"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/passes"
+	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/runtime"
 	"github.com/painterc/painterc/runtime/npy"
 )
@@ -38,10 +40,7 @@ func TestDetectTorchExports(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Close()
-			b, err := Detect(m.Graph, DetectOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			b := run(t, m, compile.Options{Until: "detect"}).Blocks
 			if b.T != 6 || b.Method != "names" {
 				t.Fatalf("T=%d method=%s, want 6 by names", b.T, b.Method)
 			}
@@ -72,10 +71,7 @@ func TestTorchExportsOnORT(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := Detect(m.Graph, DetectOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := run(t, m, compile.Options{Until: "detect"}).Blocks
 		feeds := map[string]*runtime.Tensor{}
 		matches, _ := filepath.Glob(filepath.Join("..", "testdata", "torch", tc.file+".in.*.npy"))
 		for _, f := range matches {
@@ -86,15 +82,8 @@ func TestTorchExportsOnORT(t *testing.T) {
 			feeds[strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), tc.file+".in."), ".npy")] = x
 		}
 		for _, pass := range []string{"identity", "skip", "reverse", "parallel", "looped-parallel", "middle-repeat"} {
-			p, _ := passes.Lookup(pass)
-			r, err := p.Run(b.T, passes.Options{N: 1, HasN: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := Lower(m, b, r.Schedule, Provenance{Pass: p.Label(r)})
-			if err != nil {
-				t.Fatalf("%s %s: %v", tc.file, pass, err)
-			}
+			r := run(t, m, compile.Options{Pass: pass, PassOptions: passes.Options{N: 1, HasN: true}})
+			out := r.Model
 			path := save(t, dir, tc.file+"-"+pass, out)
 			paths = append(paths, path)
 			sess := orttest.Session(t, path)
@@ -127,10 +116,10 @@ func TestTorchExportsOnORT(t *testing.T) {
 }
 
 // kvFeeds gives slot k the saved past of the block it runs.
-func kvFeeds(feeds map[string]*runtime.Tensor, slots []int, b *Blocks) map[string]*runtime.Tensor {
+func kvFeeds(feeds map[string]*runtime.Tensor, slots []int, b *rewrite.Blocks) map[string]*runtime.Tensor {
 	out := map[string]*runtime.Tensor{}
 	for n, v := range feeds {
-		if !isKVName(n) {
+		if !strings.HasPrefix(n, "past_key_values.") {
 			out[n] = v
 		}
 	}
