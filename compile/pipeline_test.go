@@ -380,3 +380,29 @@ func TestLowerExternalDataSize(t *testing.T) {
 		}
 	}
 }
+
+// TestDetectorGolden gives each layout detector a fixture and a golden
+// dump of what it finds: the scopes of a torch-style export, fused pairs,
+// structure alone (names without a layer index), and a merged decoder.
+func TestDetectorGolden(t *testing.T) {
+	small := func(s testmodels.Spec) *onnx.Model {
+		s.Layers = 4
+		return testmodels.MustBuild(s, s.Identity())
+	}
+	for _, tc := range []struct {
+		name, method string
+		m            *onnx.Model
+	}{
+		{"names", "names", small(testmodels.Spec{Family: testmodels.Llama, KVCache: true})},
+		{"names-fused-pairs", "names", small(testmodels.Spec{Family: testmodels.Llama, Fused: true})},
+		{"structure", "structure", small(testmodels.Spec{Family: testmodels.GPT2, NoLayerIndex: true})},
+		{"merged", "merged", merged(small(testmodels.Spec{Family: testmodels.Llama, KVCache: true}))},
+	} {
+		r := run(t, tc.m, compile.Options{Until: "detect"})
+		if r.Blocks.Method != tc.method || r.Blocks.T != 4 {
+			t.Errorf("%s: found %d blocks by %s, want 4 by %s", tc.name, r.Blocks.T, r.Blocks.Method, tc.method)
+		}
+		got := "layout: " + r.Blocks.Layout() + "\n" + rewrite.DumpBlocks(tc.m.Graph, r.Blocks)
+		checkGolden(t, filepath.Join("testdata", "golden", "detect", tc.name+".txt"), got)
+	}
+}

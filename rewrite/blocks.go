@@ -33,8 +33,8 @@ type Blocks struct {
 	// KVNames is how cache tensors are named, for renumbering.
 	KVNames KVNaming
 
-	// Method says how the boundaries were found: "names", "structure" or
-	// "manual".
+	// Method names the detector that found the boundaries ("names",
+	// "structure", "merged"), or "manual" for --boundaries.
 	Method string
 
 	// Merged is set when the blocks live in the branches of an If node, as
@@ -91,11 +91,65 @@ func (e *DetectError) Error() string {
 		"\n  name the residual-stream tensors by hand with --boundaries t0,t1,...,tT (the embedding output, then each block's output; see `painterc inspect`)"
 }
 
-// Detect finds the blocks of g. Node scopes give the grouping when present;
-// graph structure (the chain of tensors every path from the token input to
-// the output passes through) is used when names carry no layer index. Either
-// way nodes are assigned by dataflow, and the result is checked so that each
-// block can run on its own.
+// A detector finds the residual stream of one exporter layout. It returns
+// the T+1 boundaries, for [assign] to place the nodes along them, or the
+// finished blocks when the layout needs its own assignment (a merged
+// decoder's blocks live inside If branches). A new exporter layout is one
+// detector in its own file, listed in [detectors], plus its fixture.
+type detector struct {
+	Name   string // recorded as Blocks.Method and in golden dumps
+	Layout string // what painterc inspect says it found
+	By     string // how a failure is introduced: "by node names: ..."
+	find   func(g *onnx.Graph, ix *index, kv []KVSlot, o DetectOptions) ([]Stream, *Blocks, error)
+}
+
+// detectors are tried in order; the first that succeeds wins, and when all
+// fail the error lists each one's reason. A detector that returns neither
+// boundaries, blocks nor an error does not apply and says nothing.
+// --boundaries bypasses them all. (Set in init: the merged detector runs
+// Detect on each branch.)
+var detectors []detector
+
+func init() {
+	detectors = []detector{
+		{Name: "names", By: "by node names", Layout: "module scopes in node names (TorchScript/optimum; genai builder and ORT optimizer when boundaries are fused pairs)",
+			find: func(_ *onnx.Graph, ix *index, _ []KVSlot, _ DetectOptions) ([]Stream, *Blocks, error) {
+				b, err := boundariesByName(ix)
+				return b, nil, err
+			}},
+		{Name: "structure", By: "by graph structure", Layout: "graph structure (cut tensors and a repeating run of operators; names carry no layer index)",
+			find: func(_ *onnx.Graph, ix *index, kv []KVSlot, _ DetectOptions) ([]Stream, *Blocks, error) {
+				b, err := boundariesByStructure(ix, kv)
+				return b, nil, err
+			}},
+		{Name: "merged", By: "inside If branches", Layout: "merged decoder (blocks inside the branches of an If on use_cache_branch, as optimum writes it)",
+			find: func(g *onnx.Graph, _ *index, _ []KVSlot, o DetectOptions) ([]Stream, *Blocks, error) {
+				mb, err := detectMerged(g, o)
+				return nil, mb, err
+			}},
+	}
+}
+
+// manualLayout is what inspect says for --boundaries.
+const manualLayout = "named by hand (--boundaries)"
+
+// Layout says in words which layout detection found, for inspect.
+func (b *Blocks) Layout() string {
+	if b.Method == "manual" {
+		return manualLayout
+	}
+	for _, d := range detectors {
+		if d.Name == b.Method {
+			return d.Layout
+		}
+	}
+	return b.Method
+}
+
+// Detect finds the blocks of g: with the boundaries named by hand, or with
+// the first of [detectors] that recognizes the layout. Either way nodes are
+// assigned by dataflow, and the result is checked so that each block can
+// run on its own.
 func Detect(g *onnx.Graph, o DetectOptions) (*Blocks, error) {
 	if g == nil {
 		return nil, &DetectError{Reasons: []string{"the model has no graph"}}
@@ -112,39 +166,29 @@ func Detect(g *onnx.Graph, o DetectOptions) (*Blocks, error) {
 	method := ""
 	var reasons []string
 	if len(o.Boundaries) > 0 {
-		for _, spec := range o.Boundaries {
-			st := Stream(strings.Split(spec, "+"))
-			if len(st) > 2 {
-				return nil, &DetectError{Reasons: []string{fmt.Sprintf("--boundaries %q: a boundary is one tensor or a pair a+r, not %d tensors", spec, len(st))}}
-			}
-			for _, t := range st {
-				if _, ok := ix.producer[t]; !ok && !ix.isInput[t] {
-					return nil, &DetectError{Reasons: []string{fmt.Sprintf("--boundaries names %q, which no node or graph input defines", t)}}
-				}
-			}
-			bounds = append(bounds, st)
-		}
-		if len(o.Boundaries) < 2 {
-			return nil, &DetectError{Reasons: []string{"--boundaries needs at least two tensors (the input of block 0 and the output of the last block)"}}
+		if bounds, err = manualBoundaries(ix, o.Boundaries); err != nil {
+			return nil, err
 		}
 		method = "manual"
 	} else {
-		bounds, err = boundariesByName(ix)
-		if err == nil {
-			method = "names"
-		} else {
-			reasons = append(reasons, "by node names: "+err.Error())
-			bounds, err = boundariesByStructure(ix, kv)
+		for _, d := range detectors {
+			bs, whole, err := d.find(g, ix, kv, o)
 			if err != nil {
-				reasons = append(reasons, "by graph structure: "+err.Error())
-				if mb, merr := detectMerged(g, o); mb != nil {
-					return mb, nil
-				} else if merr != nil {
-					reasons = append(reasons, "inside If branches: "+merr.Error())
-				}
-				return nil, &DetectError{Reasons: reasons}
+				reasons = append(reasons, d.By+": "+err.Error())
+				continue
 			}
-			method = "structure"
+			if whole == nil && bs == nil {
+				continue
+			}
+			if whole != nil {
+				whole.Method = d.Name
+				return whole, nil
+			}
+			bounds, method = bs, d.Name
+			break
+		}
+		if method == "" {
+			return nil, &DetectError{Reasons: reasons}
 		}
 	}
 	b, err := assign(ix, bounds, kv)
@@ -166,4 +210,26 @@ func Detect(g *onnx.Graph, o DetectOptions) (*Blocks, error) {
 		b.Notes = append(b.Notes, hintDisagreements(ix, b)...)
 	}
 	return b, nil
+}
+
+// manualBoundaries reads --boundaries: T+1 tensors, each one name or a
+// pair a+r, each defined by a node or a graph input.
+func manualBoundaries(ix *index, specs []string) ([]Stream, error) {
+	var bounds []Stream
+	for _, spec := range specs {
+		st := Stream(strings.Split(spec, "+"))
+		if len(st) > 2 {
+			return nil, &DetectError{Reasons: []string{fmt.Sprintf("--boundaries %q: a boundary is one tensor or a pair a+r, not %d tensors", spec, len(st))}}
+		}
+		for _, t := range st {
+			if _, ok := ix.producer[t]; !ok && !ix.isInput[t] {
+				return nil, &DetectError{Reasons: []string{fmt.Sprintf("--boundaries names %q, which no node or graph input defines", t)}}
+			}
+		}
+		bounds = append(bounds, st)
+	}
+	if len(specs) < 2 {
+		return nil, &DetectError{Reasons: []string{"--boundaries needs at least two tensors (the input of block 0 and the output of the last block)"}}
+	}
+	return bounds, nil
 }

@@ -41,6 +41,7 @@ type ioReport struct {
 type blocksReport struct {
 	Count      int           `json:"count"`
 	Method     string        `json:"method"`
+	Layout     string        `json:"layout"`
 	Boundaries []string      `json:"boundaries"`
 	SideInputs []string      `json:"side_inputs"`
 	Prologue   int           `json:"prologue_nodes"`
@@ -120,7 +121,7 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 		for _, st := range b.Boundary {
 			bounds = append(bounds, st.String())
 		}
-		br := &blocksReport{Count: b.T, Method: b.Method, Boundaries: bounds, SideInputs: b.SideInputs,
+		br := &blocksReport{Count: b.T, Method: b.Method, Layout: b.Layout(), Boundaries: bounds, SideInputs: b.SideInputs,
 			Prologue: len(b.Prologue), Epilogue: len(b.Epilogue), Notes: b.Notes}
 		for i, nodes := range b.Block {
 			bl := blockReport{Index: i, Nodes: len(nodes), ParamBytes: rewrite.ParamBytes(g, b.NodeGraph(g), nodes),
@@ -183,6 +184,7 @@ func printInspect(w io.Writer, r *inspectReport) {
 	}
 	b := r.Blocks
 	fmt.Fprintf(w, "blocks     %d (found by %s); prologue %d nodes, epilogue %d nodes\n", b.Count, b.Method, b.Prologue, b.Epilogue)
+	fmt.Fprintf(w, "layout     %s\n", b.Layout)
 	fmt.Fprintf(w, "  %5s %6s %10s  %s\n", "block", "nodes", "params", "input -> output")
 	for _, bl := range b.Blocks {
 		fmt.Fprintf(w, "  %5d %6d %10s  %s -> %s\n", bl.Index, bl.Nodes, humanBytes(bl.ParamBytes), bl.Input, bl.Output)
