@@ -116,7 +116,7 @@ func passOptions(name string, o passes.Options) passes.Options {
 	return o
 }
 
-// TestLowerEquivalence is DESIGN.md §5 oracle 1: for every family, every
+// TestLowerEquivalence is oracle 1 of docs/design.md: for every family, every
 // pass and a dozen hand-written schedules, ORT(painterc(model, S)) equals
 // ORT(testmodels.Build(S)), which builds the schedule directly.
 func TestLowerEquivalence(t *testing.T) {

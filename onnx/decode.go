@@ -44,7 +44,7 @@ func (e *DecodeError) Error() string {
 		b.WriteString("decode: ")
 	}
 	if len(e.Path) > 0 {
-		b.WriteString(strings.Join(e.Path, " > "))
+		b.WriteString(shortPath(e.Path))
 		b.WriteString(": ")
 	}
 	if e.Field != 0 {
@@ -56,6 +56,21 @@ func (e *DecodeError) Error() string {
 	}
 	fmt.Fprintf(&b, "%s at byte %d", e.Msg, e.Offset)
 	return b.String()
+}
+
+// pathEnds is how many frames of a path an error message keeps at each end.
+// A model nested hundreds of subgraphs deep would otherwise print the same
+// "graph > node 0 (If) > attribute" frames hundreds of times.
+const pathEnds = 4
+
+// shortPath joins a message path, cutting its middle when it is long.
+func shortPath(path []string) string {
+	if len(path) <= 2*pathEnds+1 {
+		return strings.Join(path, " > ")
+	}
+	head := strings.Join(path[:pathEnds], " > ")
+	tail := strings.Join(path[len(path)-pathEnds:], " > ")
+	return fmt.Sprintf("%s > ... (%d more levels) ... > %s", head, len(path)-2*pathEnds, tail)
 }
 
 // in prepends a frame to the error's message path.

@@ -223,6 +223,12 @@ func (m *Model) externalRange(t *Tensor, c *extLookup) (extFile, error) {
 		n = size - info.Offset
 	}
 	if info.Offset > size || n > size-info.Offset {
+		if info.Offset > math.MaxInt64-n {
+			// offset+length does not fit in 64 bits: say so rather than
+			// print a negative end byte.
+			return extFile{}, externalErr(ExternalShort, fmt.Errorf("%s: external data file %s is %d bytes, but the tensor's range overflows (offset %d, length %d: the end is past 2^63)",
+				t.label(), path, size, info.Offset, n))
+		}
 		return extFile{}, externalErr(ExternalShort, fmt.Errorf("%s: external data file %s is %d bytes, but the tensor needs bytes %d to %d (offset %d, length %d)",
 			t.label(), path, size, info.Offset, info.Offset+n, info.Offset, n))
 	}

@@ -402,6 +402,8 @@ func TestExternalLoadErrors(t *testing.T) {
 			`: tensor "w1": external data file `},
 		{"too short", func(dir string, m *Model) { os.Truncate(filepath.Join(dir, "py_external.onnx.data"), 300) },
 			`: tensor "w2": external data file `},
+		{"offset overflows", func(_ string, m *Model) { setEntry(m.Graph.Initializer[1], "offset", "9223372036854775800") },
+			`: tensor "w2": external data file ` + "" /* checked below */},
 		{"bad offset", func(_ string, m *Model) { setEntry(m.Graph.Initializer[1], "offset", "-5") },
 			`: tensor "w2": external data offset "-5" is not a non-negative integer`},
 		{"no location", func(_ string, m *Model) {
@@ -414,6 +416,9 @@ func TestExternalLoadErrors(t *testing.T) {
 			_, err := Load(p)
 			if err == nil || !strings.HasPrefix(err.Error(), p) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Load: %v\nwant it to contain %q", err, tc.want)
+			}
+			if tc.name == "offset overflows" && !strings.Contains(err.Error(), "but the tensor's range overflows (offset 9223372036854775800, length 192: the end is past 2^63)") {
+				t.Errorf("offset overflows: %v", err)
 			}
 			if tc.name == "missing" && !strings.Contains(err.Error(), `py_external.onnx.data (location "py_external.onnx.data") does not exist`) {
 				t.Errorf("missing: %v", err)

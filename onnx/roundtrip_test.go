@@ -429,7 +429,7 @@ func TestPresenceAndPacking(t *testing.T) {
 
 	// Dimension oneof.
 	d := &Dimension{}
-	d.SetDimValue(0)
+	d.SetHas(1) // dim_value = 0, present
 	d2 := &Dimension{DimParam: "batch"}
 	shape := &Type{TensorType: &TensorType{ElemType: Float, Shape: &TensorShape{Dim: []*Dimension{d, d2}}}}
 	m3 := &Model{Graph: &Graph{Input: []*ValueInfo{{Name: "x", Type: shape}}}}
@@ -661,4 +661,23 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("encoding is not stable (%v)", err)
 		}
 	})
+}
+
+// TestDecodeErrorPathCut: an error deep inside nested subgraphs names the
+// outer and inner frames and counts the ones between, instead of printing
+// every level.
+func TestDecodeErrorPathCut(t *testing.T) {
+	path := make([]string, 12)
+	for i := range path {
+		path[i] = fmt.Sprintf("f%d", i)
+	}
+	e := &DecodeError{Path: path, Msg: "truncated", Offset: 7}
+	want := "decode: f0 > f1 > f2 > f3 > ... (4 more levels) ... > f8 > f9 > f10 > f11: truncated at byte 7"
+	if got := e.Error(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	e.Path = path[:9]
+	if got := e.Error(); !strings.HasPrefix(got, "decode: f0 > f1 > f2 > f3 > f4 > f5 > f6 > f7 > f8: ") {
+		t.Errorf("a short path is kept whole: %s", got)
+	}
 }

@@ -23,7 +23,7 @@ func run(t *testing.T, name string, T int, o Options) Result {
 	return r
 }
 
-// TestPaperExamples is the DESIGN.md §2 examples table (T=32, N=7).
+// TestPaperExamples is the README's table of schedules for T=32, N=7 (T=32, N=7).
 func TestPaperExamples(t *testing.T) {
 	n7 := Options{N: 7, HasN: true}
 	for _, tc := range []struct {

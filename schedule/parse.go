@@ -44,7 +44,7 @@ func (e *ParseError) Caret() string {
 	return e.Src + "\n" + pad.String() + "^"
 }
 
-// Parse reads a schedule (DESIGN.md §2):
+// Parse reads a schedule (docs/design.md, "The schedule language"):
 //
 //	schedule = step { "," step }
 //	step     = ( number [ "-" number ] | "[" item { "," item } "]" | "(" step { "," step } ")" ) [ "x" number ]

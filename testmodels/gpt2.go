@@ -26,7 +26,7 @@ import (
 //	/lm_head/MatMul                                           -> logits
 //
 // The LM head is tied to wte in the checkpoint, but the export holds it as a
-// second initializer, onnx::MatMul_3000 = wte^T [H, V]: the trap DESIGN.md §3
+// second initializer, onnx::MatMul_3000 = wte^T [H, V]: the trap docs/design.md describes under "What exports look like"
 // describes. The qkv split sizes and the head reshape shape are unnamed
 // Constants shared by every block.
 type gpt2 struct {

@@ -2,7 +2,7 @@
 // like real exports (torch.onnx / optimum), and computes their outputs with a
 // plain Go reference forward pass.
 //
-// It is painterc's independent oracle (DESIGN.md §5, oracle 1): [Build] emits
+// It is painterc's independent oracle (docs/design.md, "Test oracles", 1): [Build] emits
 // a model that runs its blocks directly in a given schedule, from the same
 // seeded weights as the plain model [Default], so that
 // ORT(painterc(Default, S)) can be compared with ORT(Build(S)); and
@@ -174,10 +174,6 @@ func (s Spec) HeadDim() int {
 	}
 	return s.Hidden / s.Heads
 }
-
-// WithDefaults returns s with every default filled in, or an error if
-// testmodels cannot build it.
-func (s Spec) WithDefaults() (Spec, error) { return s.normalized() }
 
 // Identity is the schedule of the plain model: blocks 0..T-1 in order.
 func (s Spec) Identity() schedule.Schedule {

@@ -16,7 +16,6 @@ import (
 // to do. The codec and the verifier say the first two; the hints below add
 // the third where the user has to act.
 
-
 const (
 	hintTruncated = "the file ends early, so it is probably truncated (an interrupted download or copy): fetch or export it again"
 	hintNotONNX   = "check that this is the .onnx model file (a serialized ModelProto), not its external data or another format, and that it is intact"

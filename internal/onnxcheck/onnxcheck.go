@@ -1,7 +1,7 @@
 // Package onnxcheck runs the reference ONNX checker on model files from
 // tests: onnx.checker.check_model(path, full_check=True) in
 // /usr/bin/python3, the Debian python3-onnx build (onnx 1.12: IR <= 8,
-// opset <= 17), which is what painterc's outputs must pass (DESIGN.md §4).
+// opset <= 17), which is what painterc's outputs must pass (docs/design.md, "Lowering").
 //
 // When python3-onnx is missing the checks skip, unless the environment sets
 // PAINTERC_REQUIRE_CHECKER=1 (CI does), in which case they fail.
