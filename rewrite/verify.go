@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/painterc/painterc/onnx"
@@ -10,22 +11,55 @@ import (
 // VerifyError lists every invariant a graph breaks, so one run shows them all.
 type VerifyError struct {
 	Phase    string // the phase after which the check ran: "decode", "detect", "lower"
-	Problems []string
+	Problems []Problem
+}
+
+// Problem is one broken invariant and where: Where is the path from the
+// main graph ("graph") down to the subgraph it is in.
+type Problem struct {
+	Where []string
+	Msg   string
+}
+
+// InSubgraph reports whether the problem is inside a subgraph (an If or
+// Loop body) rather than in the main graph.
+func (p Problem) InSubgraph() bool { return len(p.Where) > 1 }
+
+func (p Problem) String() string { return wherePath(p.Where) + ": " + p.Msg }
+
+// wherePath joins a subgraph path, cutting its middle when it is deep.
+func wherePath(where []string) string {
+	const ends = 3
+	if len(where) <= 2*ends+1 {
+		return strings.Join(where, " > ")
+	}
+	return fmt.Sprintf("%s > ... (%d more levels) ... > %s", strings.Join(where[:ends], " > "), len(where)-2*ends, strings.Join(where[len(where)-ends:], " > "))
+}
+
+// verifyListed is how many problems a message lists before "... and N more".
+const verifyListed = 10
+
+// Lines returns the problems for a message, at most verifyListed of them
+// and then a count of the rest; main-graph problems without their "graph: "
+// prefix when short is set (the caller names the file instead).
+func (e *VerifyError) Lines(short bool) []string {
+	var lines []string
+	for i, p := range e.Problems {
+		if i == verifyListed {
+			lines = append(lines, fmt.Sprintf("... and %d more", len(e.Problems)-verifyListed))
+			break
+		}
+		if short && !p.InSubgraph() {
+			lines = append(lines, p.Msg)
+		} else {
+			lines = append(lines, p.String())
+		}
+	}
+	return lines
 }
 
 func (e *VerifyError) Error() string {
-	const most = 10
-	var b strings.Builder
-	fmt.Fprintf(&b, "graph invalid after %s: %d problem(s)", e.Phase, len(e.Problems))
-	for i, p := range e.Problems {
-		if i == most {
-			fmt.Fprintf(&b, "\n  ... and %d more", len(e.Problems)-most)
-			break
-		}
-		b.WriteString("\n  ")
-		b.WriteString(p)
-	}
-	return b.String()
+	return fmt.Sprintf("graph invalid after %s: %d problem(s)\n  %s", e.Phase, len(e.Problems), strings.Join(e.Lines(false), "\n  "))
 }
 
 // Verify checks the invariants every phase must keep: each node input is
@@ -36,18 +70,21 @@ func (e *VerifyError) Error() string {
 // compiler's checkFunc after each SSA pass, so a bug shows at its phase.
 func Verify(phase string, m *onnx.Model) error {
 	if m == nil || m.Graph == nil {
-		return &VerifyError{Phase: phase, Problems: []string{"the model has no graph"}}
+		return &VerifyError{Phase: phase, Problems: []Problem{{Where: []string{"graph"}, Msg: "the model has no graph"}}}
 	}
-	var probs []string
-	verifyGraph(m.Graph, nil, "graph", map[string]string{}, &probs)
+	var probs []Problem
+	verifyGraph(m.Graph, nil, []string{"graph"}, map[string]string{}, &probs)
 	if len(probs) > 0 {
 		return &VerifyError{Phase: phase, Problems: probs}
 	}
 	return nil
 }
 
-func verifyGraph(g *onnx.Graph, outer map[string]bool, where string, nodeNames map[string]string, probs *[]string) {
-	add := func(format string, args ...any) { *probs = append(*probs, fmt.Sprintf(format, args...)) }
+func verifyGraph(g *onnx.Graph, outer map[string]bool, path []string, nodeNames map[string]string, probs *[]Problem) {
+	add := func(format string, args ...any) {
+		*probs = append(*probs, Problem{Where: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	where := wherePath(path)
 	defined := map[string]bool{}
 	for k := range outer {
 		defined[k] = true
@@ -58,7 +95,7 @@ func verifyGraph(g *onnx.Graph, outer map[string]bool, where string, nodeNames m
 			return
 		}
 		if prev, ok := definedHere[name]; ok {
-			add("%s: tensor %q is defined twice (by %s and by %s)", where, name, prev, what)
+			add("tensor %q is defined twice (by %s and by %s)", name, prev, what)
 			return
 		}
 		definedHere[name] = what
@@ -95,7 +132,7 @@ func verifyGraph(g *onnx.Graph, outer map[string]bool, where string, nodeNames m
 		label := verifyLabel(g, i)
 		if n.Name != "" {
 			if prev, ok := nodeNames[n.Name]; ok {
-				add("%s: node name %q is also used by %s", where, n.Name, prev)
+				add("node name %q is also used by %s", n.Name, prev)
 			} else {
 				nodeNames[n.Name] = fmt.Sprintf("%s node %d", where, i)
 			}
@@ -107,18 +144,18 @@ func verifyGraph(g *onnx.Graph, outer map[string]bool, where string, nodeNames m
 			j, later := writer[in]
 			switch {
 			case !later:
-				add("%s: %s reads %q, which no node, graph input or initializer defines", where, label, in)
+				add("%s reads %q, which no node, graph input or initializer defines", label, in)
 			case j == i:
-				add("%s: %s reads %q, its own output: the graph has a cycle (node %d → node %d)", where, label, in, i, i)
+				add("%s reads %q, its own output: the graph has a cycle (node %d → node %d)", label, in, i, i)
 			case searches >= 5:
-				add("%s: %s reads %q before %s computes it: the nodes are out of topological order or form a cycle", where, label, in, verifyLabel(g, j))
+				add("%s reads %q before %s computes it: the nodes are out of topological order or form a cycle", label, in, verifyLabel(g, j))
 			default:
 				searches++
 				if path := dependsOn(g, writer, j, i); path != nil {
-					add("%s: %s reads %q, which %s computes from node %d's own output: the graph has a cycle (%s)",
-						where, label, in, verifyLabel(g, j), i, cyclePath(path))
+					add("%s reads %q, which %s computes from node %d's own output: the graph has a cycle (%s)",
+						label, in, verifyLabel(g, j), i, cyclePath(path))
 				} else {
-					add("%s: %s reads %q before %s computes it: the nodes are not in topological order", where, label, in, verifyLabel(g, j))
+					add("%s reads %q before %s computes it: the nodes are not in topological order", label, in, verifyLabel(g, j))
 				}
 			}
 		}
@@ -126,7 +163,7 @@ func verifyGraph(g *onnx.Graph, outer map[string]bool, where string, nodeNames m
 			for _, sg := range attrGraphs(a) {
 				// Node names need only be unique within their graph: the two
 				// branches of optimum's merged decoder repeat each other's.
-				verifyGraph(sg, defined, fmt.Sprintf("%s > %s attribute %q", where, label, a.Name), map[string]string{}, probs)
+				verifyGraph(sg, defined, append(slices.Clip(path), fmt.Sprintf("%s attribute %q", label, a.Name)), map[string]string{}, probs)
 			}
 		}
 		for _, o := range n.Output {
@@ -135,7 +172,7 @@ func verifyGraph(g *onnx.Graph, outer map[string]bool, where string, nodeNames m
 	}
 	for _, v := range g.Output {
 		if !defined[v.Name] {
-			add("%s: graph output %q is never computed", where, v.Name)
+			add("graph output %q is never computed", v.Name)
 		}
 	}
 }
@@ -206,14 +243,14 @@ func cyclePath(path []int) string {
 // own graph. The compile pipeline runs it after detection.
 func VerifyBlocks(g *onnx.Graph, b *Blocks) error {
 	if b == nil {
-		return &VerifyError{Phase: "detect", Problems: []string{"no blocks"}}
+		return blocksError("no blocks")
 	}
 	if b.Merged != nil {
 		if b.Merged.Node < 0 || b.Merged.Node >= len(g.Node) {
-			return &VerifyError{Phase: "detect", Problems: []string{fmt.Sprintf("merged decoder: If node %d of %d", b.Merged.Node, len(g.Node))}}
+			return blocksError(fmt.Sprintf("merged decoder: If node %d of %d", b.Merged.Node, len(g.Node)))
 		}
 		n := g.Node[b.Merged.Node]
-		var probs []string
+		var probs []Problem
 		for i, bb := range b.Merged.Branches {
 			var branch *onnx.Graph
 			if i < len(b.Merged.Attrs) {
@@ -224,12 +261,12 @@ func VerifyBlocks(g *onnx.Graph, b *Blocks) error {
 				}
 			}
 			if branch == nil {
-				probs = append(probs, fmt.Sprintf("merged decoder: branch %d has no graph", i))
+				probs = append(probs, Problem{Where: []string{"blocks"}, Msg: fmt.Sprintf("merged decoder: branch %d has no graph", i)})
 				continue
 			}
 			if err := VerifyBlocks(branch, bb); err != nil {
 				for _, p := range err.(*VerifyError).Problems {
-					probs = append(probs, fmt.Sprintf("If node %q, %s: %s", n.Name, b.Merged.Attrs[i], p))
+					probs = append(probs, Problem{Where: []string{"blocks", fmt.Sprintf("If node %q, %s", n.Name, b.Merged.Attrs[i])}, Msg: p.Msg})
 				}
 			}
 		}
@@ -238,8 +275,10 @@ func VerifyBlocks(g *onnx.Graph, b *Blocks) error {
 		}
 		return nil
 	}
-	var probs []string
-	add := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	var probs []Problem
+	add := func(format string, args ...any) {
+		probs = append(probs, Problem{Where: []string{"blocks"}, Msg: fmt.Sprintf(format, args...)})
+	}
 	if b.T < 1 || len(b.Boundary) != b.T+1 || len(b.Block) != b.T {
 		add("T=%d with %d boundaries and %d blocks", b.T, len(b.Boundary), len(b.Block))
 		return &VerifyError{Phase: "detect", Problems: probs}
@@ -292,4 +331,8 @@ func VerifyBlocks(g *onnx.Graph, b *Blocks) error {
 		return &VerifyError{Phase: "detect", Problems: probs}
 	}
 	return nil
+}
+
+func blocksError(msg string) error {
+	return &VerifyError{Phase: "detect", Problems: []Problem{{Where: []string{"blocks"}, Msg: msg}}}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/testmodels"
 )
 
 // TestVerifyReads: a read of an undefined tensor says whether the tensor is
@@ -49,12 +50,43 @@ func TestVerifyReads(t *testing.T) {
 			if !errors.As(err, &ve) || len(ve.Problems) != 1 {
 				t.Fatalf("got %v, want one problem", err)
 			}
-			if ve.Problems[0] != tc.want {
+			if ve.Problems[0].String() != tc.want {
 				t.Errorf("got  %s\nwant %s", ve.Problems[0], tc.want)
 			}
 			if !strings.HasPrefix(err.Error(), "graph invalid after decode: 1 problem(s)") {
 				t.Errorf("error %q", err)
 			}
 		})
+	}
+}
+
+// TestVerifyBlocks breaks the partition detection promises, one way at a
+// time, and checks each message.
+func TestVerifyBlocks(t *testing.T) {
+	spec := testmodels.Spec{Family: testmodels.Llama, Layers: 2}
+	m := testmodels.MustBuild(spec, spec.Identity())
+	for _, tc := range []struct {
+		name   string
+		break_ func(b *Blocks)
+		want   string
+	}{
+		{"node twice", func(b *Blocks) { b.Block[1] = append([]int{b.Block[0][0]}, b.Block[1]...) }, "is in block 0 and block 1"},
+		{"node nowhere", func(b *Blocks) { b.Block[0] = b.Block[0][1:] }, "is in no part"},
+		{"empty block", func(b *Blocks) { b.Epilogue = append(b.Block[1], b.Epilogue...); b.Block[1] = nil }, "blocks: block 1 is empty"},
+		{"boundaries", func(b *Blocks) { b.Boundary = b.Boundary[:2] }, "blocks: T=2 with 2 boundaries and 2 blocks"},
+		{"out of range", func(b *Blocks) { b.Epilogue = append(b.Epilogue, 99999) }, "blocks: the epilogue names node 99999 of"},
+	} {
+		b, err := Detect(m.Graph, DetectOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := VerifyBlocks(m.Graph, b); err != nil {
+			t.Fatalf("detected blocks fail VerifyBlocks: %v", err)
+		}
+		tc.break_(b)
+		err = VerifyBlocks(m.Graph, b)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "graph invalid after detect") {
+			t.Errorf("%s: %v\nwant it to contain %q", tc.name, err, tc.want)
+		}
 	}
 }

@@ -58,25 +58,11 @@ func explainLoad(err error) error {
 // invalidGraph reports the problems Verify found in a decoded model: one
 // line for one problem, else a first line and one line per problem.
 func invalidGraph(path string, ve *rewrite.VerifyError) error {
-	// Problems in the main graph start "graph: "; the path says which file.
-	probs := make([]string, len(ve.Problems))
-	for i, p := range ve.Problems {
-		probs[i] = strings.TrimPrefix(p, "graph: ")
+	lines := ve.Lines(true)
+	if len(ve.Problems) == 1 {
+		return fmt.Errorf("%s: invalid graph: %s; %s", path, lines[0], hintGraph)
 	}
-	if len(probs) == 1 {
-		return fmt.Errorf("%s: invalid graph: %s; %s", path, probs[0], hintGraph)
-	}
-	const most = 10
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: invalid graph, %d problems (%s):", path, len(probs), hintGraph)
-	for i, p := range probs {
-		if i == most {
-			fmt.Fprintf(&b, "\n  ... and %d more", len(probs)-most)
-			break
-		}
-		b.WriteString("\n  " + p)
-	}
-	return errors.New(b.String())
+	return fmt.Errorf("%s: invalid graph, %d problems (%s):\n  %s", path, len(ve.Problems), hintGraph, strings.Join(lines, "\n  "))
 }
 
 // explainSave adds what to do to onnx.Save's errors.
