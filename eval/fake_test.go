@@ -21,7 +21,7 @@ const (
 	bosID     = 1
 	eosID     = 2
 	fakeVocab = 100
-	tokChars  = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,#$:?!\n-"
+	tokChars  = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,#$:?!\n-é"
 )
 
 type charTok struct {

@@ -63,7 +63,7 @@ func TestFormRequestErrors(t *testing.T) {
 	for _, c := range []struct{ context, cont, want string }{
 		{"", "", `the context is empty and the continuation "" encodes to no tokens: there is nothing to score`},
 		{"  ", "a", `the context "" encodes to no tokens: a causal model needs at least one token before the continuation`},
-		{"a", "é", `encoding "aé": no token for "\xc3"`},
+		{"a", "ü", `encoding "aü": no token for "\xc3"`},
 	} {
 		_, err := FormRequest(tok, c.context, c.cont)
 		if err == nil || err.Error() != c.want {
