@@ -33,7 +33,14 @@ func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Op
 	if opts.Limit < 0 {
 		return nil, fmt.Errorf("limit %d: the limit must be at least 0 (0 means every document)", opts.Limit)
 	}
-	if mv, tv := model.VocabSize(), tok.VocabSize(); mv > 0 && tv > mv {
+	// A language model scores token ids, so every id the tokenizer makes
+	// needs a logit. A classifier's outputs are its classes, not tokens,
+	// so the check is only for the kinds that score tokens.
+	scoresTokens := false
+	for _, t := range tasks {
+		scoresTokens = scoresTokens || t.Kind != classificationKind
+	}
+	if mv, tv := model.VocabSize(), tok.VocabSize(); scoresTokens && mv > 0 && tv > mv {
 		return nil, fmt.Errorf("the tokenizer has %d tokens but the model's vocabulary has %d: the tokenizer does not belong to this model", tv, mv)
 	}
 	if model.MaxLength() < 1 {
@@ -45,6 +52,9 @@ func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Op
 		docs := t.Docs
 		if opts.Limit > 0 && opts.Limit < len(docs) {
 			docs = docs[:opts.Limit]
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		if len(docs) == 0 {
 			return nil, fmt.Errorf("task %s: %s has no documents", t.Name, t.Path)

@@ -189,6 +189,24 @@ func TestRunChecks(t *testing.T) {
 	if want := "limit -1: the limit must be at least 0 (0 means every document)"; err == nil || err.Error() != want {
 		t.Errorf("negative limit: %v, want %s", err, want)
 	}
+	// A classifier's outputs are classes, not tokens: no vocabulary check.
+	cls := readTask(t, "c.jsonl", `{"text": "a", "label": 0}`)
+	m = newModel(8)
+	m.V = 3
+	if _, err := Run(context.Background(), m, newTok(), []*Task{cls}, Options{}); err != nil {
+		t.Errorf("classifier: %v", err)
+	}
+	m.V = 50
+	_, err = Run(context.Background(), m, newTok(), []*Task{cls, task}, Options{})
+	if want := "the tokenizer has 100 tokens but the model's vocabulary has 50: the tokenizer does not belong to this model"; err == nil || err.Error() != want {
+		t.Errorf("vocab mismatch with a classification task first: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Run(ctx, newModel(8), newTok(), []*Task{task}, Options{}); err != context.Canceled {
+		t.Errorf("cancelled: %v", err)
+	}
+	m = newModel(8)
 	// A model with a bigger vocabulary than the tokenizer's is normal
 	// (padded embeddings).
 	m.V = 128
