@@ -46,6 +46,13 @@ func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Op
 	if model.MaxLength() < 1 {
 		return nil, fmt.Errorf("the model's maximum length is %d: it must be at least 1", model.MaxLength())
 	}
+	paths := map[string]string{}
+	for _, t := range tasks {
+		if p, ok := paths[t.Name]; ok {
+			return nil, fmt.Errorf("two tasks are named %s (%s and %s): results are keyed by name, so give one a header \"name\"", t.Name, p, t.Path)
+		}
+		paths[t.Name] = t.Path
+	}
 	r := &runner{model: model, tok: tok, opts: opts}
 	res := &Results{Config: opts.Config}
 	for _, t := range tasks {

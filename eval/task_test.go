@@ -91,6 +91,12 @@ func TestHeader(t *testing.T) {
 	if task.HasBaseline {
 		t.Error("no baseline given, but HasBaseline")
 	}
+	// A byte-order mark, CRLF line ends, and a main metric chosen in a
+	// header whose kind comes from the first document.
+	task = readTask(t, "w.jsonl", "\xef\xbb\xbf{\"task\": {\"metric\": \"bits_per_byte\"}}\r\n{\"text\": \"a\"}\r\n")
+	if task.Kind.Name != "rolling" || task.Metric != "bits_per_byte,none" || len(task.Docs) != 1 || task.Docs[0].Text != "a" {
+		t.Errorf("BOM/CRLF file read as %+v", task)
+	}
 }
 
 func TestGenerateDefaults(t *testing.T) {
@@ -205,6 +211,11 @@ func TestRunChecks(t *testing.T) {
 	cancel()
 	if _, err := Run(ctx, newModel(8), newTok(), []*Task{task}, Options{}); err != context.Canceled {
 		t.Errorf("cancelled: %v", err)
+	}
+	other := readTask(t, "other/t.jsonl", `{"context": "ab", "target": "cd"}`)
+	_, err = Run(context.Background(), newModel(8), newTok(), []*Task{task, other}, Options{})
+	if want := `two tasks are named t (t.jsonl and other/t.jsonl): results are keyed by name, so give one a header "name"`; err == nil || err.Error() != want {
+		t.Errorf("duplicate names: %v, want %s", err, want)
 	}
 	m = newModel(8)
 	// A model with a bigger vocabulary than the tokenizer's is normal
