@@ -225,3 +225,26 @@ func TestRunChecks(t *testing.T) {
 		t.Errorf("padded vocabulary: %v", err)
 	}
 }
+
+// The example files in testdata, one per kind, load as documented.
+func TestExampleFiles(t *testing.T) {
+	for _, c := range []struct {
+		file, name, kind, metric string
+		docs                     int
+	}{
+		{"arc_tiny.jsonl", "arc_tiny", "multiple_choice", "acc_norm,none", 2},
+		{"lambada_tiny.jsonl", "lambada_tiny", "loglikelihood", "acc,none", 2},
+		{"wiki_tiny.jsonl", "wiki_tiny", "rolling", "word_perplexity,none", 1},
+		{"gsm8k_tiny.jsonl", "gsm8k_tiny", "generate", "exact_match,strict-match", 1},
+		{"rte_tiny.jsonl", "rte_tiny", "classification", "acc,none", 2},
+	} {
+		task, err := LoadTask(filepath.Join("testdata", c.file))
+		if err != nil {
+			t.Errorf("%s: %v", c.file, err)
+			continue
+		}
+		if task.Name != c.name || task.Kind.Name != c.kind || task.Metric != c.metric || len(task.Docs) != c.docs {
+			t.Errorf("%s: %s %s %s %d docs, want %s %s %s %d", c.file, task.Name, task.Kind.Name, task.Metric, len(task.Docs), c.name, c.kind, c.metric, c.docs)
+		}
+	}
+}
