@@ -1,0 +1,60 @@
+package eval
+
+import (
+	"context"
+)
+
+var loglikelihoodKind = &Kind{
+	Name:    "loglikelihood",
+	Doc:     "score a target after its context: acc is whether greedy decoding gives it, perplexity exp(−mean ll) (LAMBADA)",
+	Fields:  []string{"context", "target"},
+	Metrics: []string{"acc,none", "perplexity,none"},
+	Main:    "acc,none",
+	parse: func(t *Task, d *Doc, f docFields) error {
+		k := t.Kind
+		for _, name := range k.Fields {
+			if _, err := f.need(name, k); err != nil {
+				return err
+			}
+		}
+		var err error
+		if d.Context, err = f.str("context"); err != nil {
+			return err
+		}
+		d.Target, err = f.str("target")
+		return err
+	},
+	run: runLoglikelihood,
+}
+
+// runLoglikelihood makes one request per document, (context, target) with
+// the target as written (LAMBADA's target carries its leading space), and
+// reports acc = is_greedy and perplexity = exp(−mean ll).
+func runLoglikelihood(ctx context.Context, r *runner, t *Task, docs []Doc) (*TaskResult, error) {
+	reqs := make([]LLRequest, len(docs))
+	for i, d := range docs {
+		q, err := FormRequest(r.tok, d.Context, d.Target)
+		if err != nil {
+			return nil, docErr(t, d, err)
+		}
+		reqs[i] = q
+	}
+	got, notes, err := r.loglikelihood(ctx, t, reqs)
+	if err != nil {
+		return nil, err
+	}
+	tr := &TaskResult{Notes: notes}
+	acc := make([]float64, len(docs))
+	lls := make([]float64, len(docs))
+	for i := range docs {
+		acc[i] = b2f(got[i].IsGreedy)
+		lls[i] = got[i].LogLikelihood
+		s := sample(t, i)
+		s = append(s, Field{"target", docs[i].Target}, Field{"loglikelihood", lls[i]}, Field{"is_greedy", got[i].IsGreedy})
+		tr.Samples = append(tr.Samples, s)
+	}
+	tr.Metrics = []Metric{meanMetric("acc", "none", acc), perplexityMetric(lls)}
+	// Guessing a whole word out of a vocabulary is right almost never.
+	tr.Baseline, tr.HasBaseline = 0, true
+	return tr, nil
+}

@@ -1,0 +1,143 @@
+package eval
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Options are the parameters of Run.
+type Options struct {
+	// Limit scores only each task's first Limit documents, as lm-eval's
+	// --limit N does; 0 scores them all.
+	Limit int
+	// Progress, when not nil, is called as the model finishes requests:
+	// done of total for the named task.
+	Progress func(task string, done, total int)
+	// Config is copied to the results' "config".
+	Config map[string]any
+}
+
+// runner carries what every kind's run needs.
+type runner struct {
+	model Model
+	tok   Tokenizer
+	opts  Options
+}
+
+// Run scores every task on the model, in order. Each task's requests go to
+// the model in one call, so that it can sort and batch them; a document's
+// requests are adjacent (its choices share a context).
+func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Options) (*Results, error) {
+	start := time.Now()
+	if opts.Limit < 0 {
+		return nil, fmt.Errorf("limit %d: the limit must be at least 0 (0 means every document)", opts.Limit)
+	}
+	// A language model scores token ids, so every id the tokenizer makes
+	// needs a logit. A classifier's outputs are its classes, not tokens,
+	// so the check is only for the kinds that score tokens.
+	scoresTokens := false
+	for _, t := range tasks {
+		scoresTokens = scoresTokens || t.Kind != classificationKind
+	}
+	if mv, tv := model.VocabSize(), tok.VocabSize(); scoresTokens && mv > 0 && tv > mv {
+		return nil, fmt.Errorf("the tokenizer has %d tokens but the model's vocabulary has %d: the tokenizer does not belong to this model", tv, mv)
+	}
+	if model.MaxLength() < 1 {
+		return nil, fmt.Errorf("the model's maximum length is %d: it must be at least 1", model.MaxLength())
+	}
+	paths := map[string]string{}
+	for _, t := range tasks {
+		if p, ok := paths[t.Name]; ok {
+			return nil, fmt.Errorf("two tasks are named %s (%s and %s): results are keyed by name, so give one a header \"name\"", t.Name, p, t.Path)
+		}
+		paths[t.Name] = t.Path
+	}
+	r := &runner{model: model, tok: tok, opts: opts}
+	res := &Results{Config: opts.Config}
+	for _, t := range tasks {
+		docs := t.Docs
+		if opts.Limit > 0 && opts.Limit < len(docs) {
+			docs = docs[:opts.Limit]
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if len(docs) == 0 {
+			return nil, fmt.Errorf("task %s: %s has no documents", t.Name, t.Path)
+		}
+		tr, err := t.Kind.run(ctx, r, t, docs)
+		if err != nil {
+			return nil, fmt.Errorf("task %s: %w", t.Name, err)
+		}
+		tr.Name, tr.Kind, tr.Path = t.Name, t.Kind.Name, t.Path
+		tr.Original, tr.Effective = len(t.Docs), len(docs)
+		tr.Main = t.Metric
+		if t.HasBaseline {
+			tr.Baseline, tr.HasBaseline = t.Baseline, true
+		}
+		res.Tasks = append(res.Tasks, tr)
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// progress adapts Options.Progress to the Model's callback for one call.
+func (r *runner) progress(t *Task, total int) Progress {
+	if r.opts.Progress == nil {
+		return nil
+	}
+	return func(done int) { r.opts.Progress(t.Name, done, total) }
+}
+
+// docErr places an error at a document's line.
+func docErr(t *Task, d Doc, err error) error {
+	return fmt.Errorf("%s:%d: %v", t.Path, d.Line, err)
+}
+
+// sample starts a document's log.
+func sample(t *Task, id int) Sample {
+	return Sample{{"task", t.Name}, {"doc_id", id}}
+}
+
+// loglikelihood sends one task's requests to the model in one call and
+// returns a note when some will be left-truncated. A request with no
+// continuation tokens scores (0, true) without the model, as lm-eval's
+// arithmetic gives for an empty continuation.
+func (r *runner) loglikelihood(ctx context.Context, t *Task, reqs []LLRequest) ([]LLResult, []string, error) {
+	L := r.model.MaxLength()
+	long := 0
+	var send []LLRequest
+	var idx []int
+	for i, q := range reqs {
+		if len(q.Context)+len(q.Continuation) > L+1 {
+			long++
+		}
+		if len(q.Continuation) > 0 {
+			send = append(send, q)
+			idx = append(idx, i)
+		}
+	}
+	var notes []string
+	if long > 0 {
+		notes = append(notes, fmt.Sprintf("%d of %d requests were left-truncated to %d tokens, as lm-eval does", long, len(reqs), L))
+	}
+	out := make([]LLResult, len(reqs))
+	for i := range out {
+		out[i] = LLResult{LogLikelihood: 0, IsGreedy: true}
+	}
+	if len(send) == 0 {
+		return out, notes, nil
+	}
+	got, err := r.model.LogLikelihood(ctx, send, r.progress(t, len(send)))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(got) != len(send) {
+		return nil, nil, fmt.Errorf("the model returned %d loglikelihoods for %d requests", len(got), len(send))
+	}
+	for j, i := range idx {
+		out[i] = got[j]
+	}
+	return out, notes, nil
+}
