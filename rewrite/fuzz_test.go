@@ -306,8 +306,10 @@ func fuzzSchedules(T int) []string {
 	return s
 }
 
-// checkCompile runs the compiler's phases on m the way the CLI does and
-// checks what each promises. Nothing may panic (the fuzzer reports a panic
+// checkCompile runs the compiler's phases on m and checks what each
+// promises. It calls them directly rather than through compile.Run on
+// purpose: it hands Lower graphs that failed Verify, which the pipeline
+// would stop at, to prove that Lower refuses garbage without panicking. Nothing may panic (the fuzzer reports a panic
 // as a failure with its input).
 func checkCompile(t *testing.T, m *onnx.Model) {
 	checkCompileWith(t, m, DetectOptions{})
