@@ -133,7 +133,7 @@ func refereeTexts(extra ...string) []string {
 		"for i in range(10):", "    ", "\t\t", "://", "...", "—", "–", "…", "“", "”", "«", "»", "·", "•", "€", "£", "¥",
 	}
 	r := rand.New(rand.NewPCG(2407, 9344))
-	for len(texts) < 420 {
+	for len(texts) < 420+len(extra) {
 		n := 1 + r.IntN(12)
 		var b strings.Builder
 		for range n {
@@ -209,4 +209,47 @@ func TestRefereeNPM(t *testing.T) {
 			t.Logf("%s: %d/%d strings identical (ids with and without special tokens, both decodings)", name, agree, len(texts))
 		})
 	}
+}
+
+// TestRefereeFixtures checks the two hand-made tokenizers in testdata/
+// (none of the npm tokenizers is WordPiece or Unigram) against the same
+// referee. Where the JavaScript implementation knowingly departs from
+// Hugging Face's Rust crate, the referee's answer is adjusted to the
+// crate's, and only there: for Unigram the crate fuses a run of unknown
+// characters into one unk (fuse_unk), while the JavaScript gives one unk
+// per character.
+func TestRefereeFixtures(t *testing.T) {
+	for _, name := range []string{"bert", "unigram"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join("testdata", name, "tokenizer.json")
+			requireReferee(t, path)
+			tk, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			texts := refereeTexts("PainterC rocks", "painterc!", "[MASK] after", "before [MASK]", "The [MASK] sat.",
+				"UNAFFABLE jumping FOXES", "helloworldtoken", "quickest brownness", "unjumpable")
+			vs := runReferee(t, path, texts)
+			for i := range vs {
+				if name == "unigram" {
+					unk, _ := tk.TokenToID("<unk>")
+					vs[i].IDs, vs[i].Plain = fuseRuns(vs[i].IDs, unk), fuseRuns(vs[i].Plain, unk)
+				}
+			}
+			agree := compare(t, tk, texts, vs)
+			t.Logf("%s: %d/%d strings identical", name, agree, len(texts))
+		})
+	}
+}
+
+// fuseRuns collapses runs of id into one.
+func fuseRuns(ids []int, id int) []int {
+	var out []int
+	for i, x := range ids {
+		if x == id && i > 0 && ids[i-1] == id {
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
 }
