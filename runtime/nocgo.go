@@ -34,6 +34,11 @@ func LibraryPath() string { return "" }
 // NewSession always fails without cgo.
 func NewSession(string, SessionOptions) (*Session, error) { return nil, ErrNotInitialized }
 
+// NewSessionFromBytes always fails without cgo.
+func NewSessionFromBytes([]byte, string, SessionOptions) (*Session, error) {
+	return nil, ErrNotInitialized
+}
+
 // Inputs is empty without cgo.
 func (*Session) Inputs() []IOInfo { return nil }
 

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/painterc/painterc/rewrite/onnx"
 	ort "github.com/yalue/onnxruntime_go"
 )
 
@@ -56,14 +57,141 @@ type Session struct {
 // NewSession loads the ONNX model at modelPath (external data files are
 // resolved relative to it). Init must have succeeded.
 func NewSession(modelPath string, so SessionOptions) (*Session, error) {
-	libPath, version, ok := initialized()
-	if !ok {
+	if _, _, ok := initialized(); !ok {
 		return nil, ErrNotInitialized
 	}
 	if st, err := os.Stat(modelPath); err != nil {
 		return nil, fmt.Errorf("model %s: %w", modelPath, err)
 	} else if st.IsDir() {
 		return nil, fmt.Errorf("model %s is a directory, not an .onnx file", modelPath)
+	}
+	return newSession(modelPath, so, func(opts *ort.SessionOptions) (*ort.DynamicAdvancedSession, error) {
+		das, err := ort.NewDynamicAdvancedSession(modelPath, nil, nil, opts)
+		if err != nil {
+			return nil, errors.New(strings.TrimPrefix(err.Error(), "Error creating C session from file: "))
+		}
+		return das, nil
+	})
+}
+
+// NewSessionFromBytes loads a serialized ModelProto from memory; name is
+// what errors and Model call it (a file name, say, or "ortmodel"). ONNX
+// Runtime copies what it needs, so model may be dropped once this returns.
+//
+// The model must hold all its weights in-file. A model in memory has no
+// directory, and ONNX Runtime would resolve external data locations against
+// the process's working directory, so a model with any external tensor is
+// refused, naming the tensor: encode the weights in-file (possible while the
+// model stays under protobuf's 2 GiB limit) or save the model and use
+// NewSession with its path.
+func NewSessionFromBytes(model []byte, name string, so SessionOptions) (*Session, error) {
+	if _, _, ok := initialized(); !ok {
+		return nil, ErrNotInitialized
+	}
+	if name == "" {
+		name = "model"
+	}
+	if len(model) == 0 {
+		return nil, fmt.Errorf("model %s: no bytes", name)
+	}
+	m, err := onnx.Decode(model)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	if t := firstExternal(m); t != "" {
+		return nil, fmt.Errorf("model %s: tensor %q is stored as external data, which a model loaded from memory cannot resolve; encode its weights in-file (under 2 GiB) or save the model and load it by path", name, t)
+	}
+	return newSession(name, so, func(opts *ort.SessionOptions) (*ort.DynamicAdvancedSession, error) {
+		das, err := ort.NewDynamicAdvancedSessionWithONNXData(model, nil, nil, opts)
+		if err != nil {
+			return nil, errors.New(strings.TrimPrefix(err.Error(), "Error creating C session: "))
+		}
+		return das, nil
+	})
+}
+
+// firstExternal names the first tensor of m's graphs (initializers and
+// tensor attributes, subgraphs included) that is stored as external data,
+// or returns "".
+func firstExternal(m *onnx.Model) string {
+	var graph func(g *onnx.Graph) string
+	var attrs func(as []*onnx.Attribute) string
+	tensor := func(t *onnx.Tensor) string {
+		if t.IsExternal() {
+			if t.Name == "" {
+				return "(unnamed)"
+			}
+			return t.Name
+		}
+		return ""
+	}
+	attrs = func(as []*onnx.Attribute) string {
+		for _, a := range as {
+			if a.T != nil {
+				if n := tensor(a.T); n != "" {
+					return n
+				}
+			}
+			for _, t := range a.Tensors {
+				if n := tensor(t); n != "" {
+					return n
+				}
+			}
+			if a.G != nil {
+				if n := graph(a.G); n != "" {
+					return n
+				}
+			}
+			for _, g := range a.Graphs {
+				if n := graph(g); n != "" {
+					return n
+				}
+			}
+		}
+		return ""
+	}
+	graph = func(g *onnx.Graph) string {
+		if g == nil {
+			return ""
+		}
+		for _, t := range g.Initializer {
+			if n := tensor(t); n != "" {
+				return n
+			}
+		}
+		for _, st := range g.SparseInitializer {
+			if st.Values != nil {
+				if n := tensor(st.Values); n != "" {
+					return n
+				}
+			}
+		}
+		for _, nd := range g.Node {
+			if n := attrs(nd.Attribute); n != "" {
+				return n
+			}
+		}
+		return ""
+	}
+	if n := graph(m.Graph); n != "" {
+		return n
+	}
+	for _, f := range m.Functions {
+		for _, nd := range f.Node {
+			if n := attrs(nd.Attribute); n != "" {
+				return n
+			}
+		}
+	}
+	return ""
+}
+
+// newSession applies so and creates the session with create; name is the
+// model's path or, for a model from memory, its name.
+func newSession(name string, so SessionOptions, create func(*ort.SessionOptions) (*ort.DynamicAdvancedSession, error)) (*Session, error) {
+	libPath, version, ok := initialized()
+	if !ok {
+		return nil, ErrNotInitialized
 	}
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
@@ -102,20 +230,20 @@ func NewSession(modelPath string, so SessionOptions) (*Session, error) {
 		return nil, fmt.Errorf("unknown device %q: want cpu or cuda", so.Device)
 	}
 
-	das, err := ort.NewDynamicAdvancedSession(modelPath, nil, nil, opts)
+	das, err := create(opts)
 	if err != nil {
-		msg := strings.TrimPrefix(err.Error(), "Error creating C session from file: ")
+		msg := err.Error()
 		if device == "cuda" && strings.Contains(strings.ToLower(msg), "cuda") {
 			return nil, &DeviceError{Device: "cuda", Library: libPath,
 				Reason: "ONNX Runtime could not start the CUDA execution provider: " + msg,
 				Hint:   cudaRuntimeHint}
 		}
-		return nil, fmt.Errorf("loading model %s: %s", modelPath, msg)
+		return nil, fmt.Errorf("loading model %s: %s", name, msg)
 	}
-	s := &Session{model: modelPath, das: das}
+	s := &Session{model: name, das: das}
 	if err := s.init(); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("loading model %s: %w", modelPath, err)
+		return nil, fmt.Errorf("loading model %s: %w", name, err)
 	}
 	return s, nil
 }
@@ -304,7 +432,8 @@ func (s *Session) Inputs() []IOInfo { return cloneInfos(s.inputs) }
 // Outputs describes the model's outputs, in model order.
 func (s *Session) Outputs() []IOInfo { return cloneInfos(s.outputs) }
 
-// Model is the path the session was loaded from.
+// Model is the path the session was loaded from, or the name a session
+// from memory was given.
 func (s *Session) Model() string { return s.model }
 
 // Close releases the session. It is safe to call more than once; Run and
