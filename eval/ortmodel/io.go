@@ -112,7 +112,9 @@ func findIO(g *onnx.Graph) (*iface, error) {
 	}
 	f := &iface{}
 	var problems []string
+	rejected := map[string]bool{}
 	bad := func(v *onnx.ValueInfo, want string) {
+		rejected[v.Name] = true
 		problems = append(problems, fmt.Sprintf("  %q %s: %s", v.Name, describe(v), want))
 	}
 	slots := map[int]*cacheSlot{}
@@ -191,17 +193,22 @@ func findIO(g *onnx.Graph) (*iface, error) {
 		}
 	}
 	var idx []int
-	for i, s := range slots {
+	for i := range slots {
 		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	for _, i := range idx {
+		s := slots[i]
 		if s.key == "" || s.value == "" {
 			have, miss := s.key, fmt.Sprintf("past_key_values.%d.value", i)
 			if have == "" {
 				have, miss = s.value, fmt.Sprintf("past_key_values.%d.key", i)
 			}
-			problems = append(problems, fmt.Sprintf("  %q: missing; want it beside %q, each cache slot has a key and a value", miss, have))
+			if !rejected[miss] {
+				problems = append(problems, fmt.Sprintf("  %q: missing; want it beside %q, each cache slot has a key and a value", miss, have))
+			}
 		}
 	}
-	sort.Ints(idx)
 	f.cached = len(idx) > 0
 	for _, i := range idx {
 		s := *slots[i]
