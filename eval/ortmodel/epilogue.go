@@ -16,19 +16,37 @@ import (
 //	painterc.argmax   int64 [batch, seq]       argmax over the vocabulary (first on ties)
 //
 // The nodes, after a Cast to float32 when the logits are float16 or
-// bfloat16:
+// bfloat16 (formLogSumExp, the default, then formLogSoftmax):
 //
-//	LogSoftmax(axis=-1) -> GatherElements(Unsqueeze(targets, -1), axis=-1) -> Squeeze(-1)
-//	ArgMax(axis=-1, keepdims=0)
+//	GatherElements(logits, Unsqueeze(targets, -1), axis=-1) - ReduceLogSumExp(logits, axes=[-1]) -> Squeeze(-1)
+//	GatherElements(LogSoftmax(logits, axis=-1), Unsqueeze(targets, -1), axis=-1) -> Squeeze(-1)
+//	ArgMax(logits, axis=-1, keepdims=0)
 //
+// Both give log softmax(logits)[target]; the first never materializes a
+// second [batch, seq, vocab] tensor, which halves the peak memory of
+// scoring a large vocabulary (see the package README's measurements).
 // With axis=-1 LogSoftmax means the same at every opset: before 13 it
 // flattens to [batch*seq, vocab] and normalizes each row, from 13 on it
 // normalizes the last axis alone. Unsqueeze and Squeeze take their axes as
-// an input from opset 13 and as an attribute before; GatherElements needs
-// opset 11, which is the oldest the epilogue supports.
+// an input from opset 13 and as an attribute before, ReduceLogSumExp from
+// opset 18; GatherElements needs opset 11, the oldest the epilogue
+// supports.
 //
 // The graph's other outputs are dropped but for the presents (logits
 // included: nothing downstream of the epilogue is computed or copied out).
+
+// epilogueForm is how the epilogue computes log-probabilities.
+type epilogueForm int
+
+const (
+	// formLogSumExp: GatherElements(logits, targets) - ReduceLogSumExp(logits),
+	// which keeps one vocabulary-wide tensor (the logits) alive instead of
+	// two. ONNX Runtime's ReduceLogSumExp subtracts the maximum first, so it
+	// is as stable as LogSoftmax (TestEpilogueOpsets feeds logits of ±300).
+	formLogSumExp epilogueForm = iota
+	// formLogSoftmax: GatherElements(LogSoftmax(logits), targets).
+	formLogSoftmax
+)
 
 // minOpset is the oldest default-domain opset the epilogue can be written in.
 const minOpset = 11
@@ -46,7 +64,7 @@ func defaultOpset(m *onnx.Model) int64 {
 // withEpilogue returns a shallow copy of m (m itself is not modified) whose
 // graph ends in the scoring epilogue and outputs logprobs, argmax and, with
 // keep, the cache presents.
-func withEpilogue(m *onnx.Model, f *iface) (*onnx.Model, error) {
+func withEpilogue(m *onnx.Model, f *iface, form epilogueForm) (*onnx.Model, error) {
 	opset := defaultOpset(m)
 	if opset < minOpset {
 		return nil, fmt.Errorf("ortmodel: model %q imports opset %d of the default domain; the scoring epilogue needs opset %d or later (GatherElements)", m.Graph.Name, opset, minOpset)
@@ -109,12 +127,28 @@ func withEpilogue(m *onnx.Model, f *iface) (*onnx.Model, error) {
 		node("Cast", []string{x}, c, intAttr("to", int64(onnx.Float)))
 		x = c
 	}
-	lp := fresh("painterc.score.logsoftmax")
-	node("LogSoftmax", []string{x}, lp, intAttr("axis", -1))
 	tu := fresh("painterc.score.targets_u")
 	axes("Unsqueeze", targetsName, tu)
 	ge := fresh("painterc.score.gathered")
-	node("GatherElements", []string{lp, tu}, ge, intAttr("axis", -1))
+	if form == formLogSoftmax {
+		lp := fresh("painterc.score.logsoftmax")
+		node("LogSoftmax", []string{x}, lp, intAttr("axis", -1))
+		node("GatherElements", []string{lp, tu}, ge, intAttr("axis", -1))
+	} else {
+		// logits[t] - logsumexp(logits): the same value as LogSoftmax's
+		// entry, without a second [batch, seq, vocab] tensor.
+		picked := fresh("painterc.score.target_logit")
+		node("GatherElements", []string{x, tu}, picked, intAttr("axis", -1))
+		lse := fresh("painterc.score.logsumexp")
+		if opset >= 18 {
+			c := fresh("painterc.score.axes")
+			g.Initializer = append(g.Initializer, &onnx.Tensor{Name: c, Dims: []int64{1}, DataType: onnx.Int64, RawData: binary.LittleEndian.AppendUint64(nil, ^uint64(0))})
+			node("ReduceLogSumExp", []string{x, c}, lse, intAttr("keepdims", 1))
+		} else {
+			node("ReduceLogSumExp", []string{x}, lse, &onnx.Attribute{Name: "axes", Type: onnx.AttrInts, Ints: []int64{-1}}, intAttr("keepdims", 1))
+		}
+		node("Sub", []string{picked, lse}, ge)
+	}
 	axes("Squeeze", ge, logprobsName)
 	node("ArgMax", []string{x}, argmaxName, intAttr("axis", -1), intAttr("keepdims", 0))
 

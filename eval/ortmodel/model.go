@@ -46,6 +46,8 @@ type Options struct {
 	// OptLevel is ONNX Runtime's graph optimization level ("disable",
 	// "basic", "extended", "all"; empty means "all").
 	OptLevel string
+
+	epilogue epilogueForm // tests and benchmarks compare the forms
 }
 
 const (
@@ -100,7 +102,7 @@ func New(m *onnx.Model, opts Options) (*Model, error) {
 	}
 	run := m
 	if f.causal {
-		if run, err = withEpilogue(m, f); err != nil {
+		if run, err = withEpilogue(m, f, opts.epilogue); err != nil {
 			return nil, err
 		}
 	}
