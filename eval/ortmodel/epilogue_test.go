@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -92,7 +93,7 @@ func TestEpilogueOpsets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := withEpilogue(m, f, c.form)
+		e, err := withEpilogue(m, f, c.form, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,9 +150,14 @@ func TestEpilogueOpsets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := withEpilogue(m, f, formLogSumExp)
+		e, err := withEpilogue(m, f, formLogSumExp, false)
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, n := range e.Graph.Node {
+			if slices.Contains(n.Output, "logits") {
+				t.Errorf("%s: the epilogue kept the lm_head producing logits", specName(s))
+			}
 		}
 		data, _ := onnx.Encode(e)
 		p := filepath.Join(dir, specName(s)+".onnx")
@@ -169,7 +175,7 @@ func TestEpilogueRefusesOldOpset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = withEpilogue(m, f, formLogSumExp)
+	_, err = withEpilogue(m, f, formLogSumExp, false)
 	want := `ortmodel: model "lookup" imports opset 10 of the default domain; the scoring epilogue needs opset 11 or later (GatherElements)`
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)

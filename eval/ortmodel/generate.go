@@ -117,13 +117,15 @@ func (m *Model) decodeCached(ctx context.Context, batch []*genRow) error {
 	st := step{presents: true}
 	for _, r := range batch {
 		st.tokens = append(st.tokens, r.ctx)
+		st.score = append(st.score, []int{len(r.ctx) - 1})
+		st.targets = append(st.targets, []int{0})
 	}
 	res, err := m.run(st)
 	if err != nil {
 		return err
 	}
 	for b, r := range batch {
-		r.push(int(res.argmax[b*res.S+len(r.ctx)-1]))
+		r.push(int(res.argmax[res.off[b]]))
 	}
 	for !allDone(batch) {
 		if err := checkCtx(ctx); err != nil {
@@ -132,13 +134,20 @@ func (m *Model) decodeCached(ctx context.Context, batch []*genRow) error {
 		st := step{presents: true, past: res.presents, pastMask: res.mask}
 		for _, r := range batch {
 			st.tokens = append(st.tokens, []int{r.out[len(r.out)-1]})
+			if r.done {
+				st.score = append(st.score, nil)
+				st.targets = append(st.targets, nil)
+			} else {
+				st.score = append(st.score, []int{0})
+				st.targets = append(st.targets, []int{0})
+			}
 		}
 		if res, err = m.run(st); err != nil {
 			return err
 		}
 		for b, r := range batch {
 			if !r.done {
-				r.push(int(res.argmax[b]))
+				r.push(int(res.argmax[res.off[b]]))
 			}
 		}
 	}
@@ -157,6 +166,8 @@ func (m *Model) decodeFull(ctx context.Context, batch []*genRow) error {
 			if !r.done {
 				live = append(live, r)
 				st.tokens = append(st.tokens, r.tokens)
+				st.score = append(st.score, []int{len(r.tokens) - 1})
+				st.targets = append(st.targets, []int{0})
 			}
 		}
 		res, err := m.run(st)
@@ -164,7 +175,7 @@ func (m *Model) decodeFull(ctx context.Context, batch []*genRow) error {
 			return err
 		}
 		for b, r := range live {
-			r.push(int(res.argmax[b*res.S+len(r.tokens)-1]))
+			r.push(int(res.argmax[res.off[b]]))
 		}
 	}
 	return nil

@@ -23,9 +23,10 @@ const (
 
 // The epilogue's names (epilogue.go).
 const (
-	targetsName  = "painterc.targets"
-	logprobsName = "painterc.logprobs"
-	argmaxName   = "painterc.argmax"
+	positionsName = "painterc.positions"
+	targetsName   = "painterc.targets"
+	logprobsName  = "painterc.logprobs"
+	argmaxName    = "painterc.argmax"
 )
 
 var (

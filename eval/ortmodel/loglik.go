@@ -90,28 +90,30 @@ func (m *Model) LogLikelihood(ctx context.Context, reqs []eval.LLRequest, progre
 		s += len(batch)
 		st := step{}
 		for _, i := range batch {
-			st.tokens = append(st.tokens, items[i].inp)
-			st.targets = append(st.targets, items[i].tgt)
+			it := items[i]
+			from := len(it.inp) - len(it.cont)
+			st.tokens = append(st.tokens, it.inp)
+			st.score = append(st.score, span(from, len(it.cont)))
+			st.targets = append(st.targets, it.tgt[from:])
 		}
 		res, err := m.run(st)
 		if err != nil {
 			return nil, err
 		}
 		for b, i := range batch {
-			it := items[i]
-			out[it.req] = score(res, b, len(it.inp)-len(it.cont), it.tgt[len(it.inp)-len(it.cont):])
+			out[items[i].req] = score(res, b, st.targets[b])
 		}
 		report(len(batch))
 	}
 	return out, nil
 }
 
-// score sums row b's log-probabilities at positions from, from+1, ... for
-// the targets tgt and checks that each was the argmax.
-func score(res *result, b, from int, tgt []int) eval.LLResult {
+// score sums row b's log-probabilities of its scored positions, whose
+// targets are tgt, and checks that each target was the argmax.
+func score(res *result, b int, tgt []int) eval.LLResult {
 	r := eval.LLResult{IsGreedy: true}
 	for j, t := range tgt {
-		k := b*res.S + from + j
+		k := res.off[b] + j
 		r.LogLikelihood += float64(res.logp[k])
 		if res.argmax[k] != int64(t) {
 			r.IsGreedy = false
@@ -211,6 +213,7 @@ func (m *Model) scoreShared(ctx context.Context, items []llItem, groups []group,
 				in := make([]int, 0, len(it.cont))
 				in = append(append(in, it.ctx[len(it.ctx)-1]), it.cont[:len(it.cont)-1]...)
 				st.tokens = append(st.tokens, in)
+				st.score = append(st.score, span(0, len(it.cont)))
 				st.targets = append(st.targets, it.cont)
 				st.pastMask = append(st.pastMask, pres.mask[r.src])
 				src[b] = r.src
@@ -224,7 +227,7 @@ func (m *Model) scoreShared(ctx context.Context, items []llItem, groups []group,
 			}
 			for b, r := range batch {
 				it := items[r.item]
-				out[it.req] = score(res, b, 0, it.cont)
+				out[it.req] = score(res, b, it.cont)
 			}
 			report(len(batch))
 		}

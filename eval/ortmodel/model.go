@@ -47,7 +47,10 @@ type Options struct {
 	// "basic", "extended", "all"; empty means "all").
 	OptLevel string
 
-	epilogue epilogueForm // tests and benchmarks compare the forms
+	// Tests and benchmarks compare the epilogue's forms, and its Gather
+	// after the lm_head with the default before it.
+	epilogue epilogueForm
+	keepHead bool
 }
 
 const (
@@ -102,7 +105,7 @@ func New(m *onnx.Model, opts Options) (*Model, error) {
 	}
 	run := m
 	if f.causal {
-		if run, err = withEpilogue(m, f, opts.epilogue); err != nil {
+		if run, err = withEpilogue(m, f, opts.epilogue, opts.keepHead); err != nil {
 			return nil, err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/painterc/painterc/eval"
 	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/rewrite"
+	"github.com/painterc/painterc/rewrite/onnx"
 	"github.com/painterc/painterc/testmodels"
 )
 
@@ -74,6 +75,41 @@ func TestLogLikelihoodMatchesReference(t *testing.T) {
 			}
 			if L == 48 && !got[len(reqs)-1].IsGreedy {
 				t.Errorf("%s: the reference's greedy continuation is not greedy", specName(s))
+			}
+		}
+	}
+}
+
+// TestEpilogueAfterHead: when the logits cannot be replaced (here another
+// node reads them, as a second output) the epilogue gathers the scored
+// positions from the full logits, in both forms, and still matches the
+// reference.
+func TestEpilogueAfterHead(t *testing.T) {
+	for _, s := range []testmodels.Spec{decoders[1], decoders[2]} {
+		sched := identity(t, s)
+		r := rand.New(rand.NewPCG(17, uint64(s.Seed)))
+		reqs := llRequests(r, 6, 15, 4, 64)
+		for _, o := range []Options{
+			{MaxLength: 12, BatchSize: 3},
+			{MaxLength: 12, BatchSize: 3, keepHead: true},
+			{MaxLength: 12, BatchSize: 3, keepHead: true, epilogue: formLogSoftmax},
+			{MaxLength: 12, BatchSize: 3, epilogue: formLogSoftmax},
+		} {
+			m := build(t, s, sched)
+			if !o.keepHead {
+				g := m.Graph
+				g.Node = append(g.Node, &onnx.Node{OpType: "Identity", Input: []string{"logits"}, Output: []string{"logits_copy"}})
+				g.Output = append(g.Output, valueInfo("logits_copy", onnx.Float))
+			}
+			got, err := open(t, m, o).LogLikelihood(bg, reqs, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, q := range reqs {
+				want := refLL(t, s, sched, q, o.MaxLength)
+				if d := math.Abs(got[i].LogLikelihood - want.LogLikelihood); d > 1e-4 || got[i].IsGreedy != want.IsGreedy {
+					t.Errorf("%s %+v request %d: %+v, reference %+v", specName(s), o, i, got[i], want)
+				}
 			}
 		}
 	}

@@ -12,8 +12,10 @@ import (
 // step is one run of a causal model: B rows of new tokens, right-padded to
 // the longest, after an optional cache of P positions per row.
 type step struct {
-	tokens  [][]int // new tokens per row
-	targets [][]int // nil, or per row the token each position predicts
+	tokens [][]int // new tokens per row
+	// score lists, per row, the positions (indices into the row's tokens)
+	// to score, and targets the token each of them should predict.
+	score, targets [][]int
 	// pastMask is nil (no past), or per row the attention mask of the P
 	// cached positions; past holds the cache inputs [B, kv, P, d].
 	pastMask [][]int64
@@ -21,10 +23,10 @@ type step struct {
 	presents bool // return the presents
 }
 
-// result holds a step's outputs: per position log-probabilities and argmax
-// ids, row-major [B, S], and the presents when asked.
+// result holds a step's outputs: the log-probability and argmax id of each
+// scored position, row b's j-th at off[b]+j, and the presents when asked.
 type result struct {
-	S        int
+	off      []int
 	logp     []float32
 	argmax   []int64
 	presents map[string]*runtime.Tensor
@@ -120,13 +122,26 @@ func (m *Model) run(st step) (*result, error) {
 		S = max(S, len(r))
 	}
 	in, mask := m.feeds(st.tokens, S, st.pastMask, nil)
-	tg := make([]int64, B*S)
-	for b, r := range st.targets {
-		for i, t := range r {
-			tg[b*S+i] = int64(t)
+	r := &result{mask: mask, off: make([]int, B)}
+	var pos, tg []int64
+	for b := range st.tokens {
+		r.off[b] = len(pos)
+		if b >= len(st.score) {
+			continue
+		}
+		for j, p := range st.score[b] {
+			pos = append(pos, int64(b*S+p))
+			tg = append(tg, int64(st.targets[b][j]))
 		}
 	}
-	in[targetsName] = runtime.NewInt64([]int64{int64(B), int64(S)}, tg)
+	if len(pos) == 0 {
+		// Nothing to score (a prefill): score one throwaway position, since
+		// ONNX Runtime's reductions mis-shape an empty input.
+		pos, tg = []int64{0}, []int64{0}
+	}
+	N := len(pos)
+	in[positionsName] = runtime.NewInt64([]int64{int64(N)}, pos)
+	in[targetsName] = runtime.NewInt64([]int64{int64(N)}, tg)
 	for _, s := range f.slots {
 		for _, name := range []string{s.key, s.value} {
 			if t := st.past[name]; t != nil {
@@ -146,13 +161,12 @@ func (m *Model) run(st step) (*result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ortmodel: %w", err)
 	}
-	r := &result{S: S, mask: mask}
 	lp, am := res[logprobsName], res[argmaxName]
-	if lp == nil || am == nil || len(lp.Data) != 4*B*S || len(am.Data) != 8*B*S {
-		return nil, fmt.Errorf("ortmodel: the scoring epilogue returned %v and %v for a [%d %d] batch", lp, am, B, S)
+	if lp == nil || am == nil || len(lp.Data) != 4*N || len(am.Data) != 8*N {
+		return nil, fmt.Errorf("ortmodel: the scoring epilogue returned %v and %v for %d positions", lp, am, N)
 	}
-	r.logp = make([]float32, B*S)
-	r.argmax = make([]int64, B*S)
+	r.logp = make([]float32, N)
+	r.argmax = make([]int64, N)
 	for i := range r.logp {
 		r.logp[i] = math.Float32frombits(binary.LittleEndian.Uint32(lp.Data[4*i:]))
 		r.argmax[i] = int64(binary.LittleEndian.Uint64(am.Data[8*i:]))
@@ -165,6 +179,15 @@ func (m *Model) run(st step) (*result, error) {
 		}
 	}
 	return r, nil
+}
+
+// span returns the positions from, from+1, ..., from+n-1.
+func span(from, n int) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = from + i
+	}
+	return p
 }
 
 // selectRows builds cache inputs for len(src) rows, row i a copy of row
