@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/painterc/painterc/eval"
-	"github.com/painterc/painterc/passes"
+	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/rewrite"
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
 
@@ -241,9 +241,9 @@ func TestProgressAndOrder(t *testing.T) {
 
 // rewritten compiles the plain KV model with painterc (Detect + Lower), so
 // its cache slots are renumbered per block instance.
-func rewritten(t *testing.T, s testmodels.Spec, src string) (passes.Schedule, *Model) {
+func rewritten(t *testing.T, s testmodels.Spec, src string) (schedule.Schedule, *Model) {
 	t.Helper()
-	sched, err := passes.Parse(src)
+	sched, err := schedule.Parse(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +270,7 @@ func TestGenerate(t *testing.T) {
 	type tc struct {
 		name  string
 		s     testmodels.Spec
-		sched passes.Schedule
+		sched schedule.Schedule
 		m     *Model
 	}
 	var cases []tc
