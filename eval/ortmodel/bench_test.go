@@ -1,0 +1,374 @@
+package ortmodel
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/painterc/painterc/eval"
+	"github.com/painterc/painterc/internal/orttest"
+	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/runtime"
+	"github.com/painterc/painterc/testmodels"
+)
+
+// benchSpec is a Llama big enough that the forward pass, not per-run
+// overhead, dominates a run: hidden 256, 4 blocks, vocabulary 8192.
+func benchSpec(kv bool) testmodels.Spec {
+	return testmodels.Spec{Family: testmodels.Llama, KVCache: kv, Layers: 4, Hidden: 256, Heads: 8, KVHeads: 4, FF: 512, Vocab: 8192, Seed: 1}
+}
+
+// benchThreads is ONNX Runtime's intra-op thread count in the benchmarks
+// (PAINTERC_BENCH_THREADS; default 1, for a shared machine).
+func benchThreads() int {
+	var n int
+	fmt.Sscan(os.Getenv("PAINTERC_BENCH_THREADS"), &n)
+	return max(n, 1)
+}
+
+// scoreRequests is 32 requests of 100-140 tokens, contexts all different.
+func scoreRequests(vocab int) []eval.LLRequest {
+	r := rand.New(rand.NewPCG(1, 1))
+	var reqs []eval.LLRequest
+	for range 32 {
+		reqs = append(reqs, eval.LLRequest{Context: randTokens(r, 90+r.IntN(30), vocab), Continuation: randTokens(r, 10+r.IntN(10), vocab)})
+	}
+	return reqs
+}
+
+// BenchmarkScore compares LogLikelihood with a bare ONNX Runtime loop over
+// the same batches (same order, padding, inputs) on the model without the
+// epilogue, which only runs the session and receives the logits: the
+// ratio bare/ortmodel of ns/op is ortmodel's throughput relative to the
+// bare runtime. "bare+logsoftmax" also computes the scores in Go from the
+// logits, as a backend without the epilogue must.
+func BenchmarkScore(b *testing.B) {
+	orttest.Require(b)
+	s := benchSpec(false)
+	m := build(b, s, s.Identity())
+	reqs := scoreRequests(s.Vocab)
+	opts := Options{MaxLength: 512, BatchSize: 8, Threads: benchThreads()}
+	lm := open(b, m, opts)
+
+	// The same batches ortmodel forms.
+	var items []llItem
+	for i, q := range reqs {
+		whole := append(append([]int{}, q.Context...), q.Continuation...)
+		items = append(items, llItem{req: i, cont: q.Continuation, whole: whole, inp: whole[:len(whole)-1], tgt: whole[1:]})
+	}
+	slices.SortStableFunc(items, func(x, y llItem) int { return cmp.Compare(len(y.whole), len(x.whole)) })
+	var batches []map[string]*runtime.Tensor
+	var batchItems [][]llItem
+	for i := 0; i < len(items); i += 8 {
+		bi := items[i:min(i+8, len(items))]
+		var rows [][]int
+		for _, it := range bi {
+			rows = append(rows, it.inp)
+		}
+		in, _ := lm.feeds(rows, len(rows[0]), nil, nil)
+		batches = append(batches, in)
+		batchItems = append(batchItems, bi)
+	}
+	data, err := onnx.Encode(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bare, err := runtime.NewSessionFromBytes(data, "bare", runtime.SessionOptions{IntraOpThreads: opts.Threads})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bare.Close()
+
+	b.Run("ortmodel", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := lm.LogLikelihood(bg, reqs, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("bare", func(b *testing.B) {
+		for b.Loop() {
+			for _, in := range batches {
+				if _, err := bare.Run(in, "logits"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("bare+logsoftmax", func(b *testing.B) {
+		for b.Loop() {
+			for k, in := range batches {
+				out, err := bare.Run(in, "logits")
+				if err != nil {
+					b.Fatal(err)
+				}
+				lg := out["logits"].Data
+				S := int(out["logits"].Shape[1])
+				for row, it := range batchItems[k] {
+					var ll float64
+					for p := len(it.inp) - len(it.cont); p < len(it.inp); p++ {
+						ll += goLogProb(lg[4*(row*S+p)*s.Vocab:][:4*s.Vocab], it.tgt[p])
+					}
+					_ = ll
+				}
+			}
+		}
+	})
+}
+
+// goLogProb is log softmax(x)[t] in float64 for x the raw little-endian
+// float32 bytes of one logits row (read in place: no converted copy).
+func goLogProb(x []byte, t int) float64 {
+	at := func(i int) float64 { return float64(math.Float32frombits(binary.LittleEndian.Uint32(x[4*i:]))) }
+	n := len(x) / 4
+	mx := math.Inf(-1)
+	for i := range n {
+		mx = math.Max(mx, at(i))
+	}
+	var z float64
+	for i := range n {
+		z += math.Exp(at(i) - mx)
+	}
+	return at(t) - mx - math.Log(z)
+}
+
+// mcBenchRequests: 8 documents, each 4 choices of 20 tokens after the same
+// 100-token context.
+func mcBenchRequests(vocab int) []eval.LLRequest {
+	r := rand.New(rand.NewPCG(2, 2))
+	var reqs []eval.LLRequest
+	for range 8 {
+		ctx := randTokens(r, 100, vocab)
+		for range 4 {
+			reqs = append(reqs, eval.LLRequest{Context: ctx, Continuation: randTokens(r, 20, vocab)})
+		}
+	}
+	return reqs
+}
+
+// BenchmarkMultipleChoice: on a KV model, scoring 4 choices from one
+// prefilled context ("shared") against scoring each request whole
+// ("uncached"); both in batches of 8.
+func BenchmarkMultipleChoice(b *testing.B) {
+	orttest.Require(b)
+	s := benchSpec(true)
+	m := build(b, s, s.Identity())
+	reqs := mcBenchRequests(s.Vocab)
+	opts := Options{MaxLength: 512, BatchSize: 8, Threads: benchThreads()}
+	shared := open(b, m, opts)
+	plain := open(b, m, opts)
+	plain.noShare = true
+	for _, c := range []struct {
+		name string
+		m    *Model
+	}{{"shared", shared}, {"uncached", plain}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := c.m.LogLikelihood(bg, reqs, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestPeakRSS is a probe for scripts/bench-score.sh, which runs it once per
+// mode in a fresh process and reads the peak RSS it prints: one batch of
+// 8 x 512 tokens on a Llama with a 128k vocabulary, scored through
+// ortmodel's default epilogue (PAINTERC_RSS_MODE=epilogue: the positions
+// gathered before the lm_head), the epilogue after the full logits
+// (after-head), the same in its LogSoftmax form (logsoftmax), or by a bare
+// session handing the logits to Go, which computes the scores (bare).
+// Without the variable it is skipped.
+func TestPeakRSS(t *testing.T) {
+	mode := os.Getenv("PAINTERC_RSS_MODE")
+	if mode == "" {
+		t.Skip("a probe for scripts/bench-score.sh (set PAINTERC_RSS_MODE)")
+	}
+	orttest.Require(t)
+	s := testmodels.Spec{Family: testmodels.Llama, Layers: 1, Hidden: 64, Heads: 4, KVHeads: 2, FF: 128, Vocab: 128000, Seed: 1}
+	m := build(t, s, s.Identity())
+	r := rand.New(rand.NewPCG(3, 3))
+	var reqs []eval.LLRequest
+	for range 8 {
+		reqs = append(reqs, eval.LLRequest{Context: randTokens(r, 500, s.Vocab), Continuation: randTokens(r, 13, s.Vocab)})
+	}
+	opts := Options{MaxLength: 512, BatchSize: 8, Threads: benchThreads()}
+	var before int64
+	var sum float64
+	switch mode {
+	case "epilogue", "after-head", "logsoftmax":
+		opts.keepHead = mode != "epilogue"
+		if mode == "logsoftmax" {
+			opts.epilogue = formLogSoftmax
+		}
+		lm := open(t, m, opts)
+		before = maxRSS()
+		res, err := lm.LogLikelihood(bg, reqs, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range res {
+			sum += x.LogLikelihood
+		}
+	case "bare":
+		lm := open(t, m, opts) // for its feeds only
+		data, err := onnx.Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bare, err := runtime.NewSessionFromBytes(data, "bare", runtime.SessionOptions{IntraOpThreads: opts.Threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer bare.Close()
+		var rows [][]int
+		for _, q := range reqs {
+			rows = append(rows, append(append([]int{}, q.Context...), q.Continuation...)[:512])
+		}
+		in, _ := lm.feeds(rows, 512, nil, nil)
+		before = maxRSS()
+		out, err := bare.Run(in, "logits")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lg := out["logits"].Data
+		for b, q := range reqs {
+			whole := append(append([]int{}, q.Context...), q.Continuation...)
+			for p := 512 - 13; p < 512; p++ {
+				sum += goLogProb(lg[4*(b*512+p)*s.Vocab:][:4*s.Vocab], whole[p+1])
+			}
+		}
+	default:
+		t.Fatalf("unknown PAINTERC_RSS_MODE %q", mode)
+	}
+	fmt.Printf("RSS mode=%s before_mib=%d peak_mib=%d ll_sum=%.4f\n", mode, before>>20, maxRSS()>>20, sum)
+}
+
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return -1
+	}
+	return ru.Maxrss << 10 // kilobytes on Linux
+}
+
+// TestBenchRatios measures the benchmark pairs interleaved (A, B, A, B,
+// ...), so that load from other processes falls on both alike, and prints
+// the median time of each and the ratio of the medians. It runs under
+// PAINTERC_BENCH=1 (scripts/bench-score.sh); PAINTERC_BENCH_ROUNDS sets the
+// rounds (default 9).
+func TestBenchRatios(t *testing.T) {
+	if os.Getenv("PAINTERC_BENCH") != "1" {
+		t.Skip("a measurement for scripts/bench-score.sh (set PAINTERC_BENCH=1)")
+	}
+	orttest.Require(t)
+	rounds := 9
+	fmt.Sscan(os.Getenv("PAINTERC_BENCH_ROUNDS"), &rounds)
+	opts := Options{MaxLength: 512, BatchSize: 8, Threads: benchThreads()}
+
+	s := benchSpec(false)
+	m := build(t, s, s.Identity())
+	reqs := scoreRequests(s.Vocab)
+	lm := open(t, m, opts)
+	batches := bareBatches(lm, reqs)
+	data, err := onnx.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, err := runtime.NewSessionFromBytes(data, "bare", runtime.SessionOptions{IntraOpThreads: opts.Threads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bare.Close()
+	ortmodel := func() {
+		if _, err := lm.LogLikelihood(bg, reqs, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bareLoop := func() {
+		for _, in := range batches {
+			if _, err := bare.Run(in, "logits"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	a, b := interleave(rounds, ortmodel, bareLoop)
+	fmt.Printf("BENCH score: ortmodel %.1f ms, bare ORT loop %.1f ms: throughput ortmodel/bare = %.3f\n", a*1e3, b*1e3, b/a)
+
+	ks := benchSpec(true)
+	km := build(t, ks, ks.Identity())
+	mc := mcBenchRequests(ks.Vocab)
+	shared := open(t, km, opts)
+	plain := open(t, km, opts)
+	plain.noShare = true
+	a, b = interleave(rounds,
+		func() {
+			if _, err := shared.LogLikelihood(bg, mc, nil); err != nil {
+				t.Fatal(err)
+			}
+		},
+		func() {
+			if _, err := plain.LogLikelihood(bg, mc, nil); err != nil {
+				t.Fatal(err)
+			}
+		})
+	fmt.Printf("BENCH multiple choice (8 docs x 4 choices x 20 tokens after 100): shared %.1f ms, uncached %.1f ms: speed-up %.2fx\n", a*1e3, b*1e3, b/a)
+}
+
+// bareBatches forms the batches LogLikelihood runs for reqs (longest first,
+// right-padded, same feeds) without the epilogue's inputs.
+func bareBatches(lm *Model, reqs []eval.LLRequest) []map[string]*runtime.Tensor {
+	var items []llItem
+	for i, q := range reqs {
+		whole := append(append([]int{}, q.Context...), q.Continuation...)
+		items = append(items, llItem{req: i, cont: q.Continuation, whole: whole, inp: whole[:len(whole)-1], tgt: whole[1:]})
+	}
+	slices.SortStableFunc(items, func(x, y llItem) int {
+		if c := cmp.Compare(len(y.whole), len(x.whole)); c != 0 {
+			return c
+		}
+		return slices.Compare(x.whole, y.whole)
+	})
+	var batches []map[string]*runtime.Tensor
+	n := lm.opts.BatchSize
+	for i := 0; i < len(items); i += n {
+		var rows [][]int
+		for _, it := range items[i:min(i+n, len(items))] {
+			rows = append(rows, it.inp)
+		}
+		in, _ := lm.feeds(rows, len(rows[0]), nil, nil)
+		batches = append(batches, in)
+	}
+	return batches
+}
+
+// interleave runs a and b alternately, once each to warm up and then
+// rounds times, and returns their median wall times in seconds.
+func interleave(rounds int, a, b func()) (float64, float64) {
+	a()
+	b()
+	var ta, tb []float64
+	for i := range rounds {
+		first, second, t1, t2 := a, b, &ta, &tb
+		if i%2 == 1 {
+			first, second, t1, t2 = b, a, &tb, &ta
+		}
+		start := time.Now()
+		first()
+		*t1 = append(*t1, time.Since(start).Seconds())
+		start = time.Now()
+		second()
+		*t2 = append(*t2, time.Since(start).Seconds())
+	}
+	slices.Sort(ta)
+	slices.Sort(tb)
+	return ta[len(ta)/2], tb[len(tb)/2]
+}

@@ -1,0 +1,236 @@
+package ortmodel
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/painterc/painterc/eval"
+)
+
+// llItem is one request in model terms.
+type llItem struct {
+	req   int
+	ctx   []int
+	cont  []int
+	whole []int // ctx + cont, untruncated: lm-eval's sort key
+	inp   []int // (ctx+cont)[-(L+1):][:-1]
+	tgt   []int // (ctx+cont)[-(L+1):][1:]: what each input position predicts
+}
+
+// LogLikelihood scores each request's continuation as lm-eval does (see the
+// package comment). Requests sharing a Context with their neighbours are
+// scored from one prefilled cache when the model has cache I/O; the result
+// is the same as scoring them separately.
+func (m *Model) LogLikelihood(ctx context.Context, reqs []eval.LLRequest, progress eval.Progress) ([]eval.LLResult, error) {
+	if err := m.needCausal("LogLikelihood"); err != nil {
+		return nil, err
+	}
+	L := m.opts.MaxLength
+	out := make([]eval.LLResult, len(reqs))
+	items := make([]llItem, 0, len(reqs))
+	done := 0
+	for i, r := range reqs {
+		if len(r.Continuation) == 0 {
+			out[i] = eval.LLResult{LogLikelihood: 0, IsGreedy: true}
+			done++
+			continue
+		}
+		if len(r.Context) == 0 {
+			return nil, fmt.Errorf("ortmodel: request %d has an empty context (lm-eval puts the prefix token there)", i)
+		}
+		if len(r.Continuation) > L {
+			return nil, fmt.Errorf("ortmodel: request %d: continuation of %d tokens does not fit the maximum length %d", i, len(r.Continuation), L)
+		}
+		if err := m.checkTokens(fmt.Sprintf("request %d", i), r.Context); err != nil {
+			return nil, err
+		}
+		if err := m.checkTokens(fmt.Sprintf("request %d", i), r.Continuation); err != nil {
+			return nil, err
+		}
+		whole := make([]int, 0, len(r.Context)+len(r.Continuation))
+		whole = append(append(whole, r.Context...), r.Continuation...)
+		w := whole[max(0, len(whole)-(L+1)):]
+		items = append(items, llItem{req: i, ctx: r.Context, cont: r.Continuation, whole: whole, inp: w[:len(w)-1], tgt: w[1:]})
+	}
+	report := func(n int) {
+		done += n
+		if progress != nil && n > 0 {
+			progress(done)
+		}
+	}
+
+	var rest []int // items scored without a shared cache
+	if m.io.cached && !m.noShare {
+		groups, alone := sharedGroups(items, L)
+		rest = alone
+		if err := m.scoreShared(ctx, items, groups, out, report); err != nil {
+			return nil, err
+		}
+	} else {
+		for i := range items {
+			rest = append(rest, i)
+		}
+	}
+	// lm-eval's order: longest first, then by the tokens.
+	slices.SortStableFunc(rest, func(a, b int) int {
+		x, y := items[a].whole, items[b].whole
+		if c := cmp.Compare(len(y), len(x)); c != 0 {
+			return c
+		}
+		return slices.Compare(x, y)
+	})
+	for s := 0; s < len(rest); {
+		if err := checkCtx(ctx); err != nil {
+			return nil, err
+		}
+		n := m.rowsFor(len(items[rest[s]].inp))
+		batch := rest[s:min(s+n, len(rest))]
+		s += len(batch)
+		st := step{}
+		for _, i := range batch {
+			it := items[i]
+			from := len(it.inp) - len(it.cont)
+			st.tokens = append(st.tokens, it.inp)
+			st.score = append(st.score, span(from, len(it.cont)))
+			st.targets = append(st.targets, it.tgt[from:])
+		}
+		res, err := m.run(st)
+		if err != nil {
+			return nil, err
+		}
+		for b, i := range batch {
+			out[items[i].req] = score(res, b, st.targets[b])
+		}
+		report(len(batch))
+	}
+	return out, nil
+}
+
+// score sums row b's log-probabilities of its scored positions, whose
+// targets are tgt, and checks that each target was the argmax.
+func score(res *result, b int, tgt []int) eval.LLResult {
+	r := eval.LLResult{IsGreedy: true}
+	for j, t := range tgt {
+		k := res.off[b] + j
+		r.LogLikelihood += float64(res.logp[k])
+		if res.argmax[k] != int64(t) {
+			r.IsGreedy = false
+		}
+	}
+	return r
+}
+
+// group is a run of adjacent requests with the same context, scored from
+// one prefill of ctx[:-1].
+type group struct {
+	ctx     []int
+	members []int // item indices
+}
+
+// sharedGroups finds runs of two or more adjacent items with an identical
+// context that need no truncation (so every member sees the whole context)
+// and whose context has at least two tokens (so there is something to
+// prefill). Every other item is returned in alone.
+func sharedGroups(items []llItem, L int) (groups []group, alone []int) {
+	fits := func(it llItem) bool { return len(it.ctx) >= 2 && len(it.ctx)+len(it.cont) <= L+1 }
+	for i := 0; i < len(items); {
+		j := i + 1
+		for j < len(items) && slices.Equal(items[j].ctx, items[i].ctx) {
+			j++
+		}
+		var g group
+		for k := i; k < j; k++ {
+			if fits(items[k]) {
+				g.members = append(g.members, k)
+			} else {
+				alone = append(alone, k)
+			}
+		}
+		if len(g.members) >= 2 {
+			g.ctx = items[i].ctx
+			groups = append(groups, g)
+		} else {
+			alone = append(alone, g.members...)
+		}
+		i = j
+	}
+	return groups, alone
+}
+
+// scoreShared prefills the contexts of several groups in one batch (right
+// padded: the mask keeps each row's padding out of its continuations'
+// view, and HF position ids skip it), then scores every member's
+// continuation from its group's cache row: the input is ctx[-1] followed by
+// cont[:-1], and every position is scored.
+func (m *Model) scoreShared(ctx context.Context, items []llItem, groups []group, out []eval.LLResult, report func(int)) error {
+	slices.SortStableFunc(groups, func(a, b group) int { return cmp.Compare(len(b.ctx), len(a.ctx)) })
+	for gi := 0; gi < len(groups); {
+		if err := checkCtx(ctx); err != nil {
+			return err
+		}
+		P := len(groups[gi].ctx) - 1
+		// Take groups while their members fit in one batch after the
+		// longest context.
+		maxCont, rows, gj := 0, 0, gi
+		for gj < len(groups) {
+			mc := maxCont
+			for _, k := range groups[gj].members {
+				mc = max(mc, len(items[k].cont))
+			}
+			if gj > gi && (rows+len(groups[gj].members) > m.rowsFor(P+mc) || gj-gi >= m.rowsFor(P)) {
+				break
+			}
+			maxCont, rows = mc, rows+len(groups[gj].members)
+			gj++
+		}
+		chunk := groups[gi:gj]
+		gi = gj
+
+		pre := step{presents: true}
+		for _, g := range chunk {
+			pre.tokens = append(pre.tokens, g.ctx[:len(g.ctx)-1])
+		}
+		pres, err := m.run(pre)
+		if err != nil {
+			return err
+		}
+		type row struct{ item, src int }
+		var all []row
+		for g, gr := range chunk {
+			for _, k := range gr.members {
+				all = append(all, row{k, g})
+			}
+		}
+		per := m.rowsFor(P + maxCont)
+		for s := 0; s < len(all); s += per {
+			batch := all[s:min(s+per, len(all))]
+			st := step{}
+			src := make([]int, len(batch))
+			for b, r := range batch {
+				it := items[r.item]
+				in := make([]int, 0, len(it.cont))
+				in = append(append(in, it.ctx[len(it.ctx)-1]), it.cont[:len(it.cont)-1]...)
+				st.tokens = append(st.tokens, in)
+				st.score = append(st.score, span(0, len(it.cont)))
+				st.targets = append(st.targets, it.cont)
+				st.pastMask = append(st.pastMask, pres.mask[r.src])
+				src[b] = r.src
+			}
+			if st.past, err = selectRows(pres.presents, src); err != nil {
+				return err
+			}
+			res, err := m.run(st)
+			if err != nil {
+				return err
+			}
+			for b, r := range batch {
+				it := items[r.item]
+				out[it.req] = score(res, b, it.cont)
+			}
+			report(len(batch))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,251 @@
+// Package ortmodel implements eval.Model on ONNX Runtime.
+//
+// New takes an in-memory ONNX model (as the compile pipeline hands it over,
+// possibly rewritten by painterc with renumbered KV slots), finds its inputs
+// by name and role as optimum and onnxruntime-genai name them, and, for a
+// causal LM, appends a scoring epilogue to the graph (epilogue.go) so that
+// ONNX Runtime returns one log-probability and one argmax per position
+// instead of [batch, seq, vocab] logits. One session serves every call.
+//
+// Scoring follows lm-evaluation-harness (DESIGN.md §8): the model sees
+// (Context+Continuation)[-(L+1):][:-1], the last len(Continuation) positions
+// are scored, requests run longest first in right-padded batches, and
+// results come back in request order. Position ids are HF's: the cumulative
+// sum of the attention mask minus 1, and 1 at padding. When the model has KV
+// cache inputs and outputs, adjacent requests with the same Context (a
+// multiple-choice document's choices) prefill the context once and score
+// every continuation from the shared cache.
+package ortmodel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/painterc/painterc/eval"
+	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/runtime"
+)
+
+// Options configures New.
+type Options struct {
+	// MaxLength is the longest input the model takes, in tokens (lm-eval's
+	// max_length); default 2048.
+	MaxLength int
+	// BatchSize is the number of sequences per run. 0 picks it per batch
+	// from MemoryBudget and the batch's padded length (at most 64).
+	BatchSize int
+	// MemoryBudget bounds the activations of one run when BatchSize is 0;
+	// default 1 GiB.
+	MemoryBudget int64
+	// Device is "cpu" (or empty) or "cuda".
+	Device string
+	// Threads is ONNX Runtime's intra-op thread count; 0 keeps its default.
+	Threads int
+	// OptLevel is ONNX Runtime's graph optimization level ("disable",
+	// "basic", "extended", "all"; empty means "all").
+	OptLevel string
+
+	// Tests and benchmarks compare the epilogue's forms, and its Gather
+	// after the lm_head with the default before it.
+	epilogue epilogueForm
+	keepHead bool
+}
+
+const (
+	defaultMaxLength = 2048
+	defaultBudget    = 1 << 30
+	maxAutoBatch     = 64
+	// maxInline is the largest model New encodes in memory: protobuf's
+	// 2 GiB limit, less room for the graph.
+	maxInline = 2<<30 - 64<<20
+)
+
+// Model is an eval.Model on one ONNX Runtime session. Its methods may be
+// called from several goroutines.
+type Model struct {
+	sess   *runtime.Session
+	opts   Options
+	io     *iface
+	vocab  int
+	hidden int // embedding width, for batch sizing (0 when unknown)
+
+	// Test and benchmark switches for the paths a cached model can avoid.
+	noShare bool // score shared contexts request by request
+	noCache bool // generate by full recomputation
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ eval.Model = (*Model)(nil)
+
+// New prepares m for scoring and opens its session; runtime.Init must have
+// succeeded. m is not modified and
+// may be closed once New returns. Weights stored as external data are read
+// (through m.TensorBytes) and encoded in-file, which works up to protobuf's
+// 2 GiB limit; larger models are refused.
+func New(m *onnx.Model, opts Options) (*Model, error) {
+	if m == nil || m.Graph == nil {
+		return nil, errors.New("ortmodel: nil model")
+	}
+	if opts.MaxLength == 0 {
+		opts.MaxLength = defaultMaxLength
+	}
+	if opts.MemoryBudget == 0 {
+		opts.MemoryBudget = defaultBudget
+	}
+	if opts.MaxLength < 1 || opts.BatchSize < 0 || opts.MemoryBudget < 0 || opts.Threads < 0 {
+		return nil, fmt.Errorf("ortmodel: options must not be negative (and MaxLength at least 1): %+v", opts)
+	}
+	f, err := findIO(m.Graph)
+	if err != nil {
+		return nil, err
+	}
+	run := m
+	if f.causal {
+		if run, err = withEpilogue(m, f, opts.epilogue, opts.keepHead); err != nil {
+			return nil, err
+		}
+	}
+	if run, err = inlineExternal(run); err != nil {
+		return nil, err
+	}
+	data, err := onnx.Encode(run)
+	if err != nil {
+		return nil, fmt.Errorf("ortmodel: encoding model %q: %w", m.Graph.Name, err)
+	}
+	name := m.Graph.Name
+	if name == "" {
+		name = "model"
+	}
+	sess, err := runtime.NewSessionFromBytes(data, name, runtime.SessionOptions{
+		Device: opts.Device, IntraOpThreads: opts.Threads, OptLevel: opts.OptLevel,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ortmodel: %w", err)
+	}
+	om := &Model{sess: sess, opts: opts, io: f}
+	om.vocab, om.hidden = vocabAndHidden(m, f)
+	return om, nil
+}
+
+// vocabAndHidden reads the vocabulary from a causal LM's logits' last
+// static dimension, else (and for a classifier) from the embedding table
+// input_ids indexes, whose second dimension is the hidden size.
+func vocabAndHidden(m *onnx.Model, f *iface) (vocab, hidden int) {
+	if n := len(f.logitsDims); f.causal && f.logitsDims[n-1] > 0 {
+		vocab = int(f.logitsDims[n-1])
+	}
+	inits := map[string]*onnx.Tensor{}
+	for _, t := range m.Graph.Initializer {
+		inits[t.Name] = t
+	}
+	for _, n := range m.Graph.Node {
+		if n.OpType == "Gather" && len(n.Input) == 2 && n.Input[1] == f.ids {
+			if t := inits[n.Input[0]]; t != nil && len(t.Dims) == 2 {
+				if vocab == 0 {
+					vocab = int(t.Dims[0])
+				}
+				hidden = int(t.Dims[1])
+				break
+			}
+		}
+	}
+	return vocab, hidden
+}
+
+// inlineExternal returns m with every external graph initializer replaced
+// by an in-file copy, or m itself when it has none.
+func inlineExternal(m *onnx.Model) (*onnx.Model, error) {
+	var total int64
+	external := false
+	for _, t := range m.Graph.Initializer {
+		if t.IsExternal() {
+			external = true
+			info, err := t.External()
+			if err != nil {
+				return nil, fmt.Errorf("ortmodel: %w", err)
+			}
+			total += info.Length
+		} else {
+			total += int64(len(t.RawData))
+		}
+	}
+	if !external {
+		return m, nil
+	}
+	if total > maxInline {
+		return nil, fmt.Errorf("ortmodel: model %q holds %d MiB of weights, more than fit in one in-memory ONNX file (2 GiB); run it from a saved file instead", m.Graph.Name, total>>20)
+	}
+	mc := *m
+	g := *m.Graph
+	mc.Graph = &g
+	g.Initializer = make([]*onnx.Tensor, len(m.Graph.Initializer))
+	for i, t := range m.Graph.Initializer {
+		if !t.IsExternal() {
+			g.Initializer[i] = t
+			continue
+		}
+		raw, err := m.TensorBytes(t)
+		if err != nil {
+			return nil, fmt.Errorf("ortmodel: %w", err)
+		}
+		c := &onnx.Tensor{Name: t.Name, Dims: t.Dims, DataType: t.DataType, RawData: raw, DocString: t.DocString}
+		g.Initializer[i] = c
+	}
+	return &mc, nil
+}
+
+// MaxLength is Options.MaxLength.
+func (m *Model) MaxLength() int { return m.opts.MaxLength }
+
+// VocabSize is the logits' last dimension for a causal LM, else the rows of
+// the token embedding table (0 when the model says neither).
+func (m *Model) VocabSize() int { return m.vocab }
+
+// HasCache reports whether the model has KV-cache inputs and outputs that
+// ortmodel feeds back (the shared-context and incremental decoding paths).
+func (m *Model) HasCache() bool { return m.io.cached }
+
+// Close releases the session. It is safe to call more than once.
+func (m *Model) Close() error {
+	m.closeOnce.Do(func() { m.closeErr = m.sess.Close() })
+	return m.closeErr
+}
+
+// rowsFor is the number of sequences of padded length n (past included) to
+// run at once.
+func (m *Model) rowsFor(n int) int {
+	if m.opts.BatchSize > 0 {
+		return m.opts.BatchSize
+	}
+	// Per token: the logits, their log-softmax and a float32 cast of them,
+	// plus a few dozen hidden-wide activations and a row of attention scores.
+	hidden := m.hidden
+	if hidden == 0 {
+		hidden = 4096
+	}
+	vocab := int64(m.vocab)
+	if !m.io.causal {
+		vocab = 0 // a classifier's head is [batch, labels]
+	}
+	perToken := 4 * (3*vocab + 32*int64(hidden) + 4*int64(n))
+	rows := m.opts.MemoryBudget / (perToken * int64(max(n, 1)))
+	return int(min(max(rows, 1), maxAutoBatch))
+}
+
+func (m *Model) needCausal(what string) error {
+	if !m.io.causal {
+		return fmt.Errorf("ortmodel: %s needs a causal LM (logits [batch, sequence, vocab]); this model's logits are [batch, labels]", what)
+	}
+	return nil
+}
+
+func checkCtx(ctx context.Context) error {
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,92 @@
+package tokenizer
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dlclark/regexp2"
+)
+
+// matcher finds the non-overlapping matches of a pattern, left to right, as
+// byte ranges of s.
+type matcher interface {
+	find(s string) [][2]int
+}
+
+// stringMatcher matches a literal; the empty literal matches nothing, as in
+// Hugging Face.
+type stringMatcher string
+
+func (m stringMatcher) find(s string) [][2]int {
+	if m == "" {
+		return nil
+	}
+	var out [][2]int
+	for i := 0; i <= len(s); {
+		j := strings.Index(s[i:], string(m))
+		if j < 0 {
+			break
+		}
+		out = append(out, [2]int{i + j, i + j + len(m)})
+		i += j + len(m)
+	}
+	return out
+}
+
+// funcMatcher matches every single rune for which f is true.
+type funcMatcher func(rune) bool
+
+func (f funcMatcher) find(s string) [][2]int {
+	var out [][2]int
+	for i, r := range s {
+		if f(r) {
+			out = append(out, [2]int{i, i + utf8.RuneLen(r)})
+		}
+	}
+	return out
+}
+
+// regexMatcher runs a pattern written for Oniguruma (the engine Hugging
+// Face's Rust crate uses) on regexp2, which has the lookarounds that Go's
+// regexp lacks (Llama-3's and Qwen's `\s+(?!\S)`). regexp2 counts in runes;
+// find converts to bytes.
+type regexMatcher struct {
+	re *regexp2.Regexp
+}
+
+func compileRegex(pattern string) (*regexMatcher, error) {
+	re, err := regexp2.Compile(pattern, regexp2.None)
+	if err != nil {
+		return nil, err
+	}
+	// A guard against catastrophic backtracking on hostile input; real
+	// pre-tokenizer patterns finish in microseconds.
+	re.MatchTimeout = 10 * time.Second
+	return &regexMatcher{re: re}, nil
+}
+
+func (m *regexMatcher) find(s string) [][2]int {
+	if s == "" {
+		return nil
+	}
+	runes := []rune(s)
+	// byteAt[i] is the byte offset of rune i.
+	byteAt := make([]int, len(runes)+1)
+	off := 0
+	for i, r := range runes {
+		byteAt[i] = off
+		off += utf8.RuneLen(r)
+	}
+	byteAt[len(runes)] = off
+	var out [][2]int
+	match, err := m.re.FindRunesMatch(runes)
+	for err == nil && match != nil {
+		a, b := match.Index, match.Index+match.Length
+		if b > a {
+			out = append(out, [2]int{byteAt[a], byteAt[b]})
+		}
+		match, err = m.re.FindNextMatch(match)
+	}
+	return out
+}
