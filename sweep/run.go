@@ -26,6 +26,24 @@ type Scorer interface {
 	Score(ctx context.Context, v Variant, tasks []*eval.Task) (*eval.Results, error)
 }
 
+// Error is a failed sweep run: which step failed ("tasks", "model",
+// "blocks", "plan", "results" or "score") and why, so that the CLI can pick
+// its exit code.
+type Error struct {
+	Step string
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+func stepErr(step string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Step: step, Err: err}
+}
+
 // Shard is one part of a sharded sweep: Index of Count. Count 0 is an
 // unsharded run.
 type Shard struct {
@@ -169,33 +187,33 @@ func Blocks(ctx context.Context, m *onnx.Model, boundaries []string) (int, error
 func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 	start := time.Now()
 	if cfg.Out == "" {
-		return nil, errors.New("no output directory: give --out DIR")
+		return nil, stepErr("results", errors.New("no output directory: give --out DIR"))
 	}
 	if cfg.Shard.Count < 0 || (cfg.Shard.Count > 0 && (cfg.Shard.Index < 0 || cfg.Shard.Index >= cfg.Shard.Count)) {
-		return nil, fmt.Errorf("shard %s: want 0 <= i < n", cfg.Shard)
+		return nil, stepErr("plan", fmt.Errorf("shard %s: want 0 <= i < n", cfg.Shard))
 	}
 	tasks, err := loadTasks(cfg.TaskFiles)
 	if err != nil {
-		return nil, err
+		return nil, stepErr("tasks", err)
 	}
 	m := cfg.Model
 	if m == nil {
 		if m, err = onnx.Load(cfg.ModelPath); err != nil {
-			return nil, err
+			return nil, stepErr("model", err)
 		}
 		defer m.Close()
 	}
 	T, err := Blocks(ctx, m, cfg.Boundaries)
 	if err != nil {
-		return nil, err
+		return nil, stepErr("blocks", err)
 	}
 	variants, err := Plan(T, cfg.Plan)
 	if err != nil {
-		return nil, err
+		return nil, stepErr("plan", err)
 	}
 	modelHash, err := HashModel(cfg.ModelPath, m)
 	if err != nil {
-		return nil, err
+		return nil, stepErr("model", err)
 	}
 
 	var mine []Variant
@@ -223,25 +241,25 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 		// or an unsharded run left one.
 		if have, err := readManifest(cfg.Out); err == nil {
 			if err := sameScoring(cfg.Out, have, want); err != nil {
-				return nil, err
+				return nil, stepErr("results", err)
 			}
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
+			return nil, stepErr("results", err)
 		}
 	}
 	dir := cfg.Shard.Dir(cfg.Out)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+		return nil, stepErr("results", err)
 	}
 	if have, err := readManifest(dir); err == nil {
 		if err := sameScoring(dir, have, want); err != nil {
-			return nil, err
+			return nil, stepErr("results", err)
 		}
 		if cfg.Shard.Count == 0 && have.MergedShards > 0 {
-			return nil, fmt.Errorf("%s holds %d merged shards: run unsharded sweeps into another --out directory, or resume a shard with --shard", dir, have.MergedShards)
+			return nil, stepErr("results", fmt.Errorf("%s holds %d merged shards: run unsharded sweeps into another --out directory, or resume a shard with --shard", dir, have.MergedShards))
 		}
 		if (have.Shard == nil) != (want.Shard == nil) || (have.Shard != nil && *have.Shard != *want.Shard) {
-			return nil, fmt.Errorf("%s belongs to shard %v, not %v", dir, have.Shard, want.Shard)
+			return nil, stepErr("results", fmt.Errorf("%s belongs to shard %v, not %v", dir, have.Shard, want.Shard))
 		}
 		for name, h := range have.Tasks {
 			if _, ok := want.Tasks[name]; !ok {
@@ -249,15 +267,15 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 			}
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+		return nil, stepErr("results", err)
 	}
 	st, err := openStore(filepath.Join(dir, ResultsFile))
 	if err != nil {
-		return nil, err
+		return nil, stepErr("results", err)
 	}
 	defer st.close()
 	if err := writeManifest(dir, want); err != nil {
-		return nil, err
+		return nil, stepErr("results", err)
 	}
 
 	sum := &Summary{Dir: dir, Variants: len(mine), Notes: st.notes}
@@ -293,7 +311,7 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 			out, err := scorer.Score(ctx, v, ts)
 			sum.ScoreTime += time.Since(t0)
 			if err != nil {
-				return sum, fmt.Errorf("scoring %s (%s): %w", v.Label(), v.Schedule, err)
+				return sum, stepErr("score", fmt.Errorf("scoring %s (%s): %w", v.Label(), v.Schedule, err))
 			}
 			sum.Scored++
 			res = map[string]*eval.TaskResult{}
@@ -313,7 +331,7 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 			} else {
 				tr := res[t.t.Name]
 				if tr == nil {
-					return sum, fmt.Errorf("scoring %s: the scorer returned no result for task %s", v.Label(), t.t.Name)
+					return sum, stepErr("score", fmt.Errorf("scoring %s: the scorer returned no result for task %s", v.Label(), t.t.Name))
 				}
 				r.Metrics, r.Main, r.Baseline, r.HasBaseline = values(tr), tr.Main, tr.Baseline, tr.HasBaseline
 			}
@@ -325,7 +343,7 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 		}
 		if len(rows) > 0 {
 			if err := st.append(rows...); err != nil {
-				return sum, err
+				return sum, stepErr("results", err)
 			}
 			sum.Rows += len(rows)
 		}
@@ -338,7 +356,7 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 		}
 	}
 	if err := writeCSV(filepath.Join(dir, CSVFile), sortedRows(st.rows)); err != nil {
-		return sum, err
+		return sum, stepErr("results", err)
 	}
 	sum.Wall = time.Since(start)
 	return sum, nil

@@ -66,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdInspect(args[1:], stdout, stderr)
 	case "run":
 		err = cmdRun(args[1:], stdout, stderr)
+	case "sweep":
+		err = cmdSweep(args[1:], stdout, stderr)
 	case "score":
 		err = cmdScore(args[1:], stdout, stderr)
 	case "version", "--version":
