@@ -170,23 +170,18 @@ func (m *Model) scoreShared(ctx context.Context, items []llItem, groups []group,
 		if err := checkCtx(ctx); err != nil {
 			return err
 		}
+		// Prefill as many contexts as one batch takes; their members are
+		// then scored in batches of their own.
 		P := len(groups[gi].ctx) - 1
-		// Take groups while their members fit in one batch after the
-		// longest context.
-		maxCont, rows, gj := 0, 0, gi
-		for gj < len(groups) {
-			mc := maxCont
-			for _, k := range groups[gj].members {
-				mc = max(mc, len(items[k].cont))
-			}
-			if gj > gi && (rows+len(groups[gj].members) > m.rowsFor(P+mc) || gj-gi >= m.rowsFor(P)) {
-				break
-			}
-			maxCont, rows = mc, rows+len(groups[gj].members)
-			gj++
-		}
+		gj := min(gi+m.rowsFor(P), len(groups))
 		chunk := groups[gi:gj]
 		gi = gj
+		maxCont := 0
+		for _, g := range chunk {
+			for _, k := range g.members {
+				maxCont = max(maxCont, len(items[k].cont))
+			}
+		}
 
 		pre := step{presents: true}
 		for _, g := range chunk {
