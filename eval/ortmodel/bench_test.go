@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -193,8 +194,9 @@ func BenchmarkMultipleChoice(b *testing.B) {
 // 8 x 512 tokens on a Llama with a 128k vocabulary, scored through
 // ortmodel's default epilogue (PAINTERC_RSS_MODE=epilogue: the positions
 // gathered before the lm_head), the epilogue after the full logits
-// (after-head), the same in its LogSoftmax form (logsoftmax), or by a bare
-// session handing the logits to Go, which computes the scores (bare).
+// (after-head), each also in the ReduceLogSumExp form (epilogue-lse,
+// after-head-lse), or by a bare session handing the logits to Go, which
+// computes the scores (bare).
 // Without the variable it is skipped.
 func TestPeakRSS(t *testing.T) {
 	mode := os.Getenv("PAINTERC_RSS_MODE")
@@ -213,10 +215,10 @@ func TestPeakRSS(t *testing.T) {
 	var before int64
 	var sum float64
 	switch mode {
-	case "epilogue", "after-head", "logsoftmax":
-		opts.keepHead = mode != "epilogue"
-		if mode == "logsoftmax" {
-			opts.epilogue = formLogSoftmax
+	case "epilogue", "epilogue-lse", "after-head", "after-head-lse":
+		opts.keepHead = strings.HasPrefix(mode, "after-head")
+		if strings.HasSuffix(mode, "-lse") {
+			opts.epilogue = formLogSumExp
 		}
 		lm := open(t, m, opts)
 		before = maxRSS()

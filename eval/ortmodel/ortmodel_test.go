@@ -92,8 +92,8 @@ func TestEpilogueAfterHead(t *testing.T) {
 		for _, o := range []Options{
 			{MaxLength: 12, BatchSize: 3},
 			{MaxLength: 12, BatchSize: 3, keepHead: true},
-			{MaxLength: 12, BatchSize: 3, keepHead: true, epilogue: formLogSoftmax},
-			{MaxLength: 12, BatchSize: 3, epilogue: formLogSoftmax},
+			{MaxLength: 12, BatchSize: 3, keepHead: true, epilogue: formLogSumExp},
+			{MaxLength: 12, BatchSize: 3, epilogue: formLogSumExp},
 		} {
 			m := build(t, s, sched)
 			if !o.keepHead {
