@@ -73,6 +73,10 @@ func (m *Model) LogLikelihood(ctx context.Context, reqs []eval.LLRequest, progre
 			rest = append(rest, i)
 		}
 	}
+	maxCont := 0
+	for _, i := range rest {
+		maxCont = max(maxCont, len(items[i].cont))
+	}
 	// lm-eval's order: longest first, then by the tokens.
 	slices.SortStableFunc(rest, func(a, b int) int {
 		x, y := items[a].whole, items[b].whole
@@ -85,7 +89,7 @@ func (m *Model) LogLikelihood(ctx context.Context, reqs []eval.LLRequest, progre
 		if err := checkCtx(ctx); err != nil {
 			return nil, err
 		}
-		n := m.rowsFor(len(items[rest[s]].inp))
+		n := m.rowsFor(len(items[rest[s]].inp), maxCont)
 		batch := rest[s:min(s+n, len(rest))]
 		s += len(batch)
 		st := step{}
@@ -173,7 +177,7 @@ func (m *Model) scoreShared(ctx context.Context, items []llItem, groups []group,
 		// Prefill as many contexts as one batch takes; their members are
 		// then scored in batches of their own.
 		P := len(groups[gi].ctx) - 1
-		gj := min(gi+m.rowsFor(P), len(groups))
+		gj := min(gi+m.rowsFor(P, 1), len(groups))
 		chunk := groups[gi:gj]
 		gi = gj
 		maxCont := 0
@@ -198,7 +202,7 @@ func (m *Model) scoreShared(ctx context.Context, items []llItem, groups []group,
 				all = append(all, row{k, g})
 			}
 		}
-		per := m.rowsFor(P + maxCont)
+		per := m.rowsFor(P+maxCont, maxCont)
 		for s := 0; s < len(all); s += per {
 			batch := all[s:min(s+per, len(all))]
 			st := step{}

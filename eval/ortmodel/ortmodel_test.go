@@ -385,3 +385,28 @@ func TestCausalErrors(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// TestAutoBatch: without BatchSize the rows per run shrink with the padded
+// length and the scored positions, within [1, 64]; BatchSize overrides.
+func TestAutoBatch(t *testing.T) {
+	m := &Model{io: &iface{causal: true}, vocab: 128000, hidden: 4096, headMoved: true, opts: Options{MemoryBudget: 1 << 30}}
+	short, long := m.rowsFor(128, 1), m.rowsFor(2048, 1)
+	if !(long < short && long >= 1 && short <= maxAutoBatch) {
+		t.Errorf("rows for 128 tokens %d, for 2048 tokens %d", short, long)
+	}
+	if many := m.rowsFor(128, 128); many >= short {
+		t.Errorf("scoring every position allows %d rows, scoring one %d", many, short)
+	}
+	m.headMoved = false
+	if full := m.rowsFor(128, 1); full >= short {
+		t.Errorf("with the full logits %d rows, gathered %d", full, short)
+	}
+	m.opts.MemoryBudget = 1
+	if r := m.rowsFor(128, 1); r != 1 {
+		t.Errorf("tiny budget: %d rows", r)
+	}
+	m.opts.BatchSize = 5
+	if r := m.rowsFor(4096, 4096); r != 5 {
+		t.Errorf("BatchSize 5: %d rows", r)
+	}
+}
