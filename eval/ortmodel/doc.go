@@ -13,7 +13,9 @@
 //   - past_key_values.{i}.key/.value [batch, kv_heads, past, head_dim] with
 //     static kv_heads and head_dim: empty when scoring without the cache,
 //     the previous run's present.{i}.key/.value with it. Every slot found is
-//     fed, so a rewrite's renumbered slots need nothing special.
+//     fed, so a rewrite's renumbered slots need nothing special;
+//   - use_cache_branch (optimum's decoder_model_merged.onnx): true exactly
+//     when a past is fed.
 //
 // A model with any other input, or without input_ids or logits, is refused
 // with one error naming each input it cannot fill and what it expected.
