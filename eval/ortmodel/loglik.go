@@ -109,6 +109,9 @@ func (m *Model) LogLikelihood(ctx context.Context, reqs []eval.LLRequest, progre
 		}
 		report(len(batch))
 	}
+	if len(items) == 0 && done > 0 && progress != nil {
+		progress(done) // only empty continuations: done without a run
+	}
 	return out, nil
 }
 
