@@ -388,3 +388,31 @@ func interleave(rounds int, a, b func()) (float64, float64) {
 	slices.Sort(tb)
 	return ta[len(ta)/2], tb[len(tb)/2]
 }
+
+// BenchmarkGenerate: 8 contexts of 100 tokens, 32 greedy tokens each, on
+// the deep KV model, with the cache and by recomputation.
+func BenchmarkGenerate(b *testing.B) {
+	orttest.Require(b)
+	s := deepSpec(true)
+	m := build(b, s, s.Identity())
+	r := rand.New(rand.NewPCG(4, 4))
+	var reqs []eval.GenRequest
+	for range 8 {
+		reqs = append(reqs, eval.GenRequest{Context: randTokens(r, 100, s.Vocab), MaxTokens: 32})
+	}
+	lm := open(b, m, Options{MaxLength: 512, BatchSize: 8, Threads: benchThreads()})
+	for _, noCache := range []bool{false, true} {
+		name := "cached"
+		if noCache {
+			name = "recomputed"
+		}
+		b.Run(name, func(b *testing.B) {
+			lm.noCache = noCache
+			for b.Loop() {
+				if _, err := lm.Generate(bg, reqs, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
