@@ -2,6 +2,7 @@ package ortmodel
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -408,5 +409,45 @@ func TestAutoBatch(t *testing.T) {
 	m.opts.BatchSize = 5
 	if r := m.rowsFor(4096, 4096); r != 5 {
 		t.Errorf("BatchSize 5: %d rows", r)
+	}
+}
+
+// TestConcurrentCalls: one Model serves several goroutines at once (run
+// with -race), each getting what a lone call gets.
+func TestConcurrentCalls(t *testing.T) {
+	s := decoders[1]
+	m := open(t, build(t, s, identity(t, s)), Options{MaxLength: 32, BatchSize: 3})
+	r := rand.New(rand.NewPCG(12, 12))
+	reqs := mcRequests(r, 2, 10, 3, 64)
+	want, err := m.LogLikelihood(bg, reqs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := []eval.GenRequest{{Context: randTokens(r, 5, 64), MaxTokens: 4}}
+	wantGen, err := m.Generate(bg, gen, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 6)
+	for range 3 {
+		go func() {
+			got, err := m.LogLikelihood(bg, reqs, nil)
+			if err == nil && !slices.Equal(got, want) {
+				err = fmt.Errorf("concurrent LogLikelihood %v, alone %v", got, want)
+			}
+			errs <- err
+		}()
+		go func() {
+			got, err := m.Generate(bg, gen, nil)
+			if err == nil && !slices.Equal(got[0].Tokens, wantGen[0].Tokens) {
+				err = fmt.Errorf("concurrent Generate %v, alone %v", got[0].Tokens, wantGen[0].Tokens)
+			}
+			errs <- err
+		}()
+	}
+	for range 6 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
