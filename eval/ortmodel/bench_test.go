@@ -67,25 +67,7 @@ func BenchmarkScore(b *testing.B) {
 	opts := Options{MaxLength: 512, BatchSize: 8, Threads: benchThreads()}
 	lm := open(b, m, opts)
 
-	// The same batches ortmodel forms.
-	var items []llItem
-	for i, q := range reqs {
-		whole := append(append([]int{}, q.Context...), q.Continuation...)
-		items = append(items, llItem{req: i, cont: q.Continuation, whole: whole, inp: whole[:len(whole)-1], tgt: whole[1:]})
-	}
-	slices.SortStableFunc(items, func(x, y llItem) int { return cmp.Compare(len(y.whole), len(x.whole)) })
-	var batches []map[string]*runtime.Tensor
-	var batchItems [][]llItem
-	for i := 0; i < len(items); i += 8 {
-		bi := items[i:min(i+8, len(items))]
-		var rows [][]int
-		for _, it := range bi {
-			rows = append(rows, it.inp)
-		}
-		in, _ := lm.feeds(rows, len(rows[0]), nil, nil)
-		batches = append(batches, in)
-		batchItems = append(batchItems, bi)
-	}
+	batches, batchItems := bareBatches(lm, reqs)
 	data, err := onnx.Encode(m)
 	if err != nil {
 		b.Fatal(err)
@@ -293,7 +275,7 @@ func TestBenchRatios(t *testing.T) {
 		m := build(t, s, s.Identity())
 		reqs := scoreRequests(s.Vocab)
 		lm := open(t, m, opts)
-		batches := bareBatches(lm, reqs)
+		batches, _ := bareBatches(lm, reqs)
 		data, err := onnx.Encode(m)
 		if err != nil {
 			t.Fatal(err)
@@ -340,8 +322,9 @@ func TestBenchRatios(t *testing.T) {
 }
 
 // bareBatches forms the batches LogLikelihood runs for reqs (longest first,
-// right-padded, same feeds) without the epilogue's inputs.
-func bareBatches(lm *Model, reqs []eval.LLRequest) []map[string]*runtime.Tensor {
+// right-padded, same feeds) without the epilogue's inputs, and returns each
+// batch's requests too.
+func bareBatches(lm *Model, reqs []eval.LLRequest) ([]map[string]*runtime.Tensor, [][]llItem) {
 	var items []llItem
 	for i, q := range reqs {
 		whole := append(append([]int{}, q.Context...), q.Continuation...)
@@ -354,16 +337,19 @@ func bareBatches(lm *Model, reqs []eval.LLRequest) []map[string]*runtime.Tensor 
 		return slices.Compare(x.whole, y.whole)
 	})
 	var batches []map[string]*runtime.Tensor
+	var batchItems [][]llItem
 	n := lm.opts.BatchSize
 	for i := 0; i < len(items); i += n {
+		bi := items[i:min(i+n, len(items))]
 		var rows [][]int
-		for _, it := range items[i:min(i+n, len(items))] {
+		for _, it := range bi {
 			rows = append(rows, it.inp)
 		}
 		in, _ := lm.feeds(rows, len(rows[0]), nil, nil)
 		batches = append(batches, in)
+		batchItems = append(batchItems, bi)
 	}
-	return batches
+	return batches, batchItems
 }
 
 // interleave runs a and b alternately, once each to warm up and then
