@@ -39,17 +39,19 @@
 // # Measurements
 //
 // scripts/bench-score.sh, on the project's 2-core VM while other jobs ran
-// (ONNX Runtime on 1 thread; interleaved medians; ranges over runs):
+// (load 3-5; ONNX Runtime on 1 thread; interleaved medians of 9-11 rounds;
+// ranges over 6 runs):
 //
 //	LogLikelihood / bare ORT loop over the same batches, throughput:
-//	  Llama 4x256, vocabulary 8192 (lm_head 45% of weights)   1.3-1.7x
-//	  Llama 8x256, vocabulary 2048 (lm_head 8%)               1.1x
-//	multiple choice, 4 choices of 20 tokens after 100, shared / uncached:
-//	  vocabulary 8192                                         1.5-1.65x
+//	  Llama 4x256, vocabulary 8192 (lm_head 45% of weights)   1.3-1.9x
+//	  Llama 8x256, vocabulary 2048 (lm_head 8%)               1.07-1.14x
+//	multiple choice, 8 docs x 4 choices of 20 tokens after 100, shared / uncached:
+//	  vocabulary 8192                                         1.5-2.1x
 //	  vocabulary 2048                                         2.1-2.3x
 //	peak RSS, 8 x 512 tokens at vocabulary 128k, / bare ORT + Go scoring:
-//	  default epilogue (gather before the lm_head)            0.09 (430 MiB vs 4.7 GiB)
-//	  epilogue after the full logits, either form             0.53
+//	  default epilogue (gather before the lm_head)            0.09 (430 MiB vs 4.6 GiB)
+//	  epilogue after the full logits, either form             0.54
+//	greedy generation, 8 x 32 tokens after 100, cache / recomputation: 10x faster
 //
 // The bare loop only runs the session and receives the logits; ortmodel is
 // faster because it never projects or copies the unscored positions. The
