@@ -8,9 +8,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/eval"
 	"github.com/painterc/painterc/onnx"
-	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
@@ -252,15 +252,11 @@ func rewritten(t *testing.T, s testmodels.Spec, src string) (schedule.Schedule, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := rewrite.Detect(plain.Graph, rewrite.DetectOptions{})
+	r, err := compile.Run(context.Background(), compile.Input{Model: plain}, compile.Options{Schedule: src})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := rewrite.Lower(plain, b, sched, rewrite.Provenance{Pass: "schedule"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sched, open(t, out, Options{MaxLength: 40, BatchSize: 2})
+	return sched, open(t, r.Model, Options{MaxLength: 40, BatchSize: 2})
 }
 
 // TestGenerate: greedy decoding with the cache equals full recomputation

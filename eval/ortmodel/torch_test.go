@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/painterc/painterc/eval"
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime/npy"
 )
 
