@@ -112,7 +112,7 @@ type Progress struct {
 	Scored  bool
 	Elapsed time.Duration
 	// ETA extrapolates the mean scoring time of the variants scored so
-	// far over the variants left; 0 until one was scored.
+	// far over the schedules left to score; 0 until one was scored.
 	ETA time.Duration
 }
 
@@ -285,6 +285,19 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 			identity[t.t.Name] = r
 		}
 	}
+	// pending counts the schedules left to score, for the ETA: variants
+	// whose rows are all there, or whose schedule is scored already or
+	// by an earlier variant, cost nothing.
+	pending, counted := 0, map[string]bool{}
+	for _, v := range mine {
+		for _, t := range tasks {
+			missing := st.ids[(&Row{Pass: v.Pass, Params: v.Params, Task: t.t.Name}).id()] == nil
+			if missing && st.byKey[Key(modelHash, v.Schedule, t.hash, want.Settings)] == nil && !counted[v.Schedule] {
+				counted[v.Schedule] = true
+				pending++
+			}
+		}
+	}
 	for k, v := range mine {
 		if err := ctx.Err(); err != nil {
 			return sum, err
@@ -350,7 +363,7 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 		if cfg.Progress != nil {
 			p := Progress{Done: k + 1, Total: len(mine), Variant: v, Scored: len(score) > 0, Elapsed: time.Since(start)}
 			if sum.Scored > 0 {
-				p.ETA = sum.ScoreTime / time.Duration(sum.Scored) * time.Duration(len(mine)-k-1)
+				p.ETA = sum.ScoreTime / time.Duration(sum.Scored) * time.Duration(max(pending-sum.Scored, 0))
 			}
 			cfg.Progress(p)
 		}

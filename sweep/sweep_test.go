@@ -204,8 +204,11 @@ func TestFullSweep(t *testing.T) {
 	if sum.Reused == 0 || int(f.Calls.Load()) != sum.Scored || sum.Scored >= 33 {
 		t.Errorf("scored %d (%d calls), reused %d rows: want the same-schedule variants reused", sum.Scored, f.Calls.Load(), sum.Reused)
 	}
-	if len(progress) != 33 || progress[32].Done != 33 || progress[32].Total != 33 {
+	if len(progress) != 33 || progress[32].Done != 33 || progress[32].Total != 33 || progress[32].ETA != 0 {
 		t.Errorf("progress: %d calls, last %+v", len(progress), progress[len(progress)-1])
+	}
+	if !progress[0].Scored || progress[5].Scored || progress[5].Variant.Label() != "middle-repeat n=3" {
+		t.Errorf("progress: %+v, %+v: want the identity scored and middle-repeat n=3 (its schedule) not", progress[0], progress[5])
 	}
 	rows, err := sweep.ReadResults(filepath.Join(dir, sweep.ResultsFile))
 	if err != nil {
