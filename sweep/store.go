@@ -10,8 +10,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/painterc/painterc/onnx"
 )
 
@@ -112,9 +110,9 @@ func openStore(path string) (*store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if held, err := lockExclusive(f); err != nil || held {
 		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
+		if held {
 			return nil, fmt.Errorf("%s is being written by another painterc sweep: wait for it, or give this run another --out or --shard", path)
 		}
 		return nil, fmt.Errorf("locking %s: %v", path, err)
@@ -224,9 +222,5 @@ func busy(path string) bool {
 		return false
 	}
 	defer f.Close()
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err != nil {
-		return errors.Is(err, unix.EWOULDBLOCK)
-	}
-	unix.Flock(int(f.Fd()), unix.LOCK_UN)
-	return false
+	return lockedByOther(f)
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -83,7 +85,9 @@ func (c *cluster) start(t *testing.T, name string, args ...string) {
 	}
 	cmd := exec.Command(name, args...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = c.env, log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: a test binary killed by go test's -timeout runs no
+	// cleanup, and the daemons must not outlive it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
 	}
