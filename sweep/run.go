@@ -186,6 +186,9 @@ func Blocks(ctx context.Context, m *onnx.Model, boundaries []string) (int, error
 // reuses that score. At the end it writes results.csv.
 func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 	start := time.Now()
+	if cfg.ModelPath == "" {
+		return nil, stepErr("model", errors.New("no model file: Config.ModelPath names the model, which is hashed"))
+	}
 	if cfg.Out == "" {
 		return nil, stepErr("results", errors.New("no output directory: give --out DIR"))
 	}
@@ -274,6 +277,14 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 		return nil, stepErr("results", err)
 	}
 	defer st.close()
+	// The rows must have been scored as this run would score them, with
+	// or without a manifest (one deleted by hand proves nothing).
+	for i, r := range st.rows {
+		h, ok := want.Tasks[r.Task]
+		if ok && r.Key != Key(modelHash, r.Schedule, h, want.Settings) {
+			return nil, stepErr("results", fmt.Errorf("%s: row %d (%s on %s) was scored with another model, task file or settings than this run's (its key differs): use another --out directory", st.path, i+1, r.Label(), r.Task))
+		}
+	}
 	if err := writeManifest(dir, want); err != nil {
 		return nil, stepErr("results", err)
 	}

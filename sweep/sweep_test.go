@@ -473,6 +473,18 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("got  %v\nwant %s", err, want)
 		}
 	})
+	t.Run("other model in DIR without its manifest", func(t *testing.T) {
+		dir := t.TempDir()
+		run(t, config(t, dir), fake())
+		os.Remove(filepath.Join(dir, sweep.ManifestFile))
+		cfg := config(t, dir)
+		cfg.ModelPath = model(t, 2)
+		_, err := sweep.Run(ctx, cfg, fake())
+		want := dir + "/results.jsonl: row 1 (identity on arc_tiny) was scored with another model, task file or settings than this run's (its key differs): use another --out directory"
+		if err == nil || err.Error() != want {
+			t.Errorf("got  %v\nwant %s", err, want)
+		}
+	})
 	t.Run("other settings in DIR", func(t *testing.T) {
 		dir := t.TempDir()
 		run(t, config(t, dir), fake())
