@@ -179,6 +179,7 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 MpiDefault=none
+CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 ReturnToService=2
 MinJobAge=3600
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=2 State=UNKNOWN
