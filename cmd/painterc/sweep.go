@@ -143,11 +143,11 @@ func parseNRange(s string) (int, int, error) {
 
 // sweepError gives a sweep's error its exit code.
 func sweepError(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return fail(exitInternal, errors.New("interrupted: the rows written so far are kept; rerun the same command to resume"))
+	}
 	var se *sweep.Error
 	if !errors.As(err, &se) {
-		if errors.Is(err, context.Canceled) {
-			return fail(exitInternal, errors.New("interrupted: the rows written so far are kept; rerun the same command to resume"))
-		}
 		return fail(exitInternal, err)
 	}
 	var ce *compile.Error
