@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/painterc/painterc/internal/orttest"
 	"github.com/painterc/painterc/sweep"
@@ -174,5 +178,47 @@ func TestSweepBadInput(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, "results.csv")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestSweepInterruptResumes sends SIGTERM (what Slurm sends on preemption)
+// to a painterc sweep scoring on ORT, then resumes it, and compares with an
+// uninterrupted run.
+func TestSweepInterruptResumes(t *testing.T) {
+	orttest.Require(t)
+	model, tasks := writeSweepFixture(t)
+	args := func(out string) []string { return sweepArgs(model, tasks, out, "--seeds", "12") }
+	ref := t.TempDir()
+	mustSucceed(t, cli(t, args(ref)...))
+
+	out := t.TempDir()
+	js, _ := json.Marshal(childSpec{Args: args(out)})
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childEnv+"="+string(js))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	results := filepath.Join(out, sweep.ResultsFile)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, _ := os.ReadFile(results); bytes.Count(b, []byte("\n")) >= 6 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitInternal || !strings.HasSuffix(stderr.String(), "painterc: interrupted: the rows written so far are kept; rerun the same command to resume\n") {
+		t.Fatalf("after SIGTERM: %v, stderr %q", err, stderr.String())
+	}
+	if n := len(fileLines(t, results)); n >= 2*(1+2*(5+12)) {
+		t.Fatalf("the sweep had finished (%d rows) before SIGTERM", n)
+	}
+	mustSucceed(t, cli(t, args(out)...))
+	if a, b := sortedFileLines(t, filepath.Join(ref, sweep.ResultsFile)), sortedFileLines(t, results); !slices.Equal(a, b) {
+		t.Errorf("the resumed sweep differs from an uninterrupted one")
 	}
 }
