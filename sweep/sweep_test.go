@@ -595,3 +595,38 @@ func (b *blocking) Score(ctx context.Context, v sweep.Variant, tasks []*evalTask
 	b.once.Do(func() { close(b.started); <-b.release })
 	return b.Fake.Score(ctx, v, tasks)
 }
+
+// TestHashModelExternalData: the model's hash covers its external data
+// file, so a changed weight changes every key.
+func TestHashModelExternalData(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.onnx")
+	m, err := testmodels.Default(testmodels.Spec{Family: testmodels.Llama, Layers: 2, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := onnx.Save(path, m, onnx.SaveOptions{ExternalData: true}); err != nil {
+		t.Fatal(err)
+	}
+	data := path + ".data"
+	if _, err := os.Stat(data); err != nil {
+		t.Fatal(err)
+	}
+	before := mustHash(t, path)
+	onnxBytes, _ := os.ReadFile(path)
+	b, _ := os.ReadFile(data)
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(data, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	after := mustHash(t, path)
+	if before == after {
+		t.Errorf("changing the external data left the model's hash %s", before)
+	}
+	if now, _ := os.ReadFile(path); !bytes.Equal(now, onnxBytes) {
+		t.Fatal("the .onnx file changed")
+	}
+	if plain := mustHashFile(t, path); plain == after {
+		t.Errorf("the model's hash is the .onnx file's alone")
+	}
+}
