@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // TestSessionFromBytes: a model from memory behaves as the same file loaded

@@ -14,7 +14,7 @@ import (
 
 	"github.com/painterc/painterc/eval"
 	"github.com/painterc/painterc/internal/orttest"
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime"
 	"github.com/painterc/painterc/testmodels"
 )

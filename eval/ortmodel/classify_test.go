@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/painterc/painterc/eval"
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/testmodels"
 )
 

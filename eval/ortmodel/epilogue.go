@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 )
 
 // The scoring epilogue turns logits [batch, seq, vocab] into what scoring

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime"
 )
 

@@ -24,7 +24,7 @@ import (
 	"sync"
 
 	"github.com/painterc/painterc/eval"
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime"
 )
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/painterc/painterc/rewrite/onnx"
+	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime"
 )
 
