@@ -70,9 +70,10 @@ func newPlot(title, xlabel, ylabel string) *gplot.Plot {
 }
 
 // Scores draws normalized score against x (M, or M/T), one line per
-// series with its seed spread (min to max) as error bars, and dashed reference
-// lines at 0 (random guessing) and 1 (the full model). It writes base.png
-// and base.svg.
+// series with its seed spread (min to max) as error bars, and grey
+// reference lines at 0 (random guessing, dotted) and 1 (the full model,
+// dashed). The legend sits in a strip to the right. It writes base.png and
+// base.svg.
 func Scores(base, title, xlabel string, series []Series) error {
 	if len(series) == 0 {
 		return errors.New("plot: no series to draw")
@@ -88,16 +89,17 @@ func Scores(base, title, xlabel string, series []Series) error {
 		xmin, xmax = xmin-0.5, xmax+0.5
 	}
 	for _, ref := range []struct {
-		y     float64
-		label string
-	}{{0, "random baseline"}, {1, "full model"}} {
+		y      float64
+		label  string
+		dashes []vg.Length
+	}{{0, "random baseline", []vg.Length{vg.Points(1.5), vg.Points(2.5)}}, {1, "full model", []vg.Length{vg.Points(6), vg.Points(3)}}} {
 		l, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: ref.y}, {X: xmax, Y: ref.y}})
 		if err != nil {
 			return err
 		}
 		l.LineStyle.Color = color.Gray{0x60}
 		l.LineStyle.Width = vg.Points(1)
-		l.LineStyle.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		l.LineStyle.Dashes = ref.dashes
 		p.Add(l)
 		p.Legend.Add(ref.label, l)
 	}
