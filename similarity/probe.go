@@ -34,14 +34,23 @@ func stateName(i int) string { return "painterc.similarity.x" + strconv.Itoa(i) 
 // modified: the copy shares m's nodes, tensors and weights, and has its own
 // node and output lists.
 func WithStates(m *onnx.Model, b *rewrite.Blocks) (*onnx.Model, []string, error) {
-	if m == nil || m.Graph == nil {
-		return nil, nil, fmt.Errorf("similarity: no model")
-	}
 	if b == nil || len(b.Boundary) != b.T+1 || b.T < 1 {
 		return nil, nil, fmt.Errorf("similarity: the blocks do not describe a residual stream (want T >= 1 and T+1 boundaries)")
 	}
 	if b.Merged != nil {
 		return nil, nil, fmt.Errorf("similarity: the blocks live inside an If node (optimum's decoder_model_merged.onnx), whose hidden states cannot be graph outputs; analyse decoder_model.onnx, the same decoder without the If")
+	}
+	return WithStreams(m, b.Boundary)
+}
+
+// WithStreams is WithStates for any list of at least two stream tensors
+// (for a rewritten model, rewrite.StageStreams names them).
+func WithStreams(m *onnx.Model, streams []rewrite.Stream) (*onnx.Model, []string, error) {
+	if m == nil || m.Graph == nil {
+		return nil, nil, fmt.Errorf("similarity: no model")
+	}
+	if len(streams) < 2 {
+		return nil, nil, fmt.Errorf("similarity: %d states: want at least the input and the output of one block", len(streams))
 	}
 	g := *m.Graph
 	g.Node = slices.Clone(m.Graph.Node)
@@ -50,8 +59,8 @@ func WithStates(m *onnx.Model, b *rewrite.Blocks) (*onnx.Model, []string, error)
 	for _, v := range g.Output {
 		outputs[v.Name] = true
 	}
-	names := make([]string, b.T+1)
-	for i, s := range b.Boundary {
+	names := make([]string, len(streams))
+	for i, s := range streams {
 		switch len(s) {
 		case 1:
 			names[i] = s[0]
@@ -98,6 +107,21 @@ func NewProbe(m *onnx.Model, b *rewrite.Blocks, name string, so runtime.SessionO
 	if err != nil {
 		return nil, err
 	}
+	return newProbe(c, names, name, so)
+}
+
+// NewProbeStreams is NewProbe for the states named by streams, such as a
+// rewritten model's stages (rewrite.StageStreams): its Analysis has
+// len(streams)-1 "blocks", one per stage.
+func NewProbeStreams(m *onnx.Model, streams []rewrite.Stream, name string, so runtime.SessionOptions) (*Probe, error) {
+	c, names, err := WithStreams(m, streams)
+	if err != nil {
+		return nil, err
+	}
+	return newProbe(c, names, name, so)
+}
+
+func newProbe(c *onnx.Model, names []string, name string, so runtime.SessionOptions) (*Probe, error) {
 	data, err := onnx.Encode(c)
 	if err != nil {
 		return nil, fmt.Errorf("similarity: encoding the model with its states as outputs: %w", err)
@@ -106,7 +130,7 @@ func NewProbe(m *onnx.Model, b *rewrite.Blocks, name string, so runtime.SessionO
 	if err != nil {
 		return nil, err
 	}
-	p := &Probe{sess: sess, states: names, inputs: sess.Inputs(), T: b.T}
+	p := &Probe{sess: sess, states: names, inputs: sess.Inputs(), T: len(names) - 1}
 	if err := p.checkInputs(); err != nil {
 		sess.Close()
 		return nil, err

@@ -458,3 +458,80 @@ func TestFeedsMatchReference(t *testing.T) {
 		})
 	}
 }
+
+// variant compiles m with schedule src in memory and opens a probe on the
+// rewritten model's stage streams.
+func variant(t *testing.T, m *onnx.Model, src string) *Probe {
+	t.Helper()
+	r, err := compile.Run(context.Background(), compile.Input{Model: m}, compile.Options{Schedule: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams := rewrite.StageStreams(r.Blocks, r.Schedule)
+	if len(streams) != len(r.Schedule.Stages())+1 {
+		t.Fatalf("%s: %d streams for %d stages", src, len(streams), len(r.Schedule.Stages()))
+	}
+	p, err := NewProbeStreams(r.Model, streams, src, oneThread)
+	if err != nil {
+		t.Fatalf("%s: %v", src, err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// TestVariantStages: rewrite.StageStreams names tensors the lowered graph
+// has (ORT refuses an output it cannot find), for single blocks, repeats,
+// reversals, parallel groups and the fused layout's pairs. Two oracles:
+// the identity rewrite's stages are the original model's states, and with
+// identity blocks every stage of every schedule is the embedding output.
+func TestVariantStages(t *testing.T) {
+	orttest.Require(t)
+	schedules := []string{"0-3", "0,3", "0,2x3,3", "3-0", "0,[1-2],3", "0,[1-2]x2,3", "[0-3]"}
+	for _, s := range []testmodels.Spec{
+		{Family: testmodels.Llama, Layers: 4},
+		{Family: testmodels.Llama, Layers: 4, Fused: true},
+		{Family: testmodels.GPT2, Layers: 4, KVCache: true},
+	} {
+		t.Run(fmt.Sprintf("%s,fused=%v,kv=%v", s.Family, s.Fused, s.KVCache), func(t *testing.T) {
+			m, err := testmodels.Default(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			orig, err := NewProbe(m, blocks(t, m), "original", oneThread)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer orig.Close()
+			want, _, err := orig.States(docs[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := variant(t, m, "0-3").States(docs[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				if d := orttest.MaxDiff(got[i], want[i]); d > 1e-5 {
+					t.Errorf("identity rewrite: stage state x%d differs from the model's by %g", i, d)
+				}
+			}
+			if s.Family != testmodels.Llama {
+				return
+			}
+			im := identityBlocks(t, s)
+			for _, src := range schedules {
+				a, err := variant(t, im, src).Analyze(docs)
+				if err != nil {
+					t.Fatalf("%s: %v", src, err)
+				}
+				for i, row := range a.Similarity {
+					for j, v := range row {
+						if math.Abs(v-1) > 1e-9 {
+							t.Errorf("%s with identity blocks: Similarity[%d][%d] = %v, want 1", src, i, j, v)
+						}
+					}
+				}
+			}
+		})
+	}
+}
