@@ -2,6 +2,8 @@ package similarity
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -97,8 +99,9 @@ type Probe struct {
 }
 
 // NewProbe loads the copy of m that WithStates makes into one ONNX Runtime
-// session, from memory. m must hold its weights in-file (see
-// runtime.NewSessionFromBytes). runtime.Init must have succeeded. It
+// session: from memory when m holds its weights in-file, else through a
+// temporary file in m's directory (see open). runtime.Init must have
+// succeeded. It
 // refuses, naming each, inputs it cannot fill: it feeds input_ids,
 // attention_mask (ones), position_ids (0..n-1), token_type_ids (zeros) and
 // empty cache inputs past*.{i}.key/.value [1, kv_heads, 0, head_dim].
@@ -122,11 +125,7 @@ func NewProbeStreams(m *onnx.Model, streams []rewrite.Stream, name string, so ru
 }
 
 func newProbe(c *onnx.Model, names []string, name string, so runtime.SessionOptions) (*Probe, error) {
-	data, err := onnx.Encode(c)
-	if err != nil {
-		return nil, fmt.Errorf("similarity: encoding the model with its states as outputs: %w", err)
-	}
-	sess, err := runtime.NewSessionFromBytes(data, name, so)
+	sess, err := open(c, name, so)
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +135,43 @@ func newProbe(c *onnx.Model, names []string, name string, so runtime.SessionOpti
 		return nil, err
 	}
 	return p, nil
+}
+
+// open creates the session. A model whose weights are all in-file goes to
+// ONNX Runtime from memory. One with external data cannot (ORT would look
+// for the data beside the process's working directory), so it is saved
+// for the moment as a hidden file in its own directory, where its data
+// locations resolve and no weight is copied, loaded from there, and
+// removed.
+func open(c *onnx.Model, name string, so runtime.SessionOptions) (*runtime.Session, error) {
+	if !hasExternal(c.Graph) || c.Dir == "" {
+		data, err := onnx.Encode(c)
+		if err != nil {
+			return nil, fmt.Errorf("similarity: encoding the model with its states as outputs: %w", err)
+		}
+		return runtime.NewSessionFromBytes(data, name, so)
+	}
+	tmp := filepath.Join(c.Dir, fmt.Sprintf(".painterc-similarity-%d.onnx", os.Getpid()))
+	defer os.Remove(tmp)
+	defer os.Remove(tmp + ".data")
+	if err := onnx.Save(tmp, c, onnx.SaveOptions{NoSync: true}); err != nil {
+		return nil, fmt.Errorf("similarity: the model keeps its weights in external data, so its copy with the states as outputs must sit in its directory for a moment, and saving it there failed: %w (make %s writable, or copy the model and its data somewhere writable)", err, c.Dir)
+	}
+	sess, err := runtime.NewSession(tmp, so)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	return sess, nil
+}
+
+// hasExternal reports whether any initializer of g is external data.
+func hasExternal(g *onnx.Graph) bool {
+	for _, t := range g.Initializer {
+		if t.IsExternal() {
+			return true
+		}
+	}
+	return false
 }
 
 // Close releases the session.

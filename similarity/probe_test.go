@@ -535,3 +535,52 @@ func TestVariantStages(t *testing.T) {
 		})
 	}
 }
+
+// TestExternalData: a model whose weights are external data is analysed
+// through a temporary copy in its directory, which is gone afterwards.
+// The weights are a sparse file of zeros, so every state is zero and every
+// cosine 1 by the zero-vector convention.
+func TestExternalData(t *testing.T) {
+	orttest.Require(t)
+	dir := t.TempDir()
+	s := testmodels.Spec{Family: testmodels.Llama, Layers: 2, ExternalData: "weights.bin"}
+	built, err := testmodels.Default(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, err := testmodels.ExternalDataSize(built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "weights.bin"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(filepath.Join(dir, "weights.bin"), size); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "model.onnx")
+	built.Dir = dir
+	if err := onnx.Save(path, built, onnx.SaveOptions{NoSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	a, err := Analyze(m, blocks(t, m), docs[:1], "external", oneThread)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Similarity[0][2] != 1 {
+		t.Errorf("cos(x0, x2) = %v, want 1", a.Similarity[0][2])
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("the directory holds %v, want only model.onnx and weights.bin", names)
+	}
+}
