@@ -66,6 +66,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdInspect(args[1:], stdout, stderr)
 	case "run":
 		err = cmdRun(args[1:], stdout, stderr)
+	case "similarity":
+		err = cmdSimilarity(args[1:], stdout, stderr)
+	case "report":
+		err = cmdReport(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "painterc", version)
 	case "help", "-h", "--help":
@@ -102,6 +106,8 @@ usage:
   painterc passes                                   list the passes
   painterc inspect MODEL [--json]                   describe a model and its blocks
   painterc run MODEL --input NAME=FILE.npy --out DIR  run a model on ONNX Runtime
+  painterc similarity MODEL --task FILE --out DIR   layer similarity, Block Influence, angular distance
+  painterc report DIR                               report.md and figures from DIR/results.jsonl
   painterc version
 
 Run "painterc passes" for the strategies; "painterc COMMAND --help" shows a
