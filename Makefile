@@ -56,7 +56,7 @@ FUZZTIME ?= 60s
 FUZZFLAGS = -run=NONE -fuzztime=$(FUZZTIME) -fuzzminimizetime=0s
 fuzz:
 	$(GO) test ./onnx $(FUZZFLAGS) -fuzz='^FuzzDecode$$'
-	$(GO) test ./passes $(FUZZFLAGS) -fuzz='^FuzzParse$$'
+	$(GO) test ./schedule $(FUZZFLAGS) -fuzz='^FuzzParse$$'
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzDetect$$'
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzGraphEdits$$'
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzBoundaries$$'

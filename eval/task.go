@@ -27,6 +27,8 @@ type Task struct {
 	HasBaseline bool
 	// Metric is the main metric's key, "name,filter".
 	Metric string
+	// Description and Category are the header's, if any.
+	Description, Category string
 	// Options holds the header's kind-specific options as written.
 	Options map[string]json.RawMessage
 	Docs    []Doc
@@ -52,8 +54,10 @@ type Doc struct {
 	Answer  string // generate
 }
 
-// commonOptions are the header keys every kind reads.
-var commonOptions = []string{"name", "kind", "baseline", "metric"}
+// commonOptions are the header keys every kind reads. "description" is
+// for people, and "category" groups tasks ("math", "semantic", ...) so a
+// report can compare them, as the paper compares math with semantic tasks.
+var commonOptions = []string{"name", "kind", "baseline", "metric", "description", "category"}
 
 // LoadTask reads and validates a task file (see docs/tasks.md).
 func LoadTask(path string) (*Task, error) {
@@ -201,6 +205,15 @@ func (t *Task) configureKind(h map[string]json.RawMessage) error {
 		opts[name] = h[name]
 	}
 	t.Options = opts
+	for key, dst := range map[string]*string{"description": &t.Description, "category": &t.Category} {
+		if _, ok := h[key]; ok {
+			v, err := docFields(h).str(key)
+			if err != nil {
+				return fmt.Errorf("header: %v", err)
+			}
+			*dst = v
+		}
+	}
 	t.Metric = k.Main
 	if _, ok := h["metric"]; ok {
 		s, err := docFields(h).str("metric")

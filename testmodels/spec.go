@@ -175,6 +175,10 @@ func (s Spec) HeadDim() int {
 	return s.Hidden / s.Heads
 }
 
+// WithDefaults returns s with every default filled in, or an error if
+// the spec is inconsistent.
+func (s Spec) WithDefaults() (Spec, error) { return s.normalized() }
+
 // Identity is the schedule of the plain model: blocks 0..T-1 in order.
 func (s Spec) Identity() schedule.Schedule {
 	n, err := s.normalized()

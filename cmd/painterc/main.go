@@ -70,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdSimilarity(args[1:], stdout, stderr)
 	case "report":
 		err = cmdReport(args[1:], stdout, stderr)
+	case "score":
+		err = cmdScore(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "painterc", version)
 	case "help", "-h", "--help":
@@ -108,6 +110,7 @@ usage:
   painterc run MODEL --input NAME=FILE.npy --out DIR  run a model on ONNX Runtime
   painterc similarity MODEL --task FILE --out DIR   layer similarity, Block Influence, angular distance
   painterc report DIR                               report.md and figures from DIR/results.jsonl
+  painterc score MODEL --task FILE [--pass=NAME]    score a model or a variant as lm-eval does
   painterc version
 
 Run "painterc passes" for the strategies; "painterc COMMAND --help" shows a

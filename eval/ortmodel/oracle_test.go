@@ -8,8 +8,8 @@ import (
 
 	"github.com/painterc/painterc/eval"
 	"github.com/painterc/painterc/internal/orttest"
-	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
 
@@ -20,7 +20,7 @@ import (
 
 // refLogits runs the reference on one sequence (positions 0..n-1, no
 // padding, empty pasts for a KV model) and returns its logits, [n][vocab].
-func refLogits(t testing.TB, s testmodels.Spec, sched passes.Schedule, ids []int) [][]float64 {
+func refLogits(t testing.TB, s testmodels.Spec, sched schedule.Schedule, ids []int) [][]float64 {
 	t.Helper()
 	s, err := s.WithDefaults()
 	if err != nil {
@@ -91,7 +91,7 @@ func argmax(x []float64) int {
 // refLL is lm-eval's loglikelihood of one request, computed from the
 // reference: truncate to (ctx+cont)[-(L+1):][:-1], score the last
 // len(cont) positions.
-func refLL(t testing.TB, s testmodels.Spec, sched passes.Schedule, r eval.LLRequest, L int) eval.LLResult {
+func refLL(t testing.TB, s testmodels.Spec, sched schedule.Schedule, r eval.LLRequest, L int) eval.LLResult {
 	t.Helper()
 	whole := append(append([]int{}, r.Context...), r.Continuation...)
 	w := whole[max(0, len(whole)-(L+1)):]
@@ -110,7 +110,7 @@ func refLL(t testing.TB, s testmodels.Spec, sched passes.Schedule, r eval.LLRequ
 
 // refGreedy decodes n tokens greedily with the reference, recomputing the
 // whole sequence each step.
-func refGreedy(t testing.TB, s testmodels.Spec, sched passes.Schedule, ctx []int, n int) []int {
+func refGreedy(t testing.TB, s testmodels.Spec, sched schedule.Schedule, ctx []int, n int) []int {
 	t.Helper()
 	seq := append([]int{}, ctx...)
 	var out []int
@@ -147,7 +147,7 @@ func open(t testing.TB, m *onnx.Model, o Options) *Model {
 	return om
 }
 
-func build(t testing.TB, s testmodels.Spec, sched passes.Schedule) *onnx.Model {
+func build(t testing.TB, s testmodels.Spec, sched schedule.Schedule) *onnx.Model {
 	t.Helper()
 	m, err := testmodels.Build(s, sched)
 	if err != nil {
@@ -156,7 +156,7 @@ func build(t testing.TB, s testmodels.Spec, sched passes.Schedule) *onnx.Model {
 	return m
 }
 
-func identity(t testing.TB, s testmodels.Spec) passes.Schedule {
+func identity(t testing.TB, s testmodels.Spec) schedule.Schedule {
 	t.Helper()
 	return s.Identity()
 }
