@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -28,31 +26,28 @@ import (
 func cmdSimilarity(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("painterc similarity", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var rf runtimeFlags
-	rf.register(fs)
+	var sf scoreFlags
+	sf.register(fs)
 	var pf planFlags
 	pf.register(fs)
-	task := fs.String("task", "", "task file whose documents are the corpus (a rolling task's text, other kinds' context)")
-	text := fs.String("text", "", "plain-text file whose paragraphs (separated by blank lines) are the corpus")
+	text := fs.String("text", "", "plain-text file whose paragraphs (separated by blank lines) are documents of the corpus")
 	out := fs.String("out", "", "directory for similarity.csv, block_influence.csv, angular_distance.csv and similarity.png/.svg (created if missing)")
-	tok := fs.String("tokenizer", "", "Hugging Face tokenizer.json (default: tokenizer.json beside MODEL)")
-	maxLen := fs.Int("max-length", 512, "tokens per document: longer ones keep their first N")
-	limit := fs.Int("limit", 0, "use only the first N documents (0: all)")
 	suggest := fs.Int("suggest", 0, "print the span of N blocks whose removal changes the last token least (Gromov et al.) and the command that skips it")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: painterc similarity MODEL --task FILE|--text FILE --out DIR [--suggest N] [--pass=NAME | --schedule=S] [flags]\n\n%s", fs.FlagUsages())
+	}
 	if err := fs.Parse(args); err != nil {
 		return fail(exitUsage, err)
 	}
 	switch {
 	case fs.NArg() != 1:
-		return failf(exitUsage, "usage: painterc similarity MODEL --task FILE|--text FILE --out DIR [--tokenizer PATH] [--pass=NAME|--schedule=STR]")
-	case (*task == "") == (*text == ""):
-		return failf(exitUsage, "give the corpus with exactly one of --task FILE (a task file) and --text FILE (plain text)")
+		return failf(exitUsage, "want exactly one model, got %d arguments; usage: painterc similarity MODEL --task FILE|--text FILE --out DIR", fs.NArg())
+	case len(sf.tasks) == 0 && *text == "":
+		return failf(exitUsage, "no corpus: give --task FILE (a task file; repeat for several) or --text FILE (plain text)")
 	case *out == "":
 		return failf(exitUsage, "--out DIR is required: the directory the similarity files go to")
-	case *maxLen < 1:
-		return failf(exitUsage, "--max-length %d: want at least 1 token", *maxLen)
-	case *limit < 0:
-		return failf(exitUsage, "--limit %d: want 0 (all documents) or more", *limit)
+	case fs.Changed("batch-size"):
+		return failf(exitUsage, "--batch-size: similarity runs one document at a time (no padding to leave out); drop the flag")
 	case *suggest < 0:
 		return failf(exitUsage, "--suggest %d: want a number of blocks, 1 or more", *suggest)
 	}
@@ -74,19 +69,15 @@ func cmdSimilarity(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-
-	texts, source, err := corpus(*task, *text)
+	ss, err := sf.setup(model, false)
 	if err != nil {
 		return err
 	}
-	if *limit > 0 && len(texts) > *limit {
-		texts = texts[:*limit]
+	texts, source, err := corpus(ss.tasks, *text, sf.limit)
+	if err != nil {
+		return err
 	}
-	tokPath := *tok
-	if tokPath == "" {
-		tokPath = filepath.Join(filepath.Dir(model), "tokenizer.json")
-	}
-	docs, err := tokenize(tokPath, *tok == "", texts, *maxLen)
+	docs, err := tokenize(ss.tok, texts, ss.maxLength)
 	if err != nil {
 		return err
 	}
@@ -99,10 +90,10 @@ func cmdSimilarity(args []string, stdout, stderr io.Writer) error {
 		return compileError(&pf, err)
 	}
 	defer r.Close()
-	if err := runtime.Init(runtime.Options{LibPath: rf.lib}); err != nil {
+	if err := runtime.Init(runtime.Options{LibPath: sf.rt.lib}); err != nil {
 		return fail(exitRuntime, err)
 	}
-	so := runtime.SessionOptions{Device: rf.device, IntraOpThreads: rf.threads, OptLevel: rf.optLevel}
+	so := runtime.SessionOptions{Device: sf.rt.device, IntraOpThreads: sf.rt.threads, OptLevel: sf.rt.optLevel}
 	var p *similarity.Probe
 	title := "cosine similarity of residual-stream states: " + filepath.Base(model)
 	if variant {
@@ -147,16 +138,20 @@ func cmdSimilarity(args []string, stdout, stderr io.Writer) error {
 // (exit 7), not a bug.
 func probeError(err error) error { return fail(exitRuntime, err) }
 
-// corpus reads the documents' texts: a task file's (the rolling kind's
-// text, the others' context, a classification's text), or a plain-text
-// file's paragraphs. It returns them and a name for messages.
-func corpus(task, text string) ([]string, string, error) {
-	if task != "" {
-		t, err := eval.LoadTask(task)
-		if err != nil {
-			return nil, "", fail(exitUsage, fmt.Errorf("--task: %w", err))
+// corpus gathers the documents' texts: each task's (the rolling kind's
+// text, a classification's text and pair, the other kinds' context), then
+// the plain-text file's paragraphs; limit, when positive, keeps each
+// source's first limit documents. It returns them and a name for messages.
+func corpus(tasks []*eval.Task, text string, limit int) ([]string, string, error) {
+	var out, names []string
+	keep := func(docs []string) []string {
+		if limit > 0 && len(docs) > limit {
+			return docs[:limit]
 		}
-		var out []string
+		return docs
+	}
+	for _, t := range tasks {
+		var docs []string
 		for _, d := range t.Docs {
 			s := d.Context
 			if d.Text != "" {
@@ -165,21 +160,26 @@ func corpus(task, text string) ([]string, string, error) {
 					s += " " + d.Pair
 				}
 			}
-			out = append(out, s)
+			docs = append(docs, s)
 		}
-		return out, "task " + t.Name, nil
+		out = append(out, keep(docs)...)
+		names = append(names, "task "+t.Name)
 	}
-	b, err := os.ReadFile(text)
-	if err != nil {
-		return nil, "", fail(exitUsage, fmt.Errorf("--text: %w", err))
-	}
-	var out []string
-	for _, p := range paragraphs.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), -1) {
-		if strings.TrimSpace(p) != "" {
-			out = append(out, p)
+	if text != "" {
+		b, err := os.ReadFile(text)
+		if err != nil {
+			return nil, "", fail(exitUsage, fmt.Errorf("--text: %w", err))
 		}
+		var docs []string
+		for _, p := range paragraphs.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), -1) {
+			if strings.TrimSpace(p) != "" {
+				docs = append(docs, p)
+			}
+		}
+		out = append(out, keep(docs)...)
+		names = append(names, text)
 	}
-	return out, text, nil
+	return out, strings.Join(names, ", "), nil
 }
 
 // paragraphs separates paragraphs: a line break, blank lines (spaces
@@ -189,14 +189,7 @@ var paragraphs = regexp.MustCompile(`\n[ \t]*\n\s*`)
 // tokenize encodes each text with the tokenizer's special tokens (a
 // leading BOS where it adds one), keeping the first maxLen ids; empty
 // documents are dropped.
-func tokenize(path string, defaulted bool, texts []string, maxLen int) ([][]int, error) {
-	tk, err := tokenizer.Load(path)
-	if err != nil {
-		if defaulted && errors.Is(err, fs.ErrNotExist) {
-			return nil, failf(exitUsage, "no tokenizer: %s does not exist; give --tokenizer PATH (a Hugging Face tokenizer.json)", path)
-		}
-		return nil, fail(exitUsage, fmt.Errorf("--tokenizer: %w", err))
-	}
+func tokenize(tk *tokenizer.Tokenizer, texts []string, maxLen int) ([][]int, error) {
 	var docs [][]int
 	for i, s := range texts {
 		if strings.TrimSpace(s) == "" {

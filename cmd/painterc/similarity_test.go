@@ -63,7 +63,7 @@ func TestSimilarityCLI(t *testing.T) {
 
 	// A variant: reverse with --n 1 has 6 stages, so 7 states.
 	vout := filepath.Join(t.TempDir(), "variant")
-	r = cli(t, "similarity", model, "--text", text, "--out", vout, "--threads", "1", "--pass=reverse", "--n", "1")
+	r = cli(t, "similarity", model, "--text", text, "--task", task, "--limit", "2", "--out", vout, "--threads", "1", "--pass=reverse", "--n", "1")
 	if r.code != 0 {
 		t.Fatalf("variant: exit %d: %s", r.code, r.stderr)
 	}
@@ -76,28 +76,30 @@ func TestSimilarityCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 8 || !strings.Contains(r.stderr, "3 documents") || !strings.Contains(r.stderr, "stages of 0-1,4-2,5") {
+	// --limit 2 keeps two documents of the task and two paragraphs.
+	if len(rows) != 8 || !strings.Contains(r.stderr, "4 documents") || !strings.Contains(r.stderr, "stages of 0-1,4-2,5") {
 		t.Errorf("variant: %d CSV rows (want 8), stderr %s", len(rows), r.stderr)
 	}
 }
 
 // TestSimilarityCLIErrors: usage mistakes exit 2 and say what to do.
 func TestSimilarityCLIErrors(t *testing.T) {
-	model, task, text := similarityModel(t)
+	model, task, _ := similarityModel(t)
 	out := t.TempDir()
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{model, "--out", out}, "exactly one of --task FILE"},
-		{[]string{model, "--task", task, "--text", text, "--out", out}, "exactly one of --task FILE"},
+		{[]string{model, "--out", out}, "no corpus: give --task FILE"},
 		{[]string{model, "--task", task}, "--out DIR is required"},
 		{[]string{model, "--task", task, "--out", out, "--pass=skip", "--suggest", "1"}, "drop --pass/--schedule"},
 		{[]string{model, "--task", task, "--out", out, "--n", "1"}, "--n applies to --pass"},
-		{[]string{model, "--task", task, "--out", out, "--tokenizer", filepath.Join(out, "nope.json")}, "--tokenizer"},
-		{[]string{filepath.Join(out, "elsewhere", "m.onnx"), "--task", task, "--out", out}, "give --tokenizer PATH"},
-		{[]string{model, "--task", filepath.Join(out, "none.jsonl"), "--out", out}, "--task"},
-		{[]string{model, "--task", task, "--out", out, "--max-length", "0"}, "--max-length 0"},
+		{[]string{model, "--task", task, "--out", out, "--batch-size", "4"}, "one document at a time"},
+		{[]string{model, "--task", task, "--out", out, "--tokenizer", filepath.Join(out, "nope.json")}, "nope.json"},
+		{[]string{filepath.Join(out, "elsewhere", "m.onnx"), "--task", task, "--out", out}, "--tokenizer PATH"},
+		{[]string{model, "--task", filepath.Join(out, "none.jsonl"), "--out", out}, "none.jsonl"},
+		{[]string{model, "--text", filepath.Join(out, "none.txt"), "--out", out}, "--text"},
+		{[]string{model, "--task", task, "--out", out, "--max-length", "-1"}, "must not be negative"},
 	} {
 		r := cli(t, append([]string{"similarity"}, c.args...)...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
