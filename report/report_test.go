@@ -311,3 +311,20 @@ func TestWriteWithoutSimilarity(t *testing.T) {
 		t.Errorf("no results file: %v", err)
 	}
 }
+
+// TestHeatmapLinked: when painterc similarity's heatmap is in DIR, the
+// report links it, relatively.
+func TestHeatmapLinked(t *testing.T) {
+	dir := sweepDir(t)
+	if err := os.WriteFile(filepath.Join(dir, "similarity.png"), []byte("png"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path, err := Write(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), "](similarity.png)") {
+		t.Error("the heatmap is not linked")
+	}
+}
