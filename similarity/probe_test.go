@@ -295,6 +295,16 @@ func TestStatesMatchPrefixModels(t *testing.T) {
 			t.Errorf("BI[%d] = %v, oracle %v", i, got.BI[i], want.BI[i])
 		}
 	}
+	for i := range got.Similarity {
+		if got.Similarity[i][i] != 1 {
+			t.Errorf("Similarity[%d][%d] = %v, want exactly 1", i, i, got.Similarity[i][i])
+		}
+		for j := range got.Similarity {
+			if got.Similarity[i][j] != got.Similarity[j][i] {
+				t.Errorf("Similarity is not symmetric at (%d, %d): %v vs %v", i, j, got.Similarity[i][j], got.Similarity[j][i])
+			}
+		}
+	}
 	// A real model's states differ: the test would be empty otherwise.
 	if !(got.Similarity[0][s.Layers] < 0.99) || !(got.BI[0] > 1e-3) {
 		t.Errorf("cos(x0, x%d) = %v, BI[0] = %v: the blocks should change the stream", s.Layers, got.Similarity[0][s.Layers], got.BI[0])
