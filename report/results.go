@@ -30,6 +30,7 @@ type Result struct {
 	Seed       int64              `json:"seed"`
 	Task       string             `json:"task"`
 	Category   string             `json:"category"`
+	Main       string             `json:"main"`
 	Metrics    map[string]float64 `json:"-"`
 	Normalized map[string]float64 `json:"-"`
 	Key        string             `json:"key"`
@@ -39,8 +40,10 @@ type Result struct {
 // ReadResults reads a results.jsonl: one JSON object per line, blank lines
 // ignored. Only pass, task and normalized are required. Metric values that
 // are not numbers (null, "N/A") are left out. When several lines carry the
-// same non-empty key, the last one wins, so a resumed sweep that appends
-// a re-run supersedes the old line.
+// same non-empty key for the same pass, seed and task, the last one wins,
+// so a resumed sweep that appends a re-run supersedes the old line. (The
+// sweep's key is a content hash of the schedule, so variants of different
+// passes that run the same schedule share it and stay separate rows.)
 func ReadResults(path string) ([]Result, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -54,7 +57,11 @@ func readResults(path string, r io.Reader) ([]Result, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
 	var out []Result
-	byKey := map[string]int{}
+	type rowID struct {
+		key, pass, task string
+		seed            int64
+	}
+	byKey := map[rowID]int{}
 	line := 0
 	for sc.Scan() {
 		line++
@@ -81,12 +88,13 @@ func readResults(path string, r io.Reader) ([]Result, error) {
 		case res.Task == "":
 			return nil, fmt.Errorf("%s:%d: the row has no \"task\"", path, line)
 		}
-		if i, ok := byKey[res.Key]; ok && res.Key != "" {
+		id := rowID{res.Key, res.Pass, res.Task, res.Seed}
+		if i, ok := byKey[id]; ok && res.Key != "" {
 			out[i] = res
 			continue
 		}
 		if res.Key != "" {
-			byKey[res.Key] = len(out)
+			byKey[id] = len(out)
 		}
 		out = append(out, res)
 	}
@@ -152,12 +160,16 @@ func (r Result) Variant() string {
 	return strings.Join(kv, " ")
 }
 
-// Score is the row's normalized score of the task's main metric: the only
-// key of Normalized or, when there are several, the first in sorted order
-// (metric says which; ok is false when there is none).
+// Score is the row's normalized score of the task's main metric: the
+// row's "main" when it is normalized, else the only key of Normalized or,
+// when there are several, the first in sorted order (metric says which; ok
+// is false when there is none).
 func (r Result) Score() (score float64, metric string, ok bool) {
 	if len(r.Normalized) == 0 {
 		return 0, "", false
+	}
+	if s, ok := r.Normalized[r.Main]; ok && r.Main != "" {
+		return s, r.Main, true
 	}
 	keys := make([]string, 0, len(r.Normalized))
 	for k := range r.Normalized {
