@@ -114,6 +114,14 @@ func TestSweepScoresLikeScore(t *testing.T) {
 		t.Errorf("perplexities were normalized: %+v", w.Normalized)
 	}
 
+	// painterc report reads the directory as it is (wiki has only
+	// perplexities, which are not normalized, so it plots mc alone).
+	rr := cli(t, "report", out)
+	mustSucceed(t, rr)
+	if md := string(readFile(t, filepath.Join(out, "report.md"))); !strings.Contains(md, "34 result rows from `results.jsonl`: 1 tasks (mc)") {
+		t.Errorf("report.md:\n%.300s", md)
+	}
+
 	// Rerunning finds every row.
 	r = cli(t, sweepArgs(model, tasks, out)...)
 	mustSucceed(t, r)
