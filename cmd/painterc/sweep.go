@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -42,6 +43,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "the results directory (required): results.jsonl, results.csv, sweep.json")
 	shardFlag := fs.String("shard", "", "run only shard i of n (variants with index % n == i) into DIR/shard-i-of-n")
 	quiet := fs.BoolP("quiet", "q", false, "print no progress line per variant")
+	dryRun := fs.Bool("dry-run", false, "print the plan (index, shard, variant, schedule, M) and stop: no tokenizer, tasks or scoring needed")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: painterc sweep MODEL --task FILE [--task FILE ...] --out DIR [flags]\n       painterc sweep merge DIR [SHARD_DIR ...]\n\n%s", fs.FlagUsages())
 	}
@@ -51,7 +53,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() != 1 {
 		return failf(exitUsage, "want exactly one model, got %d arguments; usage: painterc sweep MODEL --task FILE --out DIR", fs.NArg())
 	}
-	if *out == "" {
+	if *out == "" && !*dryRun {
 		return failf(exitUsage, "no results directory: add --out DIR")
 	}
 	path := fs.Arg(0)
@@ -72,6 +74,9 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 		if shard, err = sweep.ParseShard(*shardFlag); err != nil {
 			return fail(exitUsage, err)
 		}
+	}
+	if *dryRun {
+		return sweepDryRun(path, *boundaries, plan, shard, stdout)
 	}
 	ss, err := sf.setup(path, true)
 	if err != nil {
@@ -124,6 +129,45 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%d variants: %d scored, %d rows written (%d reusing an equal schedule's score), %d already there; %s/%s in %s (%s scoring)\n",
 		sum.Variants, sum.Scored, sum.Rows, sum.Reused, sum.Skipped, sum.Dir, sweep.ResultsFile, sum.Wall.Round(time.Millisecond), sum.ScoreTime.Round(time.Millisecond))
+	return nil
+}
+
+// sweepDryRun prints the plan a sweep would run on the model.
+func sweepDryRun(path string, boundaries []string, plan sweep.PlanOptions, shard sweep.Shard, stdout io.Writer) error {
+	m, err := onnx.Load(path)
+	if err != nil {
+		return fail(exitModel, explainLoad(err))
+	}
+	defer m.Close()
+	T, err := sweep.Blocks(context.Background(), m, boundaries)
+	if err != nil {
+		return compileError(nil, err)
+	}
+	vs, err := sweep.Plan(T, plan)
+	if err != nil {
+		return fail(exitSchedule, err)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "index\tshard\tvariant\tschedule\tM")
+	mine := 0
+	for _, v := range vs {
+		owner := "all"
+		if shard.Count == 0 {
+			owner = "-"
+		} else if v.Index > 0 {
+			owner = strconv.Itoa(v.Index % shard.Count)
+		}
+		if v.Index == 0 || shard.Owns(v.Index) {
+			mine++
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\n", v.Index, owner, v.Label(), v.Schedule, v.Affected)
+	}
+	tw.Flush()
+	if shard.Count > 0 {
+		fmt.Fprintf(stdout, "%d variants for a model with %d blocks; shard %s runs %d of them (the identity in every shard)\n", len(vs), T, shard, mine)
+	} else {
+		fmt.Fprintf(stdout, "%d variants for a model with %d blocks\n", len(vs), T)
+	}
 	return nil
 }
 

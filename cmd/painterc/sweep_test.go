@@ -230,3 +230,26 @@ func TestSweepInterruptResumes(t *testing.T) {
 		t.Errorf("the resumed sweep differs from an uninterrupted one")
 	}
 }
+
+// TestSweepDryRun prints the plan without a tokenizer, tasks or ORT.
+func TestSweepDryRun(t *testing.T) {
+	model := writeModel(t, filepath.Join(t.TempDir(), "m.onnx"), testmodels.Spec{Family: testmodels.Llama, Layers: 4, Seed: 1})
+	r := cli(t, "sweep", model, "--dry-run", "--passes", "skip,random", "--seeds", "2", "--shard", "1/2")
+	mustSucceed(t, r)
+	want := `index  shard  variant            schedule  M
+0      all    identity           0-3       0
+1      1      skip n=1           0-1,3     1
+2      0      skip n=0           0         3
+3      1      random n=1 seed=0  0-3       1
+4      0      random n=1 seed=1  0-3       1
+5      1      random n=0 seed=0  0,2-1,3   3
+6      0      random n=0 seed=1  0-1,3-2   3
+7 variants for a model with 4 blocks; shard 1/2 runs 4 of them (the identity in every shard)
+`
+	if r.stdout != want {
+		t.Errorf("dry run:\n%s\nwant:\n%s", r.stdout, want)
+	}
+	if r := cli(t, "sweep", model, "--dry-run", "--n", "3"); r.code != exitSchedule || !strings.Contains(r.stderr, "N = 3 is out of range for a model with 4 blocks") {
+		t.Errorf("dry run with --n 3: exit %d, %s", r.code, r.stderr)
+	}
+}
