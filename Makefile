@@ -61,6 +61,7 @@ fuzz:
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzGraphEdits$$'
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzBoundaries$$'
 	$(GO) test ./cmd/painterc $(FUZZFLAGS) -fuzz='^FuzzFlags$$'
+	$(GO) test ./tokenizer $(FUZZFLAGS) -fuzz='^FuzzLoadEncode$$'
 
 bench: build ort
 	bash scripts/bench.sh

@@ -158,6 +158,9 @@ func (d *decoder) pattern(path string, p patternJSON) (matcher, error) {
 	case p.String != nil:
 		return stringMatcher(*p.String), nil
 	case p.Regex != nil:
+		if m, ok := knownScanner(*p.Regex); ok {
+			return m, nil
+		}
 		m, err := compileRegex(*p.Regex)
 		if err != nil {
 			return nil, d.errf(path+".Regex", "cannot compile %q: %v", *p.Regex, err)

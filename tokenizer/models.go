@@ -190,6 +190,14 @@ func (m *bpeModel) unkToken() (string, bool) {
 
 const maxCached = 1 << 18 // words kept in the BPE cache
 
+// clearCache empties the word cache (benchmarks measure cold encoding).
+func (m *bpeModel) clearCache() {
+	m.cacheMu.Lock()
+	m.cache.Clear()
+	m.cacheCount = 0
+	m.cacheMu.Unlock()
+}
+
 func (m *bpeModel) tokenize(word string, out []int) []int {
 	if word == "" {
 		return out

@@ -155,7 +155,7 @@ func (d *decoder) preTokenizer(path string, raw json.RawMessage) (preTokenizer, 
 		prefix := c.AddPrefixSpace == nil || *c.AddPrefixSpace
 		var re matcher
 		if c.UseRegex == nil || *c.UseRegex {
-			re, _ = compileRegex(gpt2Pattern)
+			re, _ = knownScanner(gpt2Pattern)
 		}
 		return func(in []piece) []piece {
 			return splitEach(in, func(s string) []string {

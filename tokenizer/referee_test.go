@@ -122,6 +122,7 @@ func refereeTexts(extra ...string) []string {
 		"ALLCAPS", "MiXeD cAsE", "...", "?", "a", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		strings.Repeat("ab", 100), strings.Repeat(" ", 40), strings.Repeat("\n", 17), strings.Repeat("😀", 9),
 		"\u0000nul\u0001ctl", "\ufffd replacement", "\u00ad soft hyphen", "do not split this", "I can't won't",
+		"don'ſtop", "IT'ſ x'ſſ", "a'ſV-", // (?i) folds ſ to s in Oniguruma
 	}
 	texts = append(texts, extra...)
 	parts := []string{
