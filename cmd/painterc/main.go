@@ -8,6 +8,7 @@
 //	painterc passes
 //	painterc inspect model.onnx [--json]
 //	painterc run model.onnx --input input_ids=ids.npy --out outdir
+//	painterc tokenize --tokenizer tokenizer.json < texts.jsonl
 package main
 
 import (
@@ -66,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdInspect(args[1:], stdout, stderr)
 	case "run":
 		err = cmdRun(args[1:], stdout, stderr)
+	case "tokenize":
+		err = cmdTokenize(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "painterc", version)
 	case "help", "-h", "--help":
@@ -102,6 +105,8 @@ usage:
   painterc passes                                   list the passes
   painterc inspect MODEL [--json]                   describe a model and its blocks
   painterc run MODEL --input NAME=FILE.npy --out DIR  run a model on ONNX Runtime
+  painterc tokenize --tokenizer PATH [--no-special] [--decode]
+                                                    JSONL text <-> token ids (Hugging Face tokenizer.json)
   painterc version
 
 Run "painterc passes" for the strategies; "painterc COMMAND --help" shows a
