@@ -282,7 +282,8 @@ type section struct {
 	atStart bool
 }
 
-func isWordChar(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) || r == '_' }
+// isWordChar is the regex crate's \w, which single_word looks at.
+func isWordChar(r rune) bool { return isWordRune(r) }
 
 // splitAdded cuts the added tokens of tr out of s, leftmost-longest, with
 // single_word, lstrip and rstrip as Hugging Face applies them.
