@@ -132,6 +132,8 @@ func refereeTexts(extra ...string) []string {
 		"你好", "世界", "日本", "한국", "😀", "👍🏽", "👨‍💻", "❤️", "é", "e\u0301", "ñ", "ü", "ß", "Ω", "ж", "ש", "م",
 		"<s>", "</s>", "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<bos>", "[SEP]", "func", "return", "x := 1",
 		"for i in range(10):", "    ", "\t\t", "://", "...", "—", "–", "…", "“", "”", "«", "»", "·", "•", "€", "£", "¥",
+		"</th>", "<unused7>", "<unused", "<start_of_turn>", "<end_of_turn>", "<|eot_id|>", "<tool_call>",
+		"<|reserved_special_token_5|>", "\t\t\t\t\t\t\t\t", "<0x0A>", "▁", "Ġ", "[MASK]", "PainterC",
 	}
 	r := rand.New(rand.NewPCG(2407, 9344))
 	for len(texts) < 420+len(extra) {
@@ -139,6 +141,40 @@ func refereeTexts(extra ...string) []string {
 		var b strings.Builder
 		for range n {
 			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		texts = append(texts, b.String())
+	}
+	// Then strings of random characters from many scripts and symbol
+	// blocks, with spaces, newlines, joiners and skin tones mixed in. Only
+	// long-assigned blocks are used, so that Go's and node's Unicode tables
+	// agree.
+	n := 200
+	if os.Getenv("PAINTERC_TOKENIZER_LONG") == "1" {
+		n = 5000
+	}
+	texts = append(texts, randomTexts(rand.New(rand.NewPCG(7, 8)), n)...)
+	return texts
+}
+
+func randomTexts(r *rand.Rand, n int) []string {
+	var pool []rune
+	for _, rg := range [][2]rune{
+		{0x20, 0x7e}, {0xa0, 0x24f}, {0x300, 0x36f}, {0x370, 0x3ff}, {0x400, 0x4ff}, {0x590, 0x5ff},
+		{0x600, 0x6ff}, {0x900, 0x97f}, {0xe00, 0xe7f}, {0x1100, 0x11ff}, {0x2000, 0x206f}, {0x2070, 0x209f},
+		{0x20a0, 0x20bf}, {0x2100, 0x214f}, {0x2150, 0x218f}, {0x2190, 0x21ff}, {0x2460, 0x24ff},
+		{0x3000, 0x303f}, {0x3040, 0x30ff}, {0x4e00, 0x4e80}, {0xac00, 0xac80}, {0xff00, 0xffef},
+		{0x1f300, 0x1f5ff}, {0x1f600, 0x1f64f}, {0x1f900, 0x1f9ff},
+	} {
+		for c := rg[0]; c <= rg[1]; c++ {
+			pool = append(pool, c)
+		}
+	}
+	pool = append(pool, '\n', '\n', '\r', '\t', ' ', ' ', ' ', ' ', '\u200d', '\ufe0f', 0x1f3fb)
+	texts := make([]string, 0, n)
+	for range n {
+		var b strings.Builder
+		for range 1 + r.IntN(30) {
+			b.WriteRune(pool[r.IntN(len(pool))])
 		}
 		texts = append(texts, b.String())
 	}
