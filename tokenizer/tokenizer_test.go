@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -258,5 +259,105 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "none.json")); err == nil || !strings.Contains(err.Error(), "none.json") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestModels covers model options no npm tokenizer or fixture uses.
+func TestModels(t *testing.T) {
+	for _, c := range []struct {
+		name, js, in string
+		want         []int
+	}{
+		{"BPE fuse_unk", `{"model": {"type": "BPE", "unk_token": "<unk>", "fuse_unk": true, "vocab": {"<unk>": 0, "a": 1}, "merges": []}}`, "a€€a€", []int{1, 0, 1, 0}},
+		{"BPE unk, no fusing", `{"model": {"type": "BPE", "unk_token": "<unk>", "vocab": {"<unk>": 0, "a": 1}, "merges": []}}`, "a€€", []int{1, 0, 0}},
+		{"BPE byte_fallback", `{"model": {"type": "BPE", "unk_token": "<unk>", "byte_fallback": true, "vocab": {"<unk>": 0, "a": 1, "<0xC3>": 2, "<0xA9>": 3}, "merges": []}}`, "aé€", []int{1, 2, 3, 0}},
+		{"BPE ignore_merges", `{"model": {"type": "BPE", "ignore_merges": true, "vocab": {"a": 0, "b": 1, "c": 2, "ab": 3, "abc": 4}, "merges": ["a b"]}}`, "abc", []int{4}},
+		{"BPE merges by rank", `{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "c": 2, "ab": 3, "bc": 4}, "merges": ["b c", "a b"]}}`, "abc", []int{0, 4}},
+		{"BPE prefix and suffix", `{"model": {"type": "BPE", "continuing_subword_prefix": "##", "end_of_word_suffix": "</w>", "vocab": {"a": 0, "##b": 1, "##c</w>": 2, "ab": 3}, "merges": ["a ##b"]}}`, "abc", []int{3, 2}},
+		{"WordLevel", `{"model": {"type": "WordLevel", "unk_token": "<unk>", "vocab": {"<unk>": 0, "hi": 1}}, "pre_tokenizer": {"type": "WhitespaceSplit"}}`, "hi there hi", []int{1, 0, 1}},
+		{"WordPiece too long", `{"model": {"type": "WordPiece", "max_input_chars_per_word": 3, "vocab": {"[UNK]": 0, "a": 1, "##a": 2}}, "pre_tokenizer": {"type": "WhitespaceSplit"}}`, "aaa aaaa", []int{1, 2, 2, 0}},
+		{"Unigram byte_fallback", `{"model": {"type": "Unigram", "unk_id": 0, "byte_fallback": true, "vocab": [["<unk>", 0], ["a", -1], ["<0xE2>", -5], ["<0x82>", -5], ["<0xAC>", -5]]}}`, "a€a", []int{1, 2, 3, 4, 1}},
+		{"Unigram best path", `{"model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0], ["a", -1], ["b", -1], ["ab", -1.5], ["abc", -10], ["c", -2]]}}`, "abc", []int{3, 5}},
+		{"Roberta", `{"model": {"type": "WordLevel", "unk_token": "<unk>", "vocab": {"<unk>": 3, "<s>": 0, "</s>": 2, "x": 5}}, "post_processor": {"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0]}}`, "x", []int{0, 5, 2}},
+		{"post Sequence", `{"model": {"type": "WordLevel", "unk_token": "<unk>", "vocab": {"<unk>": 3, "x": 5}}, "post_processor": {"type": "Sequence", "processors": [{"type": "ByteLevel"}, {"type": "TemplateProcessing", "single": [{"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "eos", "type_id": 0}}], "special_tokens": {"eos": {"id": "eos", "ids": [9], "tokens": ["eos"]}}}]}}`, "x", []int{5, 9}},
+	} {
+		tk, err := FromJSON("tokenizer.json", []byte(c.js), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got, _ := tk.Encode(c.in, true); !slices.Equal(got, c.want) {
+			t.Errorf("%s: Encode(%q) = %v, want %v", c.name, c.in, got, c.want)
+		}
+	}
+}
+
+// TestAddedTokenOptions checks lstrip and rstrip, which absorb the
+// whitespace beside the token, and normalized tokens, which are matched
+// after the normalizer.
+func TestAddedTokenOptions(t *testing.T) {
+	js := `{
+	 "added_tokens": [
+	  {"id": 10, "content": "<L>", "lstrip": true, "rstrip": false, "normalized": false, "special": true},
+	  {"id": 11, "content": "<R>", "lstrip": false, "rstrip": true, "normalized": false, "special": true},
+	  {"id": 12, "content": "Hey", "normalized": true, "special": false}],
+	 "normalizer": {"type": "Lowercase"},
+	 "pre_tokenizer": {"type": "Split", "pattern": {"String": " "}, "behavior": "Isolated", "invert": false},
+	 "model": {"type": "WordLevel", "unk_token": "?", "vocab": {"?": 0, " ": 1, "a": 2, "b": 3}}}`
+	tk, err := FromJSON("tokenizer.json", []byte(js), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		in   string
+		want []int
+	}{
+		{"a  <L> b", []int{2, 10, 1, 3}},
+		{"a <R>  b", []int{2, 1, 11, 3}},
+		{"a HEY b", []int{2, 1, 12, 1, 3}}, // "HEY" lowercases to "hey", the token's normalized form
+		{"<L><R>", []int{10, 11}},
+	} {
+		if got, _ := tk.Encode(c.in, false); !slices.Equal(got, c.want) {
+			t.Errorf("Encode(%q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+	if got := tk.Decode([]int{12, 10, 2}); got != "Hey a" {
+		t.Errorf("Decode = %q", got)
+	}
+}
+
+// TestConcurrentEncode: a Tokenizer is shared by goroutines (go test -race).
+func TestConcurrentEncode(t *testing.T) {
+	tk, err := Load(filepath.Join("testdata", "bert", "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := refereeTexts()[:100]
+	want := make([][]int, len(texts))
+	for i, s := range texts {
+		want[i], _ = tk.Encode(s, true)
+	}
+	tkBPE, err := FromJSON("tokenizer.json", []byte(tiny), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			for i := range texts {
+				j := (i + g*17) % len(texts)
+				got, _ := tk.Encode(texts[j], true)
+				if !slices.Equal(got, want[j]) {
+					done <- fmt.Errorf("goroutine %d, %q: %v, want %v", g, texts[j], got, want[j])
+					return
+				}
+				tkBPE.Encode(texts[j], false)
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }
