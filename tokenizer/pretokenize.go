@@ -329,10 +329,13 @@ func isBertPunct(r rune) bool {
 	return unicode.IsPunct(r)
 }
 
-// isWordRune is the regex crate's Unicode \w.
+// isWordRune is the regex crate's Unicode \w: Alphabetic (letters, Nl and
+// Other_Alphabetic such as Ⓐ), marks, decimal digits, connector
+// punctuation and the two joiners.
 func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.Is(unicode.Nd, r) ||
-		unicode.Is(unicode.Pc, r) || unicode.Is(unicode.Nl, r) || r == 0x200C || r == 0x200D
+		unicode.Is(unicode.Pc, r) || unicode.Is(unicode.Nl, r) || unicode.Is(unicode.Other_Alphabetic, r) ||
+		r == 0x200C || r == 0x200D
 }
 
 // whitespaceSplit is the Whitespace pre-tokenizer, `\w+|[^\w\s]+`.

@@ -68,7 +68,7 @@ func TestPreTokenizers(t *testing.T) {
 		{`{"type":"Digits","individual_digits":false}`, "Call 123 please", []string{"Call ", "123", " please"}},
 		{`{"type":"Punctuation","behavior":"Isolated"}`, "Hey friend!?", []string{"Hey friend", "!", "?"}},
 		{`{"type":"Punctuation","behavior":"Contiguous"}`, "Hey friend!?", []string{"Hey friend", "!?"}},
-		{`{"type":"Whitespace"}`, "Hey friend!  ça va?", []string{"Hey", "friend", "!", "ça", "va", "?"}},
+		{`{"type":"Whitespace"}`, "Hey friend!  ça va? ⒶⒷ\u200dx", []string{"Hey", "friend", "!", "ça", "va", "?", "ⒶⒷ\u200dx"}},
 		{`{"type":"WhitespaceSplit"}`, " Hey\tfriend!\n", []string{"Hey", "friend!"}},
 		{`{"type":"BertPreTokenizer"}`, "Hey, friend!", []string{"Hey", ",", "friend", "!"}},
 		{`{"type":"ByteLevel","add_prefix_space":true,"use_regex":true}`, "Hello there  x", []string{"ĠHello", "Ġthere", "Ġ", "Ġx"}},
@@ -136,6 +136,9 @@ func TestDecoders(t *testing.T) {
 		{`{"type":"Strip","content":" ","start":1,"stop":1}`, []string{"  a  "}, " a "},
 		{`{"type":"WordPiece","prefix":"##","cleanup":true}`, []string{"un", "##aff", "##able", "!"}, "unaffable!"},
 		{`{"type":"Metaspace","replacement":"▁","prepend_scheme":"always"}`, []string{"▁Hey", "▁friend"}, "Hey friend"},
+		// Hugging Face drops every ▁ of the first token, not only a leading one.
+		{`{"type":"Metaspace","replacement":"▁","prepend_scheme":"first"}`, []string{"▁▁a▁b", "▁c"}, "ab c"},
+		{`{"type":"Metaspace","replacement":"▁","prepend_scheme":"never"}`, []string{"▁a", "▁b"}, " a b"},
 		{`{"type":"BPEDecoder","suffix":"</w>"}`, []string{"hel", "lo</w>", "there</w>"}, "hello there"},
 	} {
 		f, err := d.decoder("decoder", json.RawMessage(c.js))
