@@ -79,7 +79,7 @@ func FromJSON(name string, data, config []byte) (*Tokenizer, error) {
 	var cfg *tokenConfig
 	if config != nil {
 		var err error
-		if cfg, err = parseTokenConfig("tokenizer_config.json", config); err != nil {
+		if cfg, err = parseTokenConfig(strings.TrimSuffix(name, filepath.Base(name))+"tokenizer_config.json", config); err != nil {
 			return nil, err
 		}
 	}
@@ -88,14 +88,14 @@ func FromJSON(name string, data, config []byte) (*Tokenizer, error) {
 
 func parse(name string, data []byte, cfg *tokenConfig) (_ *Tokenizer, err error) {
 	defer catchRegex(&err)
-	file := filepath.Base(name)
+	file := name
 	if !json.Valid(data) {
 		var v any
 		err := json.Unmarshal(data, &v)
 		if err == nil {
 			err = errors.New("invalid JSON")
 		}
-		return nil, jsonError(file, "", 0, err)
+		return nil, jsonError(file, "", data, 0, err)
 	}
 	d := &decoder{file: file, data: data}
 	var f fileJSON

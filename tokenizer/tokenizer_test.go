@@ -250,8 +250,8 @@ func TestErrors(t *testing.T) {
 		{`{"model": {"type": "BPE", "vocab": {"a": "x"}}}`, `tokenizer.json: model.vocab: expected a JSON number, found string (byte offset`},
 		{`{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(["}, "behavior": "Isolated"}}`, `tokenizer.json: pre_tokenizer.pattern.Regex: cannot compile "(["`},
 		{`{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "Split", "pattern": {"String": " "}, "behavior": "Sideways"}}`, `tokenizer.json: pre_tokenizer.behavior: "Sideways" is not a split behavior`},
-		{`{"model": {"type": "BPE", "vocab": {}, "merges": []},` + "\n" + ` "normalizer": {"type": "NFC",}}`, `tokenizer.json: malformed JSON at byte offset 85`},
-		{`{"model": `, `tokenizer.json: malformed JSON`},
+		{`{"model": {"type": "BPE", "vocab": {}, "merges": []},` + "\n" + ` "normalizer": {"type": "NFC",}}`, `tokenizer.json: malformed JSON at byte offset 85 (line 2, column 31): invalid character '}'`},
+		{`{"model": `, `tokenizer.json: malformed JSON: the file ends early, at byte offset 10 (is it truncated?)`},
 		{`{}`, `tokenizer.json: model: missing`},
 		{`{"model": {"type": "WordPiece", "vocab": {"a": 0}}}`, `tokenizer.json: model.unk_token: "[UNK]" is not in the vocabulary`},
 	} {
