@@ -104,11 +104,13 @@ func TestNormalizers(t *testing.T) {
 		{`{"type":"NFKC"}`, "ﬁ①", "fi1"},
 		{`{"type":"Lowercase"}`, "HeLLo İ", "hello i\u0307"},
 		{`{"type":"StripAccents"}`, "e\u0301", "e"},
+		{`{"type":"StripAccents"}`, "हिन्दी", "हनद"}, // Mc marks go too
+		{`{"type":"BertNormalizer","clean_text":false,"handle_chinese_chars":false,"strip_accents":true,"lowercase":false}`, "हिन्दी", "हिनदी"}, // only Mn
 		{`{"type":"Strip","strip_left":true,"strip_right":false}`, "  a  ", "a  "},
 		{`{"type":"Prepend","prepend":"▁"}`, "a", "▁a"},
 		{`{"type":"Prepend","prepend":"▁"}`, "", ""},
 		{`{"type":"Replace","pattern":{"Regex":" {2,}"},"content":" "}`, "a    b  c", "a b c"},
-		{`{"type":"BertNormalizer","clean_text":true,"handle_chinese_chars":true,"strip_accents":null,"lowercase":true}`, "Héllo\t你好\u200b", "hello  你  好 "},
+		{`{"type":"BertNormalizer","clean_text":true,"handle_chinese_chars":true,"strip_accents":null,"lowercase":true}`, "Héllo\t你好\u200b\U000F0000", "hello  你  好 "}, // Cf and Co go
 		{`{"type":"Sequence","normalizers":[{"type":"NFKD"},{"type":"Lowercase"}]}`, "Ⅻ", "xii"},
 	} {
 		n, err := d.normalizer("normalizer", json.RawMessage(c.js))
