@@ -62,6 +62,7 @@ fuzz:
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzBoundaries$$'
 	$(GO) test ./cmd/painterc $(FUZZFLAGS) -fuzz='^FuzzFlags$$'
 	$(GO) test ./tokenizer $(FUZZFLAGS) -fuzz='^FuzzLoadEncode$$'
+	$(GO) test ./tokenizer $(FUZZFLAGS) -fuzz='^FuzzScannerMatchesRegexp2$$'
 
 bench: build ort
 	bash scripts/bench.sh
