@@ -290,3 +290,55 @@ func fuseRuns(ids []int, id int) []int {
 	}
 	return out
 }
+
+// TestRefereeVocab compares the whole id -> token table (vocabulary and
+// added tokens) with the referee's, for every tokenizer.
+func TestRefereeVocab(t *testing.T) {
+	paths := map[string]string{}
+	for _, name := range []string{"llama2", "llama3", "qwen3", "gemma3"} {
+		paths[name] = filepath.Join(npmDir(), name, "models", "tokenizer.json")
+	}
+	for _, name := range []string{"bert", "unigram"} {
+		paths[name] = filepath.Join("testdata", name, "tokenizer.json")
+	}
+	for _, name := range []string{"llama2", "llama3", "qwen3", "gemma3", "bert", "unigram"} {
+		t.Run(name, func(t *testing.T) {
+			path := paths[name]
+			requireReferee(t, path)
+			tk, err := Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := []string{filepath.Join("testdata", "referee.mjs"), refereeModule(), path}
+			cmd := exec.Command("node", args...)
+			cmd.Env = append(os.Environ(), fmt.Sprintf("REFEREE_VOCAB=%d", tk.VocabSize()+2))
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("referee: %v\n%s", err, stderr.String())
+			}
+			var want []*string
+			if err := json.Unmarshal(out, &want); err != nil {
+				t.Fatal(err)
+			}
+			bad := 0
+			for id, w := range want {
+				got, ok := tk.IDToToken(id)
+				if ok != (w != nil) || (ok && got != *w) {
+					if bad++; bad <= 5 {
+						t.Errorf("id %d: got %q (%v), referee %v", id, got, ok, w)
+					}
+				}
+				// The way back may give another id (an added token can
+				// repeat a vocabulary entry), but it must give one.
+				if _, found := tk.TokenToID(got); ok && !found {
+					t.Errorf("TokenToID(%q) missing", got)
+				}
+			}
+			if bad > 0 {
+				t.Errorf("%d of %d ids differ", bad, len(want))
+			}
+		})
+	}
+}

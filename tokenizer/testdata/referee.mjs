@@ -1,5 +1,8 @@
 // referee.mjs MODULE TOKENIZER_JSON [TOKENIZER_CONFIG_JSON]
 //
+// With REFEREE_VOCAB=N in the environment it instead writes one JSON array:
+// id_to_token(id) for every id below N (null where there is none).
+//
 // Reads JSONL from stdin, one {"text": "..."} per line, and writes one line
 // per input with what Hugging Face's JavaScript tokenizers
 // (@huggingface/tokenizers, at MODULE) make of it:
@@ -19,6 +22,15 @@ const config = configPath ? JSON.parse(readFileSync(configPath, "utf8")) : {};
 // transformers no longer cleans up spaces unless the config asks.
 config.clean_up_tokenization_spaces ??= false;
 const tok = new Tokenizer(tokenizerJson, config);
+
+if (process.env.REFEREE_VOCAB) {
+  const n = Number(process.env.REFEREE_VOCAB);
+  const vocab = [];
+  for (let id = 0; id < n; id++) vocab.push(tok.id_to_token(id) ?? null);
+  // Exit only once the (large) line is flushed to the pipe.
+  process.stdout.write(JSON.stringify(vocab) + "\n", () => process.exit(0));
+  await new Promise(() => {});
+}
 
 const decode = (ids, skip) =>
   ids.length === 0 ? "" : tok.decode(ids, { skip_special_tokens: skip });
