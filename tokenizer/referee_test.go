@@ -57,17 +57,13 @@ type verdict struct {
 // runReferee asks the JavaScript implementation about every text.
 func runReferee(t *testing.T, jsonPath string, texts []string) []verdict {
 	t.Helper()
-	args := []string{filepath.Join("testdata", "referee.mjs"), refereeModule(), jsonPath}
-	if cfg := filepath.Join(filepath.Dir(jsonPath), "tokenizer_config.json"); fileExists(cfg) {
-		args = append(args, cfg)
-	}
 	var in bytes.Buffer
 	for _, s := range texts {
 		b, _ := json.Marshal(map[string]string{"text": s})
 		in.Write(b)
 		in.WriteByte('\n')
 	}
-	cmd := exec.Command("node", args...)
+	cmd := exec.Command("node", refereeArgs(jsonPath)...)
 	cmd.Stdin = &in
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -89,6 +85,16 @@ func runReferee(t *testing.T, jsonPath string, texts []string) []verdict {
 		t.Fatalf("referee answered %d of %d texts", len(vs), len(texts))
 	}
 	return vs
+}
+
+// refereeArgs is node's command line for a tokenizer.json, with the
+// tokenizer_config.json beside it when there is one (Load reads it too).
+func refereeArgs(jsonPath string) []string {
+	args := []string{filepath.Join("testdata", "referee.mjs"), refereeModule(), jsonPath}
+	if cfg := filepath.Join(filepath.Dir(jsonPath), "tokenizer_config.json"); fileExists(cfg) {
+		args = append(args, cfg)
+	}
+	return args
 }
 
 func fileExists(p string) bool {
@@ -292,7 +298,8 @@ func fuseRuns(ids []int, id int) []int {
 }
 
 // TestRefereeVocab compares the whole id -> token table (vocabulary and
-// added tokens) with the referee's, for every tokenizer.
+// added tokens) with the referee's, for every tokenizer, and the decoding
+// of every id on its own.
 func TestRefereeVocab(t *testing.T) {
 	paths := map[string]string{}
 	for _, name := range []string{"llama2", "llama3", "qwen3", "gemma3"} {
@@ -309,8 +316,7 @@ func TestRefereeVocab(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			args := []string{filepath.Join("testdata", "referee.mjs"), refereeModule(), path}
-			cmd := exec.Command("node", args...)
+			cmd := exec.Command("node", refereeArgs(path)...)
 			cmd.Env = append(os.Environ(), fmt.Sprintf("REFEREE_VOCAB=%d", tk.VocabSize()+2))
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
@@ -318,8 +324,12 @@ func TestRefereeVocab(t *testing.T) {
 			if err != nil {
 				t.Fatalf("referee: %v\n%s", err, stderr.String())
 			}
-			var want []*string
-			if err := json.Unmarshal(out, &want); err != nil {
+			var want, wantDecoded []*string
+			dec := json.NewDecoder(bytes.NewReader(out))
+			if err := dec.Decode(&want); err != nil {
+				t.Fatal(err)
+			}
+			if err := dec.Decode(&wantDecoded); err != nil {
 				t.Fatal(err)
 			}
 			bad := 0
@@ -328,6 +338,15 @@ func TestRefereeVocab(t *testing.T) {
 				if ok != (w != nil) || (ok && got != *w) {
 					if bad++; bad <= 5 {
 						t.Errorf("id %d: got %q (%v), referee %v", id, got, ok, w)
+					}
+				}
+				// Each token alone decodes the same: this reaches the
+				// decoders' handling of byte tokens and cut-off UTF-8.
+				if ok && wantDecoded[id] != nil {
+					if d := tk.DecodeWithSpecial([]int{id}); d != *wantDecoded[id] {
+						if bad++; bad <= 5 {
+							t.Errorf("decode [%d]: got %q, referee %q", id, d, *wantDecoded[id])
+						}
 					}
 				}
 				// The way back may give another id (an added token can

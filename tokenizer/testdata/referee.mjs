@@ -1,7 +1,8 @@
 // referee.mjs MODULE TOKENIZER_JSON [TOKENIZER_CONFIG_JSON]
 //
-// With REFEREE_VOCAB=N in the environment it instead writes one JSON array:
-// id_to_token(id) for every id below N (null where there is none).
+// With REFEREE_VOCAB=N in the environment it instead writes two lines: a
+// JSON array of id_to_token(id) for every id below N (null where there is
+// none), then one of decode([id]) for each id that has a token.
 //
 // Reads JSONL from stdin, one {"text": "..."} per line, and writes one line
 // per input with what Hugging Face's JavaScript tokenizers
@@ -26,9 +27,14 @@ const tok = new Tokenizer(tokenizerJson, config);
 if (process.env.REFEREE_VOCAB) {
   const n = Number(process.env.REFEREE_VOCAB);
   const vocab = [];
-  for (let id = 0; id < n; id++) vocab.push(tok.id_to_token(id) ?? null);
-  // Exit only once the (large) line is flushed to the pipe.
-  process.stdout.write(JSON.stringify(vocab) + "\n", () => process.exit(0));
+  const decoded = [];
+  for (let id = 0; id < n; id++) {
+    const t = tok.id_to_token(id);
+    vocab.push(t ?? null);
+    decoded.push(t === undefined ? null : tok.decode([id]));
+  }
+  // Exit only once the (large) lines are flushed to the pipe.
+  process.stdout.write(JSON.stringify(vocab) + "\n" + JSON.stringify(decoded) + "\n", () => process.exit(0));
   await new Promise(() => {});
 }
 
