@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"unicode/utf8"
 )
 
 // The referee tests compare this package with Hugging Face's own JavaScript
@@ -242,7 +244,7 @@ func TestRefereeNPM(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(npmDir(), name, "models", "tokenizer.json")
 			requireReferee(t, path)
-			tk, err := Load(path)
+			tk, err := loadShared(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -266,7 +268,7 @@ func TestRefereeFixtures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join("testdata", name, "tokenizer.json")
 			requireReferee(t, path)
-			tk, err := Load(path)
+			tk, err := loadShared(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -312,7 +314,7 @@ func TestRefereeVocab(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := paths[name]
 			requireReferee(t, path)
-			tk, err := Load(path)
+			tk, err := loadShared(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -360,4 +362,146 @@ func TestRefereeVocab(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRefereeDecodeRandom decodes random id sequences, which put tokens
+// side by side that no encoding would: byte tokens that form or break
+// UTF-8 across token boundaries, special tokens between them, subword
+// pieces at the start. One case is left to the unit tests: a run of
+// <0xHH> tokens that is not valid UTF-8, which the crate's ByteFallback
+// turns into one U+FFFD per byte while the JavaScript port decodes it
+// leniently (TestDecoders checks the crate's rule).
+func TestRefereeDecodeRandom(t *testing.T) {
+	for _, name := range []string{"llama2", "llama3", "qwen3", "gemma3", "bert", "unigram"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(npmDir(), name, "models", "tokenizer.json")
+			if name == "bert" || name == "unigram" {
+				path = filepath.Join("testdata", name, "tokenizer.json")
+			}
+			requireReferee(t, path)
+			tk, err := loadShared(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			byteFallback := bytes.Contains(raw, []byte(`"type": "ByteFallback"`)) || bytes.Contains(raw, []byte(`"type":"ByteFallback"`))
+			r := rand.New(rand.NewPCG(5, uint64(len(name))))
+			// Byte tokens and special tokens are drawn more often than
+			// their share of the vocabulary.
+			var bytesIDs []int
+			for b := range 256 {
+				if id, ok := tk.TokenToID(fmt.Sprintf("<0x%02X>", b)); ok {
+					bytesIDs = append(bytesIDs, id)
+				}
+			}
+			specials := tk.SpecialTokens()
+			var seqs [][]int
+			for range 400 {
+				seq := []int{}
+				for range 1 + r.IntN(8) {
+					switch k := r.IntN(10); {
+					case k < 2 && len(bytesIDs) == 256:
+						// A character spelled in byte tokens.
+						var buf [4]byte
+						c := []rune("aé€😀\n中")[r.IntN(6)]
+						for _, b := range buf[:utf8.EncodeRune(buf[:], c)] {
+							seq = append(seq, bytesIDs[b])
+						}
+					case k < 3 && len(bytesIDs) > 0:
+						seq = append(seq, bytesIDs[r.IntN(len(bytesIDs))])
+					case k < 4 && len(specials) > 0:
+						seq = append(seq, specials[r.IntN(len(specials))])
+					default:
+						id := r.IntN(tk.VocabSize())
+						if _, ok := tk.IDToToken(id); ok {
+							seq = append(seq, id)
+						}
+					}
+				}
+				if len(seq) > 0 {
+					seqs = append(seqs, seq)
+				}
+			}
+			var in bytes.Buffer
+			for _, seq := range seqs {
+				b, _ := json.Marshal(map[string][]int{"ids": seq})
+				in.Write(b)
+				in.WriteByte('\n')
+			}
+			cmd := exec.Command("node", refereeArgs(path)...)
+			cmd.Stdin = &in
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("referee: %v\n%s", err, stderr.String())
+			}
+			dec := json.NewDecoder(bytes.NewReader(out))
+			bad, compared, left := 0, 0, 0
+			for _, seq := range seqs {
+				var v verdict
+				if err := dec.Decode(&v); err != nil {
+					t.Fatal(err)
+				}
+				for _, skip := range []bool{true, false} {
+					if byteFallback && invalidByteRun(tk, seq, skip) {
+						left++
+						continue
+					}
+					compared++
+					got, want := tk.DecodeWithSpecial(seq), v.DecodedSpecial
+					if skip {
+						got, want = tk.Decode(seq), v.Decoded
+					}
+					if got != want {
+						if bad++; bad <= 5 {
+							t.Errorf("ids %v (skip special %v): got %q, referee %q", seq, skip, got, want)
+						}
+					}
+				}
+			}
+			t.Logf("%s: %d/%d decodings of random id sequences identical (%d with invalid byte runs left to TestDecoders)", name, compared-bad, compared, left)
+		})
+	}
+}
+
+// invalidByteRun reports whether decoding ids meets a run of <0xHH> tokens
+// that is not valid UTF-8.
+func invalidByteRun(tk *Tokenizer, ids []int, skipSpecial bool) bool {
+	var run []byte
+	for _, id := range append(ids, -1) {
+		if skipSpecial && tk.special[id] {
+			continue
+		}
+		tok, _ := tk.IDToToken(id)
+		var b byte
+		if n, _ := fmt.Sscanf(tok, "<0x%02X>", &b); n == 1 && len(tok) == 6 {
+			run = append(run, b)
+			continue
+		}
+		if len(run) > 0 && !utf8.Valid(run) {
+			return true
+		}
+		run = run[:0]
+	}
+	return false
+}
+
+// loadShared loads each tokenizer once for all the referee tests (Gemma 3
+// takes over a second).
+var shared sync.Map // path -> *Tokenizer
+
+func loadShared(path string) (*Tokenizer, error) {
+	if tk, ok := shared.Load(path); ok {
+		return tk.(*Tokenizer), nil
+	}
+	tk, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	shared.Store(path, tk)
+	return tk, nil
 }

@@ -11,6 +11,7 @@
 //    "plain": [...],          encode(text, {add_special_tokens: false})
 //    "decoded": "...",        decode(ids, {skip_special_tokens: true})
 //    "decoded_special": "..."} decode(ids)
+// A line {"ids": [...]} gets only the two decodings of those ids.
 // package tokenizer's tests compare painterc's tokenizer with these.
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
@@ -45,7 +46,12 @@ const out = [];
 const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
 for await (const line of rl) {
   if (line === "") continue;
-  const { text } = JSON.parse(line);
+  const { text, ids: given } = JSON.parse(line);
+  if (given !== undefined) {
+    // {"ids": [...]} lines: only the two decodings.
+    out.push(JSON.stringify({ decoded: decode(given, true), decoded_special: decode(given, false) }));
+    continue;
+  }
   const ids = tok.encode(text).ids;
   const plain = tok.encode(text, { add_special_tokens: false }).ids;
   out.push(JSON.stringify({
