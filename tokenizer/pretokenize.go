@@ -124,7 +124,7 @@ func splitEach(in []piece, f func(string) []string) []piece {
 var preTokenizerTypes = map[string]bool{
 	"ByteLevel": true, "Split": true, "Metaspace": true, "BertPreTokenizer": true,
 	"Whitespace": true, "WhitespaceSplit": true, "Punctuation": true, "Digits": true,
-	"Sequence": true,
+	"CharDelimiterSplit": true, "Sequence": true,
 }
 
 // gpt2Pattern is the split ByteLevel's use_regex applies.
@@ -272,6 +272,19 @@ func (d *decoder) preTokenizer(path string, raw json.RawMessage) (preTokenizer, 
 		isNum := funcMatcher(func(r rune) bool { return unicode.IsNumber(r) })
 		return func(in []piece) []piece {
 			return splitEach(in, func(s string) []string { return splitBy(s, isNum, b, false) })
+		}, nil
+	case "CharDelimiterSplit":
+		var c struct {
+			Delimiter string `json:"delimiter"`
+		}
+		if err := d.decode(path, raw, &c); err != nil {
+			return nil, err
+		}
+		if utf8.RuneCountInString(c.Delimiter) != 1 {
+			return nil, d.errf(path+".delimiter", "must be one character, not %q", c.Delimiter)
+		}
+		return func(in []piece) []piece {
+			return splitEach(in, func(s string) []string { return splitBy(s, stringMatcher(c.Delimiter), removed, false) })
 		}, nil
 	case "Sequence":
 		var c struct {

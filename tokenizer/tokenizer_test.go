@@ -71,6 +71,7 @@ func TestPreTokenizers(t *testing.T) {
 		{`{"type":"Whitespace"}`, "Hey friend!  ça va? ⒶⒷ\u200dx", []string{"Hey", "friend", "!", "ça", "va", "?", "ⒶⒷ\u200dx"}},
 		{`{"type":"WhitespaceSplit"}`, " Hey\tfriend!\n", []string{"Hey", "friend!"}},
 		{`{"type":"BertPreTokenizer"}`, "Hey, friend!", []string{"Hey", ",", "friend", "!"}},
+		{`{"type":"CharDelimiterSplit","delimiter":"|"}`, "a|b||c ", []string{"a", "b", "c "}},
 		{`{"type":"ByteLevel","add_prefix_space":true,"use_regex":true}`, "Hello there  x", []string{"ĠHello", "Ġthere", "Ġ", "Ġx"}},
 		{`{"type":"ByteLevel","add_prefix_space":false,"use_regex":false}`, "a b\n", []string{"aĠbĊ"}},
 		{`{"type":"Split","pattern":{"Regex":"\\s+(?!\\S)|\\s+"},"behavior":"Isolated","invert":false}`, "a   b", []string{"a", "  ", " ", "b"}},
@@ -242,7 +243,7 @@ func TestSpecialIDs(t *testing.T) {
 func TestErrors(t *testing.T) {
 	for _, c := range []struct{ js, want string }{
 		{`{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Whitespace"}, {"type": "Foo"}]}}`,
-			`tokenizer.json: pre_tokenizer.pretokenizers[1]: type "Foo" is not supported (supported: BertPreTokenizer, ByteLevel, Digits, Metaspace, Punctuation, Sequence, Split, Whitespace, WhitespaceSplit)`},
+			`tokenizer.json: pre_tokenizer.pretokenizers[1]: type "Foo" is not supported (supported: BertPreTokenizer, ByteLevel, CharDelimiterSplit, Digits, Metaspace, Punctuation, Sequence, Split, Whitespace, WhitespaceSplit)`},
 		{`{"model": {"type": "Mystery"}}`, `tokenizer.json: model: type "Mystery" is not supported (supported: BPE, Unigram, WordLevel, WordPiece)`},
 		{`{"model": {"type": "BPE", "vocab": {}, "merges": []}, "normalizer": {"type": "Precompiled"}}`, `tokenizer.json: normalizer: type "Precompiled" is not supported`},
 		{`{"model": {"type": "BPE", "vocab": {}, "merges": []}, "decoder": {"type": "CTC"}}`, `tokenizer.json: decoder: type "CTC" is not supported`},
