@@ -8,6 +8,7 @@
 //	painterc passes
 //	painterc inspect model.onnx [--json]
 //	painterc run model.onnx --input input_ids=ids.npy --out outdir
+//	painterc tokenize --tokenizer tokenizer.json < texts.jsonl
 package main
 
 import (
@@ -74,6 +75,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdReport(args[1:], stdout, stderr)
 	case "score":
 		err = cmdScore(args[1:], stdout, stderr)
+	case "tokenize":
+		err = cmdTokenize(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "painterc", version)
 	case "help", "-h", "--help":
@@ -113,6 +116,8 @@ usage:
   painterc similarity MODEL --task FILE --out DIR   layer similarity, Block Influence, angular distance
   painterc report DIR                               report.md and figures from DIR/results.jsonl
   painterc score MODEL --task FILE [--pass=NAME]    score a model or a variant as lm-eval does
+  painterc tokenize --tokenizer PATH [--no-special] [--decode]
+                                                    JSONL text <-> token ids (Hugging Face tokenizer.json)
   painterc version
 
 Run "painterc passes" for the strategies; "painterc COMMAND --help" shows a
