@@ -28,7 +28,7 @@ while getopts "b:p:s:j:h" opt; do
     p) parallel=$OPTARG ;;
     s) sbatch_args=$OPTARG ;;
     j) name=$OPTARG ;;
-    h) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    h) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) exit 2 ;;
   esac
 done
