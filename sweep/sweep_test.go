@@ -351,7 +351,7 @@ func TestHalfWrittenLine(t *testing.T) {
 // child is the test binary run as a sweep that the parent kills.
 func child() int {
 	cfg := sweep.Config{ModelPath: os.Getenv("SWEEP_TEST_MODEL"), TaskFiles: taskFiles, Out: os.Getenv("SWEEP_TEST_CHILD"), Settings: (&sweeptest.Fake{}).Settings()}
-	if _, err := sweep.Run(context.Background(), cfg, &sweeptest.Fake{Identity: "0-7", Delay: 20 * time.Millisecond}); err != nil {
+	if _, err := sweep.Run(context.Background(), cfg, &sweeptest.Fake{Identity: "0-7", Delay: 40 * time.Millisecond}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
