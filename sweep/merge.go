@@ -315,3 +315,52 @@ func taskNames(m map[string]string) string {
 	slices.Sort(names)
 	return strings.Join(names, ",")
 }
+
+// ShardStatus is how far one results directory has got.
+type ShardStatus struct {
+	Dir     string
+	Shard   *Shard // nil for an unsharded run or a merge
+	Rows    int    // distinct rows on disk
+	Planned int    // rows when complete
+	Running bool   // a run holds its lock now
+	Merged  int    // shards a merge joined, when it is one
+}
+
+// Status reports dir's own results (an unsharded run or a merge) and each
+// dir/shard-I-of-N, in directory order.
+func Status(dir string) ([]ShardStatus, error) {
+	dirs := []string{dir}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if e.IsDir() && shardDirRE.MatchString(e.Name()) {
+			dirs = append(dirs, filepath.Join(dir, e.Name()))
+		}
+	}
+	var out []ShardStatus
+	for _, d := range dirs {
+		man, err := readManifest(d)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		path := filepath.Join(d, ResultsFile)
+		rows, err := readRows(path)
+		if err != nil {
+			return nil, err
+		}
+		distinct := map[string]bool{}
+		for _, r := range rows {
+			distinct[r.id()] = true
+		}
+		out = append(out, ShardStatus{Dir: d, Shard: man.Shard, Rows: len(distinct), Planned: man.RowsPlanned, Running: busy(path), Merged: man.MergedShards})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s holds no sweep (no %s in it or in shard-I-of-N directories)", dir, ManifestFile)
+	}
+	return out, nil
+}

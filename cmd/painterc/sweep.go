@@ -30,6 +30,9 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "merge" {
 		return cmdSweepMerge(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "status" {
+		return cmdSweepStatus(args[1:], stdout, stderr)
+	}
 	fs := pflag.NewFlagSet("painterc sweep", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var sf scoreFlags
@@ -45,7 +48,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	quiet := fs.BoolP("quiet", "q", false, "print no progress line per variant")
 	dryRun := fs.Bool("dry-run", false, "print the plan (index, shard, variant, schedule, M) and stop: no tokenizer, tasks or scoring needed")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: painterc sweep MODEL --task FILE [--task FILE ...] --out DIR [flags]\n       painterc sweep merge DIR [SHARD_DIR ...]\n\n%s", fs.FlagUsages())
+		fmt.Fprintf(stderr, "usage: painterc sweep MODEL --task FILE [--task FILE ...] --out DIR [flags]\n       painterc sweep merge DIR [SHARD_DIR ...]\n       painterc sweep status DIR\n\n%s", fs.FlagUsages())
 	}
 	if err := fs.Parse(args); err != nil {
 		return fail(exitUsage, err)
@@ -236,4 +239,40 @@ func cmdSweepMerge(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "merged %d shards: %d rows in %s/%s\n", sum.Shards, sum.Rows, fs.Arg(0), sweep.ResultsFile)
 	return nil
+}
+
+// cmdSweepStatus prints how far DIR and its shards have got.
+func cmdSweepStatus(args []string, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("painterc sweep status", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return fail(exitUsage, err)
+	}
+	if fs.NArg() != 1 {
+		return failf(exitUsage, "usage: painterc sweep status DIR")
+	}
+	st, err := sweep.Status(fs.Arg(0))
+	if err != nil {
+		return fail(exitUsage, err)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "directory\twhat\trows\tstate")
+	for _, s := range st {
+		what := "unsharded run"
+		switch {
+		case s.Shard != nil:
+			what = "shard " + s.Shard.String()
+		case s.Merged > 0:
+			what = fmt.Sprintf("merge of %d shards", s.Merged)
+		}
+		state := "complete"
+		switch {
+		case s.Running:
+			state = "running"
+		case s.Rows < s.Planned:
+			state = "stopped (resume it)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s\n", s.Dir, what, s.Rows, s.Planned, state)
+	}
+	return tw.Flush()
 }

@@ -253,3 +253,25 @@ func TestSweepDryRun(t *testing.T) {
 		t.Errorf("dry run with --n 3: exit %d, %s", r.code, r.stderr)
 	}
 }
+
+// TestSweepStatus: painterc sweep status lists the shards, their rows and
+// whether they are complete.
+func TestSweepStatus(t *testing.T) {
+	orttest.Require(t)
+	model, tasks := writeSweepFixture(t)
+	out := t.TempDir()
+	for _, s := range []string{"0/2", "1/2"} {
+		mustSucceed(t, cli(t, sweepArgs(model, tasks, out, "--passes", "skip", "--shard", s)...))
+	}
+	p := filepath.Join(out, "shard-1-of-2", sweep.ResultsFile)
+	l := fileLines(t, p)
+	writeFile(t, p, []byte(l[0]+"\n"))
+	r := cli(t, "sweep", "status", out)
+	mustSucceed(t, r)
+	want := "directory" + strings.Repeat(" ", len(out)+15-len("directory")) + "what       rows  state\n" +
+		out + "/shard-0-of-2  shard 0/2  4/4   complete\n" +
+		out + "/shard-1-of-2  shard 1/2  1/4   stopped (resume it)\n"
+	if r.stdout != want {
+		t.Errorf("status:\n%s\nwant:\n%s", r.stdout, want)
+	}
+}
