@@ -630,3 +630,36 @@ func TestHashModelExternalData(t *testing.T) {
 		t.Errorf("the model's hash is the .onnx file's alone")
 	}
 }
+
+// TestRunningShard: while a shard's run holds its lock, Status says it is
+// running and Merge refuses to merge it.
+func TestRunningShard(t *testing.T) {
+	dir := t.TempDir()
+	shardOf(t, dir, 0, 2)
+	// Shard 1 is running (blocked in its first Score) while the test looks.
+	started, release, done := make(chan struct{}), make(chan struct{}), make(chan error)
+	go func() {
+		cfg := config(t, dir)
+		cfg.Plan = sweep.PlanOptions{Passes: []string{"skip"}}
+		cfg.Shard = sweep.Shard{Index: 1, Count: 2}
+		_, err := sweep.Run(context.Background(), cfg, &blocking{Fake: fake(), started: started, release: release})
+		done <- err
+	}()
+	<-started
+	st, err := sweep.Status(dir)
+	_, merr := sweep.Merge(dir)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st) != 2 || st[0].Running || !st[1].Running || st[1].Shard == nil || *st[1].Shard != (sweep.Shard{Index: 1, Count: 2}) {
+		t.Errorf("status %+v", st)
+	}
+	want := fmt.Sprintf("shard 1 (%s/shard-1-of-2) is still running: merge when it has finished", dir)
+	if merr == nil || merr.Error() != want {
+		t.Errorf("merge while running:\n got %v\nwant %s", merr, want)
+	}
+}
