@@ -64,3 +64,19 @@ fmt:
 
 clean:
 	rm -rf bin build/demo
+
+# The bundled test model (models/painter-16). Not run by CI: training takes
+# about an hour on 2 CPU cores. `make train` writes the corpus and trains;
+# `make model` exports, checks and evaluates into models/painter-16.
+CORPUS_SEED ?= 1
+CORPUS      := build/corpus
+TRAIN_OUT   := build/train
+.PHONY: corpus train model
+corpus:
+	$(GO) run ./cmd/paintercorpus --seed $(CORPUS_SEED) --out $(CORPUS) --train-docs 300000
+train: corpus
+	@dpkg -s libopenblas0-pthread >/dev/null 2>&1 || apt-get install -y libopenblas0-pthread
+	nice -n 10 /usr/bin/python3 scripts/train.py --corpus $(CORPUS) --out $(TRAIN_OUT) --seed $(CORPUS_SEED)
+model:
+	/usr/bin/python3 scripts/export.py --train $(TRAIN_OUT) --corpus $(CORPUS) --out models/painter-16
+	/usr/bin/python3 scripts/eval_torch.py --model models/painter-16
