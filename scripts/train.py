@@ -17,8 +17,13 @@ import os
 import sys
 import time
 
-import numpy as np
-import torch
+# One compute thread: OpenBLAS and OpenMP start their own pools unless told
+# before torch is imported (torch.set_num_threads alone left two busy).
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import painter_model as M  # noqa: E402
