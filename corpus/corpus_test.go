@@ -3,6 +3,8 @@ package corpus
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -269,5 +271,38 @@ func checkProblem(t *testing.T, d Doc) {
 	a := ansRE.FindStringSubmatch(d.Answer)
 	if a == nil || a[1] != Num(v) {
 		t.Errorf("problem %q answer %q, want #### %s", d.Context, d.Answer, Num(v))
+	}
+}
+
+// TestShippedTasksRegenerate: the task files bundled with models/painter-16
+// are exactly what the generator writes for seed 1 and 500 items.
+func TestShippedTasksRegenerate(t *testing.T) {
+	dir := filepath.Join("..", "models", "painter-16", "tasks")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if len(files) == 0 {
+		t.Skip("no shipped tasks")
+	}
+	gen := map[string]*Task{}
+	for _, task := range AllTasks(NewWorld(1, DefaultConfig), 1, 500) {
+		gen[task.Header.Name] = task
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".jsonl")
+		task, ok := gen[name]
+		if !ok {
+			t.Errorf("%s: not a generated task", name)
+			continue
+		}
+		var b bytes.Buffer
+		if err := task.Write(&b); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, b.Bytes()) {
+			t.Errorf("%s differs from what seed 1 generates", f)
+		}
 	}
 }

@@ -296,6 +296,7 @@ def main():
             print(json.dumps({sname: row}), flush=True)
         model.model.plan = None
         results["_strategies"] = strat
+        results["_strategy_items"] = args.strategy_items
     with open(os.path.join(args.out, "eval_torch.json"), "w") as f:
         json.dump(results, f, indent=1)
         f.write("\n")
