@@ -64,6 +64,7 @@ def main():
     ap.add_argument("--train", default="build/train")
     ap.add_argument("--model", default="models/painter-16")
     ap.add_argument("--checks", default="build/checks")
+    ap.add_argument("--notes", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "painter16_notes.md"))
     args = ap.parse_args()
     log = open(os.path.join(args.train, "log.txt")).read().splitlines()
     targs = json.loads(next(l for l in log if " args " in l).split(" args ", 1)[1])
@@ -149,6 +150,8 @@ def main():
         for s, v in st.items():
             p(f"| {s} | " + " | ".join(f"{v['scores'][k]:.3f}" for k in names) + f" | {v['scores']['mean']:.3f} |")
         p("")
+    if args.notes and os.path.exists(args.notes):
+        p(open(args.notes).read().strip() + "\n")
     p("## Checks\n")
     for fn, title in (("ort.txt", "ONNX Runtime vs torch (`scripts/ort_check.sh`, painterc run, ORT 1.24)"),
                       ("tokenizer.txt", "@huggingface/tokenizers (JS) vs scripts/painter_tok.py "
