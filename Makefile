@@ -83,4 +83,5 @@ model: build ort
 	mkdir -p build/checks
 	bash scripts/ort_check.sh models/painter-16 | tee build/checks/ort.txt
 	@if [ -n "$(HF_TOKENIZERS_JS)" ]; then /usr/bin/python3 scripts/check_tokenizer.py --lib $(HF_TOKENIZERS_JS) --tokenizer models/painter-16 --corpus $(CORPUS) --tasks models/painter-16/tasks | tee build/checks/tokenizer.txt; else echo "HF_TOKENIZERS_JS unset (path to an unpacked @huggingface/tokenizers dist/tokenizers.mjs): tokenizer check skipped"; fi
+	OMP_NUM_THREADS=1 /usr/bin/python3 scripts/strategy_check.py | tee build/checks/strategies.txt
 	/usr/bin/python3 scripts/training_md.py --train $(TRAIN_OUT) --model models/painter-16 --checks build/checks

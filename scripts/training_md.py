@@ -155,7 +155,9 @@ def main():
     p("## Checks\n")
     for fn, title in (("ort.txt", "ONNX Runtime vs torch (`scripts/ort_check.sh`, painterc run, ORT 1.24)"),
                       ("tokenizer.txt", "@huggingface/tokenizers (JS) vs scripts/painter_tok.py "
-                                        "(`scripts/check_tokenizer.py`)")):
+                                        "(`scripts/check_tokenizer.py`)"),
+                      ("strategies.txt", "painterc's rewrites on ORT vs the same layer plans in torch, reference feed "
+                                         "(`scripts/strategy_check.py`)")):
         path = os.path.join(args.checks, fn)
         if os.path.exists(path):
             p(f"{title}:\n\n```\n{open(path).read().strip()}\n```\n")
