@@ -75,3 +75,26 @@ fmt:
 
 clean:
 	rm -rf bin demo
+
+# The bundled test model (models/painter-16). Not run by CI: training takes
+# about an hour on 2 CPU cores. `make train` writes the corpus and trains;
+# `make model` exports, checks and evaluates into models/painter-16.
+CORPUS_SEED ?= 1
+CORPUS      := build/corpus
+TRAIN_OUT   := build/train
+# The tokenizer check uses the referee `make tokenizers` unpacks.
+HF_TOKENIZERS_JS ?= $(wildcard $(TOK_DIR)/hf-tokenizers/node_modules/@huggingface/tokenizers/dist/tokenizers.mjs)
+.PHONY: corpus train model
+corpus:
+	$(GO) run ./cmd/paintercorpus --seed $(CORPUS_SEED) --out $(CORPUS) --train-docs 300000
+train: corpus
+	@dpkg -s libopenblas0-pthread >/dev/null 2>&1 || apt-get install -y libopenblas0-pthread
+	nice -n 10 /usr/bin/python3 scripts/train.py --corpus $(CORPUS) --out $(TRAIN_OUT) --seed $(CORPUS_SEED)
+model: build ort
+	/usr/bin/python3 scripts/export.py --train $(TRAIN_OUT) --corpus $(CORPUS) --out models/painter-16
+	nice -n 10 /usr/bin/python3 scripts/eval_torch.py --train $(TRAIN_OUT) --tasks $(CORPUS)/tasks --out models/painter-16 --ship --strategies
+	mkdir -p build/checks
+	bash scripts/ort_check.sh models/painter-16 | tee build/checks/ort.txt
+	@if [ -n "$(HF_TOKENIZERS_JS)" ]; then /usr/bin/python3 scripts/check_tokenizer.py --lib $(HF_TOKENIZERS_JS) --tokenizer models/painter-16 --corpus $(CORPUS) --tasks models/painter-16/tasks | tee build/checks/tokenizer.txt; else echo "HF_TOKENIZERS_JS unset (path to an unpacked @huggingface/tokenizers dist/tokenizers.mjs): tokenizer check skipped"; fi
+	OMP_NUM_THREADS=1 /usr/bin/python3 scripts/strategy_check.py | tee build/checks/strategies.txt
+	/usr/bin/python3 scripts/training_md.py --train $(TRAIN_OUT) --model models/painter-16 --checks build/checks
