@@ -58,7 +58,7 @@ func Build(s Spec, sched schedule.Schedule) (*onnx.Model, error) {
 	case Llama:
 		f = &llama{b: b, s: s}
 		if s.Fused {
-			f = &llamaFused{llama{b: b, s: s}}
+			f = &llamaFused{llama: llama{b: b, s: s}}
 		}
 	case GPT2:
 		f = &gpt2{b: b, s: s}

@@ -24,15 +24,21 @@ type builder struct {
 	inits  map[string]bool // initializer names already added
 	anon   int             // counter for anonymous values
 	extEnd int64           // end of the last ExternalData payload so far
+	outSep string          // between a node's name and its output index: "_output_", genai's "/output_"
 }
 
 func newBuilder(s Spec) *builder {
+	sep := "_output_"
+	if s.GenAI {
+		sep = "/output_"
+	}
 	return &builder{
-		s:     s,
-		w:     newWeights(s.Seed),
-		g:     &onnx.Graph{Name: "main_graph"},
-		count: map[string]int{},
-		inits: map[string]bool{},
+		s:      s,
+		w:      newWeights(s.Seed),
+		g:      &onnx.Graph{Name: "main_graph"},
+		count:  map[string]int{},
+		inits:  map[string]bool{},
+		outSep: sep,
 	}
 }
 
@@ -69,7 +75,7 @@ func (b *builder) emit(scope, op string, ins []string, outs []string, attrs ...*
 			continue
 		}
 		if name != "" {
-			outs[j] = name + "_output_" + strconv.Itoa(j)
+			outs[j] = name + b.outSep + strconv.Itoa(j)
 		} else {
 			outs[j] = b.anonValue(op)
 		}

@@ -52,6 +52,9 @@ const (
 type weights struct {
 	seed  int64
 	cache map[string][]float32
+	// int4 makes every linear weight the int4 model's: quantized as
+	// MatMulNBits stores it and dequantized (Reference of Spec.Int4).
+	int4 bool
 }
 
 func newWeights(seed int64) *weights {
@@ -86,6 +89,9 @@ func (w *weights) get(name string, shape []int, kind initKind) []float32 {
 		if kind == initNorm {
 			d[i] += 1
 		}
+	}
+	if w.int4 && kind == initLinear && len(shape) == 2 {
+		d = dequantize4(d, shape[0], shape[1])
 	}
 	w.cache[name] = d
 	return d
