@@ -434,3 +434,40 @@ func TestDetectorGolden(t *testing.T) {
 		checkGolden(t, filepath.Join("testdata", "golden", "detect", tc.name+".txt"), got)
 	}
 }
+
+// TestGenAIInt4Size: on a 32-block int4 genai model, middle-repeat (M=17)
+// writes no more than 1.01x the input's bytes, because every instance
+// reads the block's shared {weight}_Q4 and {weight}_scales; skip writes
+// less. (That the int4 rewrites run and equal Build is TestLowerEquivalence.)
+func TestGenAIInt4Size(t *testing.T) {
+	spec := testmodels.Spec{Family: testmodels.Llama, GenAI: true, Int4: true, KVCache: true, Layers: 32}
+	m, err := testmodels.Default(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := onnx.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pass := range []string{"middle-repeat", "skip"} {
+		out := run(t, m, compile.Options{Pass: pass, PassOptions: passes.Options{N: 7, HasN: true}}).Model
+		data, err := onnx.Encode(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q4 := 0
+		for _, x := range out.Graph.Initializer {
+			if strings.HasSuffix(x.Name, "_Q4") {
+				q4++
+			}
+		}
+		ratio := float64(len(data)) / float64(len(in))
+		t.Logf("%s: output %d bytes, input %d bytes (%.3fx), %d _Q4 weights", pass, len(data), len(in), ratio, q4)
+		if pass == "middle-repeat" && ratio > 1.01 {
+			t.Errorf("middle-repeat output is %.3fx the input, want <= 1.01x", ratio)
+		}
+		if pass == "skip" && ratio >= 1 {
+			t.Errorf("skip output is %.3fx the input, want < 1", ratio)
+		}
+	}
+}
