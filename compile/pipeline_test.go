@@ -31,13 +31,18 @@ var specs = []testmodels.Spec{
 	{Family: testmodels.Llama, Fused: true, KVCache: true, Seed: 6},
 	{Family: testmodels.Llama, GenAI: true, KVCache: true, Seed: 7},
 	{Family: testmodels.Llama, GenAI: true, Int4: true, KVCache: true, Seed: 8},
+	{Family: testmodels.Llama, Dynamo: true, KVCache: true, Seed: 9},
+	{Family: testmodels.GPT2, Dynamo: true, KVCache: true, Seed: 10},
+	{Family: testmodels.BERT, Dynamo: true, Seed: 11},
 }
 
 // checkable reports whether Debian's onnx 1.12 checker can read models of
 // spec s. The genai layout's layer-0 norm is SimplifiedLayerNormalization in
 // the default domain, as the builder writes it: an ORT contrib op that
-// onnx.checker does not know, so those models are checked on ORT only.
-func checkable(s testmodels.Spec) bool { return !s.GenAI }
+// onnx.checker does not know. The dynamo layout is IR 10 and opset 18,
+// newer than that checker reads (IR <= 8, opset <= 17). Those models are
+// checked on ORT only, which loads and validates them.
+func checkable(s testmodels.Spec) bool { return !s.GenAI && !s.Dynamo }
 
 // handSchedules are odd schedules for T=8 beyond what the passes make.
 var handSchedules = []string{
@@ -81,6 +86,8 @@ func specName(s testmodels.Spec) string {
 		n += "-genai"
 	case s.Fused:
 		n += "-fused"
+	case s.Dynamo:
+		n += "-dynamo"
 	}
 	if s.KVCache {
 		n += "-kv"
@@ -423,6 +430,8 @@ func TestDetectorGolden(t *testing.T) {
 		{"names-fused-pairs", "names", small(testmodels.Spec{Family: testmodels.Llama, Fused: true})},
 		{"genai", "names", small(testmodels.Spec{Family: testmodels.Llama, GenAI: true, KVCache: true})},
 		{"genai-int4", "names", small(testmodels.Spec{Family: testmodels.Llama, GenAI: true, Int4: true, KVCache: true})},
+		{"dynamo", "dynamo", small(testmodels.Spec{Family: testmodels.Llama, Dynamo: true, KVCache: true})},
+		{"dynamo-gpt2", "dynamo", small(testmodels.Spec{Family: testmodels.GPT2, Dynamo: true})},
 		{"structure", "structure", small(testmodels.Spec{Family: testmodels.GPT2, NoLayerIndex: true})},
 		{"merged", "merged", merged(small(testmodels.Spec{Family: testmodels.Llama, KVCache: true}))},
 	} {

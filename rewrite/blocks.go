@@ -34,7 +34,7 @@ type Blocks struct {
 	KVNames KVNaming
 
 	// Method names the detector that found the boundaries ("names",
-	// "structure", "merged"), or "manual" for --boundaries.
+	// "dynamo", "structure", "merged"), or "manual" for --boundaries.
 	Method string
 
 	// Merged is set when the blocks live in the branches of an If node, as
@@ -115,6 +115,11 @@ func init() {
 		{Name: "names", By: "by node names", Layout: "module scopes in node names (TorchScript/optimum; genai builder and ORT optimizer when boundaries are fused pairs)",
 			find: func(_ *onnx.Graph, ix *index, _ []KVSlot, _ DetectOptions) ([]Stream, *Blocks, error) {
 				b, err := boundariesByName(ix)
+				return b, nil, err
+			}},
+		{Name: "dynamo", By: "by module scopes in node metadata", Layout: "torch dynamo (module scopes in node metadata_props: pkg.torch.onnx.name_scopes; nodes node_{Op}_{N}, values val_{N})",
+			find: func(_ *onnx.Graph, ix *index, _ []KVSlot, _ DetectOptions) ([]Stream, *Blocks, error) {
+				b, err := boundariesByDynamoScope(ix)
 				return b, nil, err
 			}},
 		{Name: "structure", By: "by graph structure", Layout: "graph structure (cut tensors and a repeating run of operators; names carry no layer index)",
@@ -206,7 +211,7 @@ func Detect(g *onnx.Graph, o DetectOptions) (*Blocks, error) {
 			return nil, &DetectError{Reasons: []string{err.Error()}}
 		}
 	}
-	if method == "names" {
+	if method == "names" || method == "dynamo" {
 		b.Notes = append(b.Notes, hintDisagreements(ix, b)...)
 	}
 	return b, nil

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/painterc/painterc/onnx"
 )
 
 // layerScope finds the layer index in module scopes of torch.onnx, optimum
@@ -33,15 +35,20 @@ var finalNorm = regexp.MustCompile(`final_norm|final_layernorm|final_layer_norm`
 // the highest layer holds nothing but a final norm, it is the epilogue, not
 // a block.
 func (ix *index) layerHints() []int {
-	if ix.hints != nil {
-		return ix.hints
+	if ix.hints == nil {
+		ix.hints = scopeHints(ix.g, func(n *onnx.Node) string { return n.Name })
 	}
-	g := ix.g
+	return ix.hints
+}
+
+// scopeHints gives each node the layer index its scope carries, or -1,
+// where scope reads a node's module scope (its name, or for the dynamo
+// exporter its metadata).
+func scopeHints(g *onnx.Graph, scope func(*onnx.Node) string) []int {
 	hint := make([]int, len(g.Node))
-	defer func() { ix.hints = hint }()
 	top := -1
 	for i, n := range g.Node {
-		hint[i] = layerHint(n.Name)
+		hint[i] = layerHint(scope(n))
 		top = max(top, hint[i])
 	}
 	if top < 0 {
@@ -49,7 +56,7 @@ func (ix *index) layerHints() []int {
 	}
 	phantom := true
 	for i, n := range g.Node {
-		if hint[i] == top && !finalNorm.MatchString(n.Name) {
+		if hint[i] == top && !finalNorm.MatchString(scope(n)) {
 			phantom = false
 			break
 		}

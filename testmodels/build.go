@@ -101,6 +101,9 @@ func Build(s Spec, sched schedule.Schedule) (*onnx.Model, error) {
 	if err == nil && s.Fused {
 		m.OpsetImport = append(m.OpsetImport, &onnx.OperatorSet{Domain: msDomain, Version: 1})
 	}
+	if err == nil && s.Dynamo {
+		toDynamo(m, s, b.params)
+	}
 	return m, err
 }
 

@@ -113,6 +113,9 @@ func TestORTMatchesReference(t *testing.T) {
 		{Family: BERT, Seed: 15},
 		{Family: Llama, Fused: true, KVCache: true, Seed: 16},
 		{Family: Llama, GenAI: true, KVCache: true, Seed: 17},
+		{Family: Llama, Dynamo: true, KVCache: true, Seed: 18},
+		{Family: GPT2, Dynamo: true, KVCache: true, Seed: 19},
+		{Family: BERT, Dynamo: true, Seed: 20},
 	} {
 		for _, src := range append([]string{"0-7"}, schedules...) {
 			sched := mustParse(t, src)

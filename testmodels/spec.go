@@ -112,6 +112,13 @@ type Spec struct {
 	// then the int4 model's, not the plain Llama's.
 	Int4 bool
 
+	// Dynamo lays the family out as torch >= 2.5's dynamo exporter writes it
+	// (dynamo.go): nodes node_{Op}_{N}, values val_{N}, the module scope in
+	// each node's metadata_props (pkg.torch.onnx.name_scopes, namespace),
+	// initializers named after their parameters but for folded linear
+	// weights (val_N), IR 10 and opset 18. Same function, same weights.
+	Dynamo bool
+
 	Seed int64 // weights are a function of (Seed, parameter name)
 
 	Hidden  int // default 32
@@ -163,6 +170,9 @@ func (s Spec) normalized() (Spec, error) {
 	}
 	if s.Int4 && !s.GenAI {
 		return s, fmt.Errorf("testmodels: int4 weights come with the genai layout only")
+	}
+	if s.Dynamo && (s.Fused || s.GenAI || s.NoLayerIndex || s.NoNames || s.ExternalData != "") {
+		return s, fmt.Errorf("testmodels: the dynamo layout is the torch-style graph renamed; it combines with no other layout option")
 	}
 	if s.GenAI {
 		if s.Family != Llama || !s.KVCache {
