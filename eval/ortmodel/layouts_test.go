@@ -21,6 +21,10 @@ var layoutTwins = []struct {
 }{
 	{"genai", testmodels.Spec{Family: testmodels.Llama, GenAI: true, KVCache: true, Seed: 35, Heads: 2, KVHeads: 1},
 		testmodels.Spec{Family: testmodels.Llama, KVCache: true, Seed: 35, Heads: 2, KVHeads: 1}},
+	{"dynamo-llama", testmodels.Spec{Family: testmodels.Llama, Dynamo: true, KVCache: true, Seed: 36},
+		testmodels.Spec{Family: testmodels.Llama, KVCache: true, Seed: 36}},
+	{"dynamo-gpt2", testmodels.Spec{Family: testmodels.GPT2, Dynamo: true, KVCache: true, Seed: 37},
+		testmodels.Spec{Family: testmodels.GPT2, KVCache: true, Seed: 37}},
 }
 
 // TestLayoutScoringMatchesTwin: ortmodel scores each layout (fed
