@@ -48,7 +48,7 @@ func (m *Model) Classify(ctx context.Context, reqs []eval.ClassRequest, progress
 			return nil, err
 		}
 		S := len(ids[order[s]])
-		batch := order[s:min(s+m.rowsFor(S), len(order))]
+		batch := order[s:min(s+m.rowsFor(S, 0), len(order))]
 		s += len(batch)
 		var rows, tt [][]int
 		for _, i := range batch {

@@ -30,12 +30,11 @@ import (
 //	      which replaces the lm_head: the unscored positions are never
 //	      projected onto the vocabulary and [batch, seq, vocab] never exists;
 //	      then Cast to float32 when the logits are float16 or bfloat16
-//	logprobs = Squeeze(GatherElements(sel, Unsqueeze(targets, -1), axis=-1) - ReduceLogSumExp(sel, axes=[-1]), -1)
-//	   (formLogSoftmax: Squeeze(GatherElements(LogSoftmax(sel, axis=-1), ...), -1))
+//	logprobs = Squeeze(GatherElements(LogSoftmax(sel, axis=-1), Unsqueeze(targets, -1), axis=-1), -1)
+//	   (formLogSumExp: Squeeze(GatherElements(sel, ...) - ReduceLogSumExp(sel, axes=[-1]), -1))
 //	argmax = ArgMax(sel, axis=-1, keepdims=0)
 //
-// Both forms give log softmax(logits)[target]; the default never
-// materializes a second vocabulary-wide tensor. sel is 2-D, so
+// Both forms give log softmax(logits)[target]. sel is 2-D, so
 // LogSoftmax's axis means the same at every opset (before 13 it flattens
 // to 2-D first). Unsqueeze and Squeeze take their axes as an input from
 // opset 13 and as an attribute before, ReduceLogSumExp from opset 18;
@@ -48,12 +47,16 @@ import (
 type epilogueForm int
 
 const (
+	// formLogSoftmax: GatherElements(LogSoftmax(sel), targets), the default.
+	formLogSoftmax epilogueForm = iota
 	// formLogSumExp: GatherElements(sel, targets) - ReduceLogSumExp(sel),
-	// which keeps no vocabulary-wide tensor but the logits and sel alive. ONNX Runtime's ReduceLogSumExp subtracts the maximum first, so it
-	// is as stable as LogSoftmax (TestEpilogueOpsets feeds logits of ±300).
-	formLogSumExp epilogueForm = iota
-	// formLogSoftmax: GatherElements(LogSoftmax(logits), targets).
-	formLogSoftmax
+	// which never holds a second vocabulary-wide tensor. It mattered when
+	// the epilogue read the whole [batch, seq, vocab] logits (half the peak
+	// memory at vocabulary 128k); on the gathered [N, vocab] it makes no
+	// measurable difference. ONNX Runtime's ReduceLogSumExp subtracts the
+	// maximum first, so it is as stable as LogSoftmax (TestEpilogueOpsets
+	// feeds logits of ±300).
+	formLogSumExp
 )
 
 // minOpset is the oldest default-domain opset the epilogue can be written in.

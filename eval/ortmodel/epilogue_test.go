@@ -84,9 +84,10 @@ func TestEpilogueOpsets(t *testing.T) {
 		opset int64
 		dt    onnx.DataType
 		form  epilogueForm
-	}{{11, onnx.Float, formLogSumExp}, {12, onnx.Float, formLogSumExp}, {13, onnx.Float, formLogSumExp}, {14, onnx.Float, formLogSumExp},
-		{17, onnx.Float, formLogSumExp}, {17, onnx.Float16, formLogSumExp}, {12, onnx.Float16, formLogSumExp}, {18, onnx.Float, formLogSumExp},
-		{11, onnx.Float, formLogSoftmax}, {13, onnx.Float, formLogSoftmax}, {17, onnx.Float, formLogSoftmax}, {17, onnx.Float16, formLogSoftmax}} {
+	}{{11, onnx.Float, formLogSoftmax}, {12, onnx.Float, formLogSoftmax}, {13, onnx.Float, formLogSoftmax}, {14, onnx.Float, formLogSoftmax},
+		{17, onnx.Float, formLogSoftmax}, {17, onnx.Float16, formLogSoftmax}, {12, onnx.Float16, formLogSoftmax}, {18, onnx.Float, formLogSoftmax},
+		{11, onnx.Float, formLogSumExp}, {12, onnx.Float, formLogSumExp}, {13, onnx.Float, formLogSumExp}, {17, onnx.Float, formLogSumExp},
+		{17, onnx.Float16, formLogSumExp}, {18, onnx.Float, formLogSumExp}} {
 		name := "opset" + strconv.FormatInt(c.opset, 10) + "-" + c.dt.String() + "-form" + strconv.Itoa(int(c.form))
 		m := lookupLM(c.opset, c.dt, table, V)
 		f, err := findIO(m.Graph)
@@ -150,7 +151,7 @@ func TestEpilogueOpsets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := withEpilogue(m, f, formLogSumExp, false)
+		e, err := withEpilogue(m, f, formLogSoftmax, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,10 +209,10 @@ func TestInputErrors(t *testing.T) {
 	g.Input = append(in, valueInfo("pixel_values", onnx.Float, cloneDim(g.Input[0].Type.TensorType.Shape.Dim[0])))
 	_, err := New(m, Options{})
 	want := `ortmodel: cannot run model "main_graph":
-  "tokens" int64[batch sequence_length]: not an input ortmodel can fill; it feeds input_ids, attention_mask, position_ids, token_type_ids and past_key_values.{i}.key/.value
+  "tokens" int64[batch sequence_length]: not an input ortmodel can fill; it feeds input_ids, attention_mask, position_ids, token_type_ids, past_key_values.{i}.key/.value and use_cache_branch
   "position_ids" float32[batch sequence_length]: want int64 or int32 [batch, sequence]
   "past_key_values.0.key" float32[batch 2 past_sequence_length head_dim]: want a float32, float16 or bfloat16 cache input [batch, kv_heads, past_sequence_length, head_dim] with static kv_heads and head_dim
-  "pixel_values" float32[batch]: not an input ortmodel can fill; it feeds input_ids, attention_mask, position_ids, token_type_ids and past_key_values.{i}.key/.value
+  "pixel_values" float32[batch]: not an input ortmodel can fill; it feeds input_ids, attention_mask, position_ids, token_type_ids, past_key_values.{i}.key/.value and use_cache_branch
   "input_ids": missing; want an int64 or int32 [batch, sequence] input of token ids
   "past_key_values.1.value": missing; want it beside "past_key_values.1.key", each cache slot has a key and a value`
 	if err == nil || err.Error() != want {

@@ -74,7 +74,7 @@ func (m *Model) Generate(ctx context.Context, reqs []eval.GenRequest, progress e
 			return nil, err
 		}
 		first := rows[order[s]]
-		n := m.rowsFor(len(first.ctx) + first.max)
+		n := m.rowsFor(len(first.ctx)+first.max, 1)
 		var batch []*genRow
 		for _, i := range order[s:min(s+n, len(order))] {
 			batch = append(batch, rows[i])

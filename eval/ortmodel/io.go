@@ -18,6 +18,7 @@ const (
 	attentionMask = "attention_mask"
 	positionIDs   = "position_ids"
 	tokenTypeIDs  = "token_type_ids"
+	useCacheFlag  = "use_cache_branch"
 	logitsName    = "logits"
 )
 
@@ -47,6 +48,7 @@ type cacheSlot struct {
 // iface is what New found in the model's interface.
 type iface struct {
 	ids, mask, pos, types string // "" when the model lacks the input
+	useCache              string // optimum's merged-decoder flag, "" when absent
 	idsType, maskType     onnx.DataType
 	posType, typesType    onnx.DataType
 
@@ -151,6 +153,16 @@ func findIO(g *onnx.Graph) (*iface, error) {
 			intInput(&f.types, &f.typesType)
 			continue
 		}
+		if v.Name == useCacheFlag {
+			// optimum's decoder_model_merged.onnx: an If on this flag picks
+			// the branch that reads the cache.
+			if io := info(v); tt == nil || tt.ElemType != onnx.Bool || len(io.Shape) > 1 || (len(io.Shape) == 1 && io.Shape[0] != 1) {
+				bad(v, "want optimum's bool [1] flag")
+			} else {
+				f.useCache = v.Name
+			}
+			continue
+		}
 		if m := pastRE.FindStringSubmatch(v.Name); m != nil {
 			i, err := strconv.Atoi(m[1])
 			io := info(v)
@@ -172,7 +184,7 @@ func findIO(g *onnx.Graph) (*iface, error) {
 			s.dtype, s.kvHeads, s.headDim = tt.ElemType, io.Shape[1], io.Shape[3]
 			continue
 		}
-		bad(v, "not an input ortmodel can fill; it feeds input_ids, attention_mask, position_ids, token_type_ids and past_key_values.{i}.key/.value")
+		bad(v, "not an input ortmodel can fill; it feeds input_ids, attention_mask, position_ids, token_type_ids, past_key_values.{i}.key/.value and use_cache_branch")
 	}
 	if f.ids == "" {
 		problems = append(problems, fmt.Sprintf("  %q: missing; want an int64 or int32 [batch, sequence] input of token ids", inputIDs))

@@ -73,6 +73,10 @@ func (m *Model) LogLikelihood(ctx context.Context, reqs []eval.LLRequest, progre
 			rest = append(rest, i)
 		}
 	}
+	maxCont := 0
+	for _, i := range rest {
+		maxCont = max(maxCont, len(items[i].cont))
+	}
 	// lm-eval's order: longest first, then by the tokens.
 	slices.SortStableFunc(rest, func(a, b int) int {
 		x, y := items[a].whole, items[b].whole
@@ -85,7 +89,7 @@ func (m *Model) LogLikelihood(ctx context.Context, reqs []eval.LLRequest, progre
 		if err := checkCtx(ctx); err != nil {
 			return nil, err
 		}
-		n := m.rowsFor(len(items[rest[s]].inp))
+		n := m.rowsFor(len(items[rest[s]].inp), maxCont)
 		batch := rest[s:min(s+n, len(rest))]
 		s += len(batch)
 		st := step{}
@@ -104,6 +108,9 @@ func (m *Model) LogLikelihood(ctx context.Context, reqs []eval.LLRequest, progre
 			out[items[i].req] = score(res, b, st.targets[b])
 		}
 		report(len(batch))
+	}
+	if len(items) == 0 && done > 0 && progress != nil {
+		progress(done) // only empty continuations: done without a run
 	}
 	return out, nil
 }
@@ -170,23 +177,18 @@ func (m *Model) scoreShared(ctx context.Context, items []llItem, groups []group,
 		if err := checkCtx(ctx); err != nil {
 			return err
 		}
+		// Prefill as many contexts as one batch takes; their members are
+		// then scored in batches of their own.
 		P := len(groups[gi].ctx) - 1
-		// Take groups while their members fit in one batch after the
-		// longest context.
-		maxCont, rows, gj := 0, 0, gi
-		for gj < len(groups) {
-			mc := maxCont
-			for _, k := range groups[gj].members {
-				mc = max(mc, len(items[k].cont))
-			}
-			if gj > gi && (rows+len(groups[gj].members) > m.rowsFor(P+mc) || gj-gi >= m.rowsFor(P)) {
-				break
-			}
-			maxCont, rows = mc, rows+len(groups[gj].members)
-			gj++
-		}
+		gj := min(gi+m.rowsFor(P, 1), len(groups))
 		chunk := groups[gi:gj]
 		gi = gj
+		maxCont := 0
+		for _, g := range chunk {
+			for _, k := range g.members {
+				maxCont = max(maxCont, len(items[k].cont))
+			}
+		}
 
 		pre := step{presents: true}
 		for _, g := range chunk {
@@ -203,7 +205,7 @@ func (m *Model) scoreShared(ctx context.Context, items []llItem, groups []group,
 				all = append(all, row{k, g})
 			}
 		}
-		per := m.rowsFor(P + maxCont)
+		per := m.rowsFor(P+maxCont, maxCont)
 		for s := 0; s < len(all); s += per {
 			batch := all[s:min(s+per, len(all))]
 			st := step{}

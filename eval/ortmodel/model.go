@@ -1,20 +1,3 @@
-// Package ortmodel implements eval.Model on ONNX Runtime.
-//
-// New takes an in-memory ONNX model (as the compile pipeline hands it over,
-// possibly rewritten by painterc with renumbered KV slots), finds its inputs
-// by name and role as optimum and onnxruntime-genai name them, and, for a
-// causal LM, appends a scoring epilogue to the graph (epilogue.go) so that
-// ONNX Runtime returns one log-probability and one argmax per position
-// instead of [batch, seq, vocab] logits. One session serves every call.
-//
-// Scoring follows lm-evaluation-harness (DESIGN.md §8): the model sees
-// (Context+Continuation)[-(L+1):][:-1], the last len(Continuation) positions
-// are scored, requests run longest first in right-padded batches, and
-// results come back in request order. Position ids are HF's: the cumulative
-// sum of the attention mask minus 1, and 1 at padding. When the model has KV
-// cache inputs and outputs, adjacent requests with the same Context (a
-// multiple-choice document's choices) prefill the context once and score
-// every continuation from the shared cache.
 package ortmodel
 
 import (
@@ -76,6 +59,8 @@ type Model struct {
 	noCache bool // generate by full recomputation
 	// Both are also set for GroupQueryAttention models (see New).
 
+	headMoved bool // the epilogue projects only the scored positions
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -105,10 +90,12 @@ func New(m *onnx.Model, opts Options) (*Model, error) {
 		return nil, err
 	}
 	run := m
+	headMoved := false
 	if f.causal {
 		if run, err = withEpilogue(m, f, opts.epilogue, opts.keepHead); err != nil {
 			return nil, err
 		}
+		headMoved = !opts.keepHead && headMatMul(m.Graph, f.logits.Name) >= 0
 	}
 	if run, err = inlineExternal(run); err != nil {
 		return nil, err
@@ -127,7 +114,7 @@ func New(m *onnx.Model, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ortmodel: %w", err)
 	}
-	om := &Model{sess: sess, opts: opts, io: f}
+	om := &Model{sess: sess, opts: opts, io: f, headMoved: headMoved}
 	om.vocab, om.hidden = vocabAndHidden(m, f)
 	if usesGQA(m.Graph) {
 		// com.microsoft GroupQueryAttention (onnxruntime-genai's layout)
@@ -138,6 +125,7 @@ func New(m *onnx.Model, opts Options) (*Model, error) {
 		// every run is a first prompt, which it handles in padded batches.
 		om.noShare, om.noCache = true, true
 	}
+	f.logits = nil // keep nothing of m
 	return om, nil
 }
 
@@ -225,24 +213,29 @@ func (m *Model) Close() error {
 	return m.closeErr
 }
 
-// rowsFor is the number of sequences of padded length n (past included) to
-// run at once.
-func (m *Model) rowsFor(n int) int {
+// rowsFor is the number of sequences of padded length n (past included),
+// k positions of each scored, to run at once.
+func (m *Model) rowsFor(n, k int) int {
 	if m.opts.BatchSize > 0 {
 		return m.opts.BatchSize
 	}
-	// Per token: the logits, their log-softmax and a float32 cast of them,
-	// plus a few dozen hidden-wide activations and a row of attention scores.
-	hidden := m.hidden
+	// Per row: a few dozen hidden-wide activations and a row of attention
+	// scores per token, and the vocabulary-wide logits, their log-softmax
+	// and a float32 cast of them, for the scored positions when the
+	// epilogue gathers them before the lm_head, else for every position.
+	hidden := int64(m.hidden)
 	if hidden == 0 {
 		hidden = 4096
+	}
+	if !m.headMoved {
+		k = n
 	}
 	vocab := int64(m.vocab)
 	if !m.io.causal {
 		vocab = 0 // a classifier's head is [batch, labels]
 	}
-	perToken := 4 * (3*vocab + 32*int64(hidden) + 4*int64(n))
-	rows := m.opts.MemoryBudget / (perToken * int64(max(n, 1)))
+	perRow := 4*int64(n)*(32*hidden+4*int64(n)) + 12*vocab*int64(max(k, 1))
+	rows := m.opts.MemoryBudget / perRow
 	return int(min(max(rows, 1), maxAutoBatch))
 }
 

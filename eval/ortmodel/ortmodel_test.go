@@ -2,14 +2,15 @@ package ortmodel
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
 
+	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/eval"
 	"github.com/painterc/painterc/onnx"
-	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
@@ -92,8 +93,8 @@ func TestEpilogueAfterHead(t *testing.T) {
 		for _, o := range []Options{
 			{MaxLength: 12, BatchSize: 3},
 			{MaxLength: 12, BatchSize: 3, keepHead: true},
-			{MaxLength: 12, BatchSize: 3, keepHead: true, epilogue: formLogSoftmax},
-			{MaxLength: 12, BatchSize: 3, epilogue: formLogSoftmax},
+			{MaxLength: 12, BatchSize: 3, keepHead: true, epilogue: formLogSumExp},
+			{MaxLength: 12, BatchSize: 3, epilogue: formLogSumExp},
 		} {
 			m := build(t, s, sched)
 			if !o.keepHead {
@@ -251,15 +252,11 @@ func rewritten(t *testing.T, s testmodels.Spec, src string) (schedule.Schedule, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := rewrite.Detect(plain.Graph, rewrite.DetectOptions{})
+	r, err := compile.Run(context.Background(), compile.Input{Model: plain}, compile.Options{Schedule: src})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := rewrite.Lower(plain, b, sched, rewrite.Provenance{Pass: "schedule"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sched, open(t, out, Options{MaxLength: 40, BatchSize: 2})
+	return sched, open(t, r.Model, Options{MaxLength: 40, BatchSize: 2})
 }
 
 // TestGenerate: greedy decoding with the cache equals full recomputation
@@ -383,5 +380,70 @@ func TestCausalErrors(t *testing.T) {
 	}
 	if err := m.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestAutoBatch: without BatchSize the rows per run shrink with the padded
+// length and the scored positions, within [1, 64]; BatchSize overrides.
+func TestAutoBatch(t *testing.T) {
+	m := &Model{io: &iface{causal: true}, vocab: 128000, hidden: 4096, headMoved: true, opts: Options{MemoryBudget: 1 << 30}}
+	short, long := m.rowsFor(128, 1), m.rowsFor(2048, 1)
+	if !(long < short && long >= 1 && short <= maxAutoBatch) {
+		t.Errorf("rows for 128 tokens %d, for 2048 tokens %d", short, long)
+	}
+	if many := m.rowsFor(128, 128); many >= short {
+		t.Errorf("scoring every position allows %d rows, scoring one %d", many, short)
+	}
+	m.headMoved = false
+	if full := m.rowsFor(128, 1); full >= short {
+		t.Errorf("with the full logits %d rows, gathered %d", full, short)
+	}
+	m.opts.MemoryBudget = 1
+	if r := m.rowsFor(128, 1); r != 1 {
+		t.Errorf("tiny budget: %d rows", r)
+	}
+	m.opts.BatchSize = 5
+	if r := m.rowsFor(4096, 4096); r != 5 {
+		t.Errorf("BatchSize 5: %d rows", r)
+	}
+}
+
+// TestConcurrentCalls: one Model serves several goroutines at once (run
+// with -race), each getting what a lone call gets.
+func TestConcurrentCalls(t *testing.T) {
+	s := decoders[1]
+	m := open(t, build(t, s, identity(t, s)), Options{MaxLength: 32, BatchSize: 3})
+	r := rand.New(rand.NewPCG(12, 12))
+	reqs := mcRequests(r, 2, 10, 3, 64)
+	want, err := m.LogLikelihood(bg, reqs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := []eval.GenRequest{{Context: randTokens(r, 5, 64), MaxTokens: 4}}
+	wantGen, err := m.Generate(bg, gen, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 6)
+	for range 3 {
+		go func() {
+			got, err := m.LogLikelihood(bg, reqs, nil)
+			if err == nil && !slices.Equal(got, want) {
+				err = fmt.Errorf("concurrent LogLikelihood %v, alone %v", got, want)
+			}
+			errs <- err
+		}()
+		go func() {
+			got, err := m.Generate(bg, gen, nil)
+			if err == nil && !slices.Equal(got[0].Tokens, wantGen[0].Tokens) {
+				err = fmt.Errorf("concurrent Generate %v, alone %v", got[0].Tokens, wantGen[0].Tokens)
+			}
+			errs <- err
+		}()
+	}
+	for range 6 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -99,6 +99,12 @@ func (m *Model) feeds(rows [][]int, S int, pastMask [][]int64, typeIDs [][]int) 
 	if f.pos != "" {
 		in[f.pos] = intTensor(f.posType, []int64{int64(B), int64(S)}, pos)
 	}
+	if f.useCache != "" {
+		in[f.useCache] = &runtime.Tensor{DType: onnx.Bool, Shape: []int64{1}, Data: []byte{0}}
+		if P > 0 {
+			in[f.useCache].Data[0] = 1
+		}
+	}
 	if f.types != "" {
 		tt := make([]int64, B*S)
 		for b, r := range typeIDs {
