@@ -36,9 +36,26 @@ var finalNorm = regexp.MustCompile(`final_norm|final_layernorm|final_layer_norm`
 // a block.
 func (ix *index) layerHints() []int {
 	if ix.hints == nil {
-		ix.hints = scopeHints(ix.g, func(n *onnx.Node) string { return n.Name })
+		ix.hints = scopeHints(ix.g, nameScope)
 	}
 	return ix.hints
+}
+
+// nameScope is the name that carries n's module scope: its own name, or,
+// when that has no layer index, the first of its outputs' names that has
+// one. ORT's optimizer names a fused node after the fusion ("FastGelu",
+// "FastGelu_token_14") but keeps the name of the pattern's last output
+// (/transformer/h.0/mlp/act/Mul_3_output_0).
+func nameScope(n *onnx.Node) string {
+	if layerHint(n.Name) >= 0 {
+		return n.Name
+	}
+	for _, o := range n.Output {
+		if layerHint(o) >= 0 {
+			return o
+		}
+	}
+	return n.Name
 }
 
 // scopeHints gives each node the layer index its scope carries, or -1,
