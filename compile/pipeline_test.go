@@ -92,6 +92,9 @@ func specName(s testmodels.Spec) string {
 	if s.KVCache {
 		n += "-kv"
 	}
+	if s.Float16 {
+		n += "-fp16"
+	}
 	return n
 }
 
@@ -221,6 +224,7 @@ func TestGolden(t *testing.T) {
 		{Family: testmodels.GPT2, Layers: 6},
 		{Family: testmodels.BERT, Layers: 6},
 		{Family: testmodels.Llama, Fused: true, KVCache: true, Layers: 6},
+		{Family: testmodels.Llama, Float16: true, KVCache: true, Layers: 6},
 	} {
 		m, err := testmodels.Default(spec)
 		if err != nil {
@@ -448,7 +452,18 @@ func TestGenAIInt4Size(t *testing.T) {
 // presents equals recomputing all 6, within 1e-5.
 func cacheConsistent(t *testing.T, name string, spec testmodels.Spec, sched schedule.Schedule, path string) {
 	t.Helper()
-	sess := orttest.Session(t, path)
+	cacheConsistentTol(t, name, spec, sched, path, 1e-5)
+}
+
+// cacheConsistentTol is cacheConsistent within tol; float16 models run at
+// extended (see orttest.SessionAt).
+func cacheConsistentTol(t *testing.T, name string, spec testmodels.Spec, sched schedule.Schedule, path string, tol float64) {
+	t.Helper()
+	level := ""
+	if spec.Float16 {
+		level = "extended"
+	}
+	sess := orttest.SessionAt(t, path, level)
 	full, err := testmodels.RandomInputs(spec, sched, testmodels.InputOptions{Seq: 6, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
@@ -485,5 +500,5 @@ func cacheConsistent(t *testing.T, name string, spec testmodels.Spec, sched sche
 			want[n] = v
 		}
 	}
-	orttest.Compare(t, name, step, want, 1e-5)
+	orttest.Compare(t, name, step, want, tol)
 }

@@ -63,16 +63,12 @@ func (m *llamaFused) genaiPrologue() string {
 			sin[p*d/2+j] = float32(math.Sin(float64(f)))
 		}
 	}
-	m.cos = b.initializer(named(m.typed(f32Tensor([]int{s.MaxPos, d / 2}, cos)), "cos_cache"))
-	m.sin = b.initializer(named(m.typed(f32Tensor([]int{s.MaxPos, d / 2}, sin)), "sin_cache"))
+	m.cos = b.initializer(named(f32Tensor([]int{s.MaxPos, d / 2}, cos), "cos_cache"))
+	m.sin = b.initializer(named(f32Tensor([]int{s.MaxPos, d / 2}, sin), "sin_cache"))
 	return x
 }
 
 func named(t *onnx.Tensor, name string) *onnx.Tensor { t.Name = name; return t }
-
-// typed returns t in the model's float type (float32 here; the float16
-// variant converts).
-func (m *llamaFused) typed(t *onnx.Tensor) *onnx.Tensor { return t }
 
 // genaiNorm is block i's input norm: layer 0's SimplifiedLayerNormalization
 // of one tensor, or the fused skip norm of a pair.
@@ -118,7 +114,7 @@ func (m *llamaFused) genaiLinear(scope, x, wname string, in int, parts []string,
 	}
 	if !m.s.Int4 {
 		if !b.inits[wname] {
-			b.initializer(named(m.typed(f32Tensor([]int{in, N}, m.genaiWeight(wname, in, parts, outs))), wname))
+			b.initializer(named(f32Tensor([]int{in, N}, m.genaiWeight(wname, in, parts, outs)), wname))
 		}
 		return b.op(scope, "MatMul", []string{x, wname})
 	}
@@ -128,7 +124,7 @@ func (m *llamaFused) genaiLinear(scope, x, wname string, in int, parts []string,
 		nb := (in + genaiBlockSize - 1) / genaiBlockSize
 		qt := &onnx.Tensor{Name: q, Dims: []int64{int64(N), int64(nb), genaiBlockSize / 2}, DataType: onnx.Uint8, RawData: packed}
 		b.initializer(qt)
-		b.initializer(named(m.typed(f32Tensor([]int{N * nb}, scales)), sc))
+		b.initializer(named(f32Tensor([]int{N * nb}, scales), sc))
 	}
 	y := b.op(scope, "MatMulNBits", []string{x, q, sc},
 		attrInt("K", int64(in)), attrInt("N", int64(N)), attrInt("accuracy_level", 4),
@@ -241,18 +237,16 @@ func (m *llamaFused) genaiIO(slots int) {
 	b.input("attention_mask", onnx.Int64, "batch_size", "total_sequence_length")
 	for k := 0; k < slots; k++ {
 		p := "past_key_values." + strconv.Itoa(k)
-		b.input(p+".key", m.floatType(), "batch_size", s.KVHeads, "past_sequence_length", s.HeadDim())
-		b.input(p+".value", m.floatType(), "batch_size", s.KVHeads, "past_sequence_length", s.HeadDim())
+		b.input(p+".key", onnx.Float, "batch_size", s.KVHeads, "past_sequence_length", s.HeadDim())
+		b.input(p+".value", onnx.Float, "batch_size", s.KVHeads, "past_sequence_length", s.HeadDim())
 	}
-	b.output("logits", m.floatType(), "batch_size", "sequence_length", s.Vocab)
+	b.output("logits", onnx.Float, "batch_size", "sequence_length", s.Vocab)
 	for k := 0; k < slots; k++ {
 		p := "present." + strconv.Itoa(k)
-		b.output(p+".key", m.floatType(), "batch_size", s.KVHeads, "total_sequence_length", s.HeadDim())
-		b.output(p+".value", m.floatType(), "batch_size", s.KVHeads, "total_sequence_length", s.HeadDim())
+		b.output(p+".key", onnx.Float, "batch_size", s.KVHeads, "total_sequence_length", s.HeadDim())
+		b.output(p+".value", onnx.Float, "batch_size", s.KVHeads, "total_sequence_length", s.HeadDim())
 	}
 }
-
-func (m *llamaFused) floatType() onnx.DataType { return onnx.Float }
 
 // GenAIConfig returns the genai_config.json onnxruntime-genai reads beside
 // a model built from s with the given number of KV slots (instances).

@@ -47,6 +47,7 @@ func Reference(s Spec, sched schedule.Schedule, feeds map[string]Tensor) (map[st
 	// the activations to int8 (accuracy_level 4), which Reference does not,
 	// so it matches the int4 graph only loosely.
 	r.w.int4 = s.Int4
+	r.w.fp16 = s.Float16
 	if err := r.setup(len(Instances(sched))); err != nil {
 		return nil, err
 	}

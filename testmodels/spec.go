@@ -119,6 +119,12 @@ type Spec struct {
 	// weights (val_N), IR 10 and opset 18. Same function, same weights.
 	Dynamo bool
 
+	// Float16 (Llama, plain or genai) stores every weight, constant and
+	// float graph input and output (logits, the KV cache) in float16
+	// (float16.go), with the mask's minimum at float16's -65504. Reference
+	// then computes in float32 from the float16-rounded weights.
+	Float16 bool
+
 	Seed int64 // weights are a function of (Seed, parameter name)
 
 	Hidden  int // default 32
@@ -170,6 +176,9 @@ func (s Spec) normalized() (Spec, error) {
 	}
 	if s.Int4 && !s.GenAI {
 		return s, fmt.Errorf("testmodels: int4 weights come with the genai layout only")
+	}
+	if s.Float16 && (s.Family != Llama || s.Dynamo || s.ExternalData != "") {
+		return s, fmt.Errorf("testmodels: float16 is built for the llama family (plain, fused or genai), in-file")
 	}
 	if s.Dynamo && (s.Fused || s.GenAI || s.NoLayerIndex || s.NoNames || s.ExternalData != "") {
 		return s, fmt.Errorf("testmodels: the dynamo layout is the torch-style graph renamed; it combines with no other layout option")

@@ -55,6 +55,8 @@ type weights struct {
 	// int4 makes every linear weight the int4 model's: quantized as
 	// MatMulNBits stores it and dequantized (Reference of Spec.Int4).
 	int4 bool
+	// fp16 rounds every weight to float16 (Reference of Spec.Float16).
+	fp16 bool
 }
 
 func newWeights(seed int64) *weights {
@@ -92,6 +94,11 @@ func (w *weights) get(name string, shape []int, kind initKind) []float32 {
 	}
 	if w.int4 && kind == initLinear && len(shape) == 2 {
 		d = dequantize4(d, shape[0], shape[1])
+	}
+	if w.fp16 {
+		for i := range d {
+			d[i] = roundFloat16(d[i])
+		}
 	}
 	w.cache[name] = d
 	return d
