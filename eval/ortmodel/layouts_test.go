@@ -4,10 +4,13 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	"github.com/painterc/painterc/compile"
+	"github.com/painterc/painterc/internal/orttest"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/runtime"
 	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
@@ -18,13 +21,42 @@ import (
 var layoutTwins = []struct {
 	name         string
 	layout, twin testmodels.Spec
+	ortOptimized string // run the layout through ORT's optimizer at this level first
 }{
 	{"genai", testmodels.Spec{Family: testmodels.Llama, GenAI: true, KVCache: true, Seed: 35, Heads: 2, KVHeads: 1},
-		testmodels.Spec{Family: testmodels.Llama, KVCache: true, Seed: 35, Heads: 2, KVHeads: 1}},
+		testmodels.Spec{Family: testmodels.Llama, KVCache: true, Seed: 35, Heads: 2, KVHeads: 1}, ""},
 	{"dynamo-llama", testmodels.Spec{Family: testmodels.Llama, Dynamo: true, KVCache: true, Seed: 36},
-		testmodels.Spec{Family: testmodels.Llama, KVCache: true, Seed: 36}},
+		testmodels.Spec{Family: testmodels.Llama, KVCache: true, Seed: 36}, ""},
 	{"dynamo-gpt2", testmodels.Spec{Family: testmodels.GPT2, Dynamo: true, KVCache: true, Seed: 37},
-		testmodels.Spec{Family: testmodels.GPT2, KVCache: true, Seed: 37}},
+		testmodels.Spec{Family: testmodels.GPT2, KVCache: true, Seed: 37}, ""},
+	{"fused-pairs", testmodels.Spec{Family: testmodels.Llama, Fused: true, KVCache: true, Seed: 40},
+		testmodels.Spec{Family: testmodels.Llama, KVCache: true, Seed: 40}, ""},
+	{"ort-extended-llama", testmodels.Spec{Family: testmodels.Llama, KVCache: true, Seed: 38},
+		testmodels.Spec{Family: testmodels.Llama, KVCache: true, Seed: 38}, "extended"},
+	{"ort-all-gpt2", testmodels.Spec{Family: testmodels.GPT2, KVCache: true, Seed: 39},
+		testmodels.Spec{Family: testmodels.GPT2, KVCache: true, Seed: 39}, "all"},
+}
+
+// ortOptimized is m as ORT's optimizer writes it at level.
+func ortOptimized(t *testing.T, m *onnx.Model, level string) *onnx.Model {
+	t.Helper()
+	orttest.Require(t)
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.onnx"), filepath.Join(dir, "out.onnx")
+	if err := onnx.Save(in, m, onnx.SaveOptions{NoSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := runtime.NewSession(in, runtime.SessionOptions{OptLevel: level, OptimizedModelPath: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	o, err := onnx.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.Close() })
+	return o
 }
 
 // TestLayoutScoringMatchesTwin: ortmodel scores each layout (fed
@@ -42,11 +74,13 @@ func TestLayoutScoringMatchesTwin(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var m *onnx.Model
-			if src == "0-7" {
-				m = build(t, tc.layout, sched)
-			} else {
-				res, err := compile.Run(context.Background(), compile.Input{Model: build(t, tc.layout, tc.layout.Identity())}, compile.Options{Schedule: src})
+			base := build(t, tc.layout, tc.layout.Identity())
+			if tc.ortOptimized != "" {
+				base = ortOptimized(t, base, tc.ortOptimized)
+			}
+			m := base
+			if src != "0-7" {
+				res, err := compile.Run(context.Background(), compile.Input{Model: base}, compile.Options{Schedule: src})
 				if err != nil {
 					t.Fatal(err)
 				}
