@@ -25,6 +25,11 @@ var layoutTwins = []struct {
 }{
 	{"genai", testmodels.Spec{Family: testmodels.Llama, GenAI: true, KVCache: true, Seed: 35, Heads: 2, KVHeads: 1},
 		testmodels.Spec{Family: testmodels.Llama, KVCache: true, Seed: 35, Heads: 2, KVHeads: 1}, ""},
+	// int4's twin is itself built directly: the int4 function is not the
+	// float model's (MatMulNBits with accuracy_level 4 also quantizes
+	// activations), so the rewrites are checked against Build(int4, S).
+	{"genai-int4", testmodels.Spec{Family: testmodels.Llama, GenAI: true, Int4: true, KVCache: true, Seed: 35},
+		testmodels.Spec{Family: testmodels.Llama, GenAI: true, Int4: true, KVCache: true, Seed: 35}, ""},
 	{"dynamo-llama", testmodels.Spec{Family: testmodels.Llama, Dynamo: true, KVCache: true, Seed: 36},
 		testmodels.Spec{Family: testmodels.Llama, KVCache: true, Seed: 36}, ""},
 	{"dynamo-gpt2", testmodels.Spec{Family: testmodels.GPT2, Dynamo: true, KVCache: true, Seed: 37},
