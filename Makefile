@@ -61,6 +61,8 @@ fuzz:
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzGraphEdits$$'
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzBoundaries$$'
 	$(GO) test ./cmd/painterc $(FUZZFLAGS) -fuzz='^FuzzFlags$$'
+	$(GO) test ./tokenizer $(FUZZFLAGS) -fuzz='^FuzzLoadEncode$$'
+	$(GO) test ./tokenizer $(FUZZFLAGS) -fuzz='^FuzzScannerMatchesRegexp2$$'
 
 bench: build ort
 	bash scripts/bench.sh

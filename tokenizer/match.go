@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -88,5 +89,26 @@ func (m *regexMatcher) find(s string) [][2]int {
 		}
 		match, err = m.re.FindNextMatch(match)
 	}
+	if err != nil {
+		// Never leave text silently unsplit: Encode turns this into its
+		// error.
+		panic(regexFailure{fmt.Errorf("pattern %q: %w", m.re.String(), err)})
+	}
 	return out
 }
+
+// regexFailure carries a regexp2 error (a match timeout) out of the
+// pipeline's closures to Encode.
+type regexFailure struct{ err error }
+
+func catchRegex(err *error) {
+	if r := recover(); r != nil {
+		f, ok := r.(regexFailure)
+		if !ok {
+			panic(r)
+		}
+		*err = f.err
+	}
+}
+
+func validUTF8(s string) bool { return utf8.ValidString(s) }

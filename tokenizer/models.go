@@ -190,6 +190,14 @@ func (m *bpeModel) unkToken() (string, bool) {
 
 const maxCached = 1 << 18 // words kept in the BPE cache
 
+// clearCache empties the word cache (benchmarks measure cold encoding).
+func (m *bpeModel) clearCache() {
+	m.cacheMu.Lock()
+	m.cache.Clear()
+	m.cacheCount = 0
+	m.cacheMu.Unlock()
+}
+
 func (m *bpeModel) tokenize(word string, out []int) []int {
 	if word == "" {
 		return out
@@ -249,11 +257,13 @@ func (q *bpeQueue) Pop() any {
 // lowest-ranked adjacent pair is merged until none is in the merge table.
 func (m *bpeModel) merge(word string) []int {
 	syms := make([]bpeSym, 0, len(word))
+	lastUnk := false // the previous character became unk
 	add := func(id int, unk bool) {
-		if unk && m.fuseUnk && len(syms) > 0 && syms[len(syms)-1].id == m.unkID && syms[len(syms)-1].gone {
-			return // fused into the previous unk (marked with gone until the end of set-up)
+		if unk && lastUnk && m.fuseUnk {
+			return // fused into the previous unk
 		}
-		syms = append(syms, bpeSym{id: id, gone: unk})
+		lastUnk = unk
+		syms = append(syms, bpeSym{id: id})
 	}
 	n := utf8.RuneCountInString(word)
 	i := 0
@@ -290,7 +300,6 @@ func (m *bpeModel) merge(word string) []int {
 		}
 	}
 	for k := range syms {
-		syms[k].gone = false
 		syms[k].prev, syms[k].next = k-1, k+1
 	}
 	if len(syms) > 0 {

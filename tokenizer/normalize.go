@@ -36,7 +36,7 @@ func (d *decoder) normalizer(path string, raw json.RawMessage) (normalizer, erro
 	case "Lowercase":
 		return lowercase, nil
 	case "StripAccents":
-		return stripAccents, nil
+		return stripMarks, nil
 	case "Strip":
 		var c struct {
 			Left  *bool `json:"strip_left"`
@@ -149,6 +149,19 @@ func lowercase(s string) string {
 	return strings.ToLower(strings.ReplaceAll(s, "İ", "i\u0307"))
 }
 
+// stripMarks is the StripAccents normalizer: it drops every combining mark
+// (Mn, Mc, Me), as the crate's is_combining_mark does.
+func stripMarks(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsMark(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// stripAccents is BertNormalizer's accent stripping, which drops only
+// non-spacing marks (Mn).
 func stripAccents(s string) string {
 	return strings.Map(func(r rune) rune {
 		if unicode.Is(unicode.Mn, r) {
@@ -192,16 +205,21 @@ func isBertSpace(r rune) bool {
 	return r == ' ' || r == '\t' || r == '\n' || r == '\r' || unicode.Is(unicode.White_Space, r)
 }
 
+// isControl is BertNormalizer's control test: the unicode_categories
+// crate's is_other (Cc, Cf, Co; unassigned code points stay) except tab,
+// newline and carriage return.
 func isControl(r rune) bool {
 	if r == '\t' || r == '\n' || r == '\r' {
 		return false
 	}
-	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs)
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co)
 }
 
+// isChinese is the crate's CJK test, ranges as it writes them (its fifth
+// range starts at U+2B920, not BERT's U+2B820).
 func isChinese(r rune) bool {
 	return (r >= 0x4E00 && r <= 0x9FFF) || (r >= 0x3400 && r <= 0x4DBF) ||
 		(r >= 0x20000 && r <= 0x2A6DF) || (r >= 0x2A700 && r <= 0x2B73F) ||
-		(r >= 0x2B740 && r <= 0x2B81F) || (r >= 0x2B820 && r <= 0x2CEAF) ||
+		(r >= 0x2B740 && r <= 0x2B81F) || (r >= 0x2B920 && r <= 0x2CEAF) ||
 		(r >= 0xF900 && r <= 0xFAFF) || (r >= 0x2F800 && r <= 0x2FA1F)
 }

@@ -69,6 +69,9 @@ func (d *decoder) postProcessor(path string, raw json.RawMessage) (postProcessor
 		if c.Sep == nil || c.Cls == nil {
 			return nil, d.errf(path, `needs "sep" and "cls"`)
 		}
+		if c.Sep.id < 0 || c.Cls.id < 0 {
+			return nil, d.errf(path, "negative token id")
+		}
 		return templatePost([]int{c.Cls.id, -1, c.Sep.id}), nil
 	case "TemplateProcessing":
 		var c struct {

@@ -124,7 +124,7 @@ func splitEach(in []piece, f func(string) []string) []piece {
 var preTokenizerTypes = map[string]bool{
 	"ByteLevel": true, "Split": true, "Metaspace": true, "BertPreTokenizer": true,
 	"Whitespace": true, "WhitespaceSplit": true, "Punctuation": true, "Digits": true,
-	"Sequence": true,
+	"CharDelimiterSplit": true, "Sequence": true,
 }
 
 // gpt2Pattern is the split ByteLevel's use_regex applies.
@@ -155,7 +155,7 @@ func (d *decoder) preTokenizer(path string, raw json.RawMessage) (preTokenizer, 
 		prefix := c.AddPrefixSpace == nil || *c.AddPrefixSpace
 		var re matcher
 		if c.UseRegex == nil || *c.UseRegex {
-			re, _ = compileRegex(gpt2Pattern)
+			re, _ = knownScanner(gpt2Pattern)
 		}
 		return func(in []piece) []piece {
 			return splitEach(in, func(s string) []string {
@@ -273,6 +273,19 @@ func (d *decoder) preTokenizer(path string, raw json.RawMessage) (preTokenizer, 
 		return func(in []piece) []piece {
 			return splitEach(in, func(s string) []string { return splitBy(s, isNum, b, false) })
 		}, nil
+	case "CharDelimiterSplit":
+		var c struct {
+			Delimiter string `json:"delimiter"`
+		}
+		if err := d.decode(path, raw, &c); err != nil {
+			return nil, err
+		}
+		if utf8.RuneCountInString(c.Delimiter) != 1 {
+			return nil, d.errf(path+".delimiter", "must be one character, not %q", c.Delimiter)
+		}
+		return func(in []piece) []piece {
+			return splitEach(in, func(s string) []string { return splitBy(s, stringMatcher(c.Delimiter), removed, false) })
+		}, nil
 	case "Sequence":
 		var c struct {
 			PreTokenizers []json.RawMessage `json:"pretokenizers"`
@@ -329,10 +342,13 @@ func isBertPunct(r rune) bool {
 	return unicode.IsPunct(r)
 }
 
-// isWordRune is the regex crate's Unicode \w.
+// isWordRune is the regex crate's Unicode \w: Alphabetic (letters, Nl and
+// Other_Alphabetic such as Ⓐ), marks, decimal digits, connector
+// punctuation and the two joiners.
 func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.Is(unicode.Nd, r) ||
-		unicode.Is(unicode.Pc, r) || unicode.Is(unicode.Nl, r) || r == 0x200C || r == 0x200D
+		unicode.Is(unicode.Pc, r) || unicode.Is(unicode.Nl, r) || unicode.Is(unicode.Other_Alphabetic, r) ||
+		r == 0x200C || r == 0x200D
 }
 
 // whitespaceSplit is the Whitespace pre-tokenizer, `\w+|[^\w\s]+`.

@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"unicode/utf8"
 )
 
 // The referee tests compare this package with Hugging Face's own JavaScript
@@ -57,17 +59,13 @@ type verdict struct {
 // runReferee asks the JavaScript implementation about every text.
 func runReferee(t *testing.T, jsonPath string, texts []string) []verdict {
 	t.Helper()
-	args := []string{filepath.Join("testdata", "referee.mjs"), refereeModule(), jsonPath}
-	if cfg := filepath.Join(filepath.Dir(jsonPath), "tokenizer_config.json"); fileExists(cfg) {
-		args = append(args, cfg)
-	}
 	var in bytes.Buffer
 	for _, s := range texts {
 		b, _ := json.Marshal(map[string]string{"text": s})
 		in.Write(b)
 		in.WriteByte('\n')
 	}
-	cmd := exec.Command("node", args...)
+	cmd := exec.Command("node", refereeArgs(jsonPath)...)
 	cmd.Stdin = &in
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -89,6 +87,16 @@ func runReferee(t *testing.T, jsonPath string, texts []string) []verdict {
 		t.Fatalf("referee answered %d of %d texts", len(vs), len(texts))
 	}
 	return vs
+}
+
+// refereeArgs is node's command line for a tokenizer.json, with the
+// tokenizer_config.json beside it when there is one (Load reads it too).
+func refereeArgs(jsonPath string) []string {
+	args := []string{filepath.Join("testdata", "referee.mjs"), refereeModule(), jsonPath}
+	if cfg := filepath.Join(filepath.Dir(jsonPath), "tokenizer_config.json"); fileExists(cfg) {
+		args = append(args, cfg)
+	}
+	return args
 }
 
 func fileExists(p string) bool {
@@ -122,6 +130,7 @@ func refereeTexts(extra ...string) []string {
 		"ALLCAPS", "MiXeD cAsE", "...", "?", "a", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		strings.Repeat("ab", 100), strings.Repeat(" ", 40), strings.Repeat("\n", 17), strings.Repeat("😀", 9),
 		"\u0000nul\u0001ctl", "\ufffd replacement", "\u00ad soft hyphen", "do not split this", "I can't won't",
+		"don'ſtop", "IT'ſ x'ſſ", "a'ſV-", // (?i) folds ſ to s in Oniguruma
 	}
 	texts = append(texts, extra...)
 	parts := []string{
@@ -131,6 +140,8 @@ func refereeTexts(extra ...string) []string {
 		"你好", "世界", "日本", "한국", "😀", "👍🏽", "👨‍💻", "❤️", "é", "e\u0301", "ñ", "ü", "ß", "Ω", "ж", "ש", "م",
 		"<s>", "</s>", "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<bos>", "[SEP]", "func", "return", "x := 1",
 		"for i in range(10):", "    ", "\t\t", "://", "...", "—", "–", "…", "“", "”", "«", "»", "·", "•", "€", "£", "¥",
+		"</th>", "<unused7>", "<unused", "<start_of_turn>", "<end_of_turn>", "<|eot_id|>", "<tool_call>",
+		"<|reserved_special_token_5|>", "\t\t\t\t\t\t\t\t", "<0x0A>", "▁", "Ġ", "[MASK]", "PainterC",
 	}
 	r := rand.New(rand.NewPCG(2407, 9344))
 	for len(texts) < 420+len(extra) {
@@ -138,6 +149,40 @@ func refereeTexts(extra ...string) []string {
 		var b strings.Builder
 		for range n {
 			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		texts = append(texts, b.String())
+	}
+	// Then strings of random characters from many scripts and symbol
+	// blocks, with spaces, newlines, joiners and skin tones mixed in. Only
+	// long-assigned blocks are used, so that Go's and node's Unicode tables
+	// agree.
+	n := 200
+	if os.Getenv("PAINTERC_TOKENIZER_LONG") == "1" {
+		n = 5000
+	}
+	texts = append(texts, randomTexts(rand.New(rand.NewPCG(7, 8)), n)...)
+	return texts
+}
+
+func randomTexts(r *rand.Rand, n int) []string {
+	var pool []rune
+	for _, rg := range [][2]rune{
+		{0x20, 0x7e}, {0xa0, 0x24f}, {0x300, 0x36f}, {0x370, 0x3ff}, {0x400, 0x4ff}, {0x590, 0x5ff},
+		{0x600, 0x6ff}, {0x900, 0x97f}, {0xe00, 0xe7f}, {0x1100, 0x11ff}, {0x2000, 0x206f}, {0x2070, 0x209f},
+		{0x20a0, 0x20bf}, {0x2100, 0x214f}, {0x2150, 0x218f}, {0x2190, 0x21ff}, {0x2460, 0x24ff},
+		{0x3000, 0x303f}, {0x3040, 0x30ff}, {0x4e00, 0x4e80}, {0xac00, 0xac80}, {0xff00, 0xffef},
+		{0x1f300, 0x1f5ff}, {0x1f600, 0x1f64f}, {0x1f900, 0x1f9ff},
+	} {
+		for c := rg[0]; c <= rg[1]; c++ {
+			pool = append(pool, c)
+		}
+	}
+	pool = append(pool, '\n', '\n', '\r', '\t', ' ', ' ', ' ', ' ', '\u200d', '\ufe0f', 0x1f3fb)
+	texts := make([]string, 0, n)
+	for range n {
+		var b strings.Builder
+		for range 1 + r.IntN(30) {
+			b.WriteRune(pool[r.IntN(len(pool))])
 		}
 		texts = append(texts, b.String())
 	}
@@ -199,7 +244,7 @@ func TestRefereeNPM(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(npmDir(), name, "models", "tokenizer.json")
 			requireReferee(t, path)
-			tk, err := Load(path)
+			tk, err := loadShared(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -223,7 +268,7 @@ func TestRefereeFixtures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join("testdata", name, "tokenizer.json")
 			requireReferee(t, path)
-			tk, err := Load(path)
+			tk, err := loadShared(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -252,4 +297,211 @@ func fuseRuns(ids []int, id int) []int {
 		out = append(out, x)
 	}
 	return out
+}
+
+// TestRefereeVocab compares the whole id -> token table (vocabulary and
+// added tokens) with the referee's, for every tokenizer, and the decoding
+// of every id on its own.
+func TestRefereeVocab(t *testing.T) {
+	paths := map[string]string{}
+	for _, name := range []string{"llama2", "llama3", "qwen3", "gemma3"} {
+		paths[name] = filepath.Join(npmDir(), name, "models", "tokenizer.json")
+	}
+	for _, name := range []string{"bert", "unigram"} {
+		paths[name] = filepath.Join("testdata", name, "tokenizer.json")
+	}
+	for _, name := range []string{"llama2", "llama3", "qwen3", "gemma3", "bert", "unigram"} {
+		t.Run(name, func(t *testing.T) {
+			path := paths[name]
+			requireReferee(t, path)
+			tk, err := loadShared(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("node", refereeArgs(path)...)
+			cmd.Env = append(os.Environ(), fmt.Sprintf("REFEREE_VOCAB=%d", tk.VocabSize()+2))
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("referee: %v\n%s", err, stderr.String())
+			}
+			var want, wantDecoded []*string
+			dec := json.NewDecoder(bytes.NewReader(out))
+			if err := dec.Decode(&want); err != nil {
+				t.Fatal(err)
+			}
+			if err := dec.Decode(&wantDecoded); err != nil {
+				t.Fatal(err)
+			}
+			bad := 0
+			for id, w := range want {
+				got, ok := tk.IDToToken(id)
+				if ok != (w != nil) || (ok && got != *w) {
+					if bad++; bad <= 5 {
+						t.Errorf("id %d: got %q (%v), referee %v", id, got, ok, w)
+					}
+				}
+				// Each token alone decodes the same: this reaches the
+				// decoders' handling of byte tokens and cut-off UTF-8.
+				if ok && wantDecoded[id] != nil {
+					if d := tk.DecodeWithSpecial([]int{id}); d != *wantDecoded[id] {
+						if bad++; bad <= 5 {
+							t.Errorf("decode [%d]: got %q, referee %q", id, d, *wantDecoded[id])
+						}
+					}
+				}
+				// The way back may give another id (an added token can
+				// repeat a vocabulary entry), but it must give one.
+				if _, found := tk.TokenToID(got); ok && !found {
+					t.Errorf("TokenToID(%q) missing", got)
+				}
+			}
+			if bad > 0 {
+				t.Errorf("%d of %d ids differ", bad, len(want))
+			}
+		})
+	}
+}
+
+// TestRefereeDecodeRandom decodes random id sequences, which put tokens
+// side by side that no encoding would: byte tokens that form or break
+// UTF-8 across token boundaries, special tokens between them, subword
+// pieces at the start. One case is left to the unit tests: a run of
+// <0xHH> tokens that is not valid UTF-8, which the crate's ByteFallback
+// turns into one U+FFFD per byte while the JavaScript port decodes it
+// leniently (TestDecoders checks the crate's rule).
+func TestRefereeDecodeRandom(t *testing.T) {
+	for _, name := range []string{"llama2", "llama3", "qwen3", "gemma3", "bert", "unigram"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(npmDir(), name, "models", "tokenizer.json")
+			if name == "bert" || name == "unigram" {
+				path = filepath.Join("testdata", name, "tokenizer.json")
+			}
+			requireReferee(t, path)
+			tk, err := loadShared(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			byteFallback := bytes.Contains(raw, []byte(`"type": "ByteFallback"`)) || bytes.Contains(raw, []byte(`"type":"ByteFallback"`))
+			r := rand.New(rand.NewPCG(5, uint64(len(name))))
+			// Byte tokens and special tokens are drawn more often than
+			// their share of the vocabulary.
+			var bytesIDs []int
+			for b := range 256 {
+				if id, ok := tk.TokenToID(fmt.Sprintf("<0x%02X>", b)); ok {
+					bytesIDs = append(bytesIDs, id)
+				}
+			}
+			specials := tk.SpecialTokens()
+			var seqs [][]int
+			for range 400 {
+				seq := []int{}
+				for range 1 + r.IntN(8) {
+					switch k := r.IntN(10); {
+					case k < 2 && len(bytesIDs) == 256:
+						// A character spelled in byte tokens.
+						var buf [4]byte
+						c := []rune("aé€😀\n中")[r.IntN(6)]
+						for _, b := range buf[:utf8.EncodeRune(buf[:], c)] {
+							seq = append(seq, bytesIDs[b])
+						}
+					case k < 3 && len(bytesIDs) > 0:
+						seq = append(seq, bytesIDs[r.IntN(len(bytesIDs))])
+					case k < 4 && len(specials) > 0:
+						seq = append(seq, specials[r.IntN(len(specials))])
+					default:
+						id := r.IntN(tk.VocabSize())
+						if _, ok := tk.IDToToken(id); ok {
+							seq = append(seq, id)
+						}
+					}
+				}
+				if len(seq) > 0 {
+					seqs = append(seqs, seq)
+				}
+			}
+			var in bytes.Buffer
+			for _, seq := range seqs {
+				b, _ := json.Marshal(map[string][]int{"ids": seq})
+				in.Write(b)
+				in.WriteByte('\n')
+			}
+			cmd := exec.Command("node", refereeArgs(path)...)
+			cmd.Stdin = &in
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("referee: %v\n%s", err, stderr.String())
+			}
+			dec := json.NewDecoder(bytes.NewReader(out))
+			bad, compared, left := 0, 0, 0
+			for _, seq := range seqs {
+				var v verdict
+				if err := dec.Decode(&v); err != nil {
+					t.Fatal(err)
+				}
+				for _, skip := range []bool{true, false} {
+					if byteFallback && invalidByteRun(tk, seq, skip) {
+						left++
+						continue
+					}
+					compared++
+					got, want := tk.DecodeWithSpecial(seq), v.DecodedSpecial
+					if skip {
+						got, want = tk.Decode(seq), v.Decoded
+					}
+					if got != want {
+						if bad++; bad <= 5 {
+							t.Errorf("ids %v (skip special %v): got %q, referee %q", seq, skip, got, want)
+						}
+					}
+				}
+			}
+			t.Logf("%s: %d/%d decodings of random id sequences identical (%d with invalid byte runs left to TestDecoders)", name, compared-bad, compared, left)
+		})
+	}
+}
+
+// invalidByteRun reports whether decoding ids meets a run of <0xHH> tokens
+// that is not valid UTF-8.
+func invalidByteRun(tk *Tokenizer, ids []int, skipSpecial bool) bool {
+	var run []byte
+	for _, id := range append(ids, -1) {
+		if skipSpecial && tk.special[id] {
+			continue
+		}
+		tok, _ := tk.IDToToken(id)
+		var b byte
+		if n, _ := fmt.Sscanf(tok, "<0x%02X>", &b); n == 1 && len(tok) == 6 {
+			run = append(run, b)
+			continue
+		}
+		if len(run) > 0 && !utf8.Valid(run) {
+			return true
+		}
+		run = run[:0]
+	}
+	return false
+}
+
+// loadShared loads each tokenizer once for all the referee tests (Gemma 3
+// takes over a second).
+var shared sync.Map // path -> *Tokenizer
+
+func loadShared(path string) (*Tokenizer, error) {
+	if tk, ok := shared.Load(path); ok {
+		return tk.(*Tokenizer), nil
+	}
+	tk, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	shared.Store(path, tk)
+	return tk, nil
 }

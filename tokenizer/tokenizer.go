@@ -36,8 +36,7 @@ type Tokenizer struct {
 	hasNormTokens bool
 
 	added    []addedToken
-	idToTok  []string
-	hasTok   []bool
+	idToTok  map[int]string
 	tokToID  map[string]int
 	special  map[int]bool
 	bos      int
@@ -80,22 +79,23 @@ func FromJSON(name string, data, config []byte) (*Tokenizer, error) {
 	var cfg *tokenConfig
 	if config != nil {
 		var err error
-		if cfg, err = parseTokenConfig("tokenizer_config.json", config); err != nil {
+		if cfg, err = parseTokenConfig(strings.TrimSuffix(name, filepath.Base(name))+"tokenizer_config.json", config); err != nil {
 			return nil, err
 		}
 	}
 	return parse(name, data, cfg)
 }
 
-func parse(name string, data []byte, cfg *tokenConfig) (*Tokenizer, error) {
-	file := filepath.Base(name)
+func parse(name string, data []byte, cfg *tokenConfig) (_ *Tokenizer, err error) {
+	defer catchRegex(&err)
+	file := name
 	if !json.Valid(data) {
 		var v any
 		err := json.Unmarshal(data, &v)
 		if err == nil {
 			err = errors.New("invalid JSON")
 		}
-		return nil, jsonError(file, "", 0, err)
+		return nil, jsonError(file, "", data, 0, err)
 	}
 	d := &decoder{file: file, data: data}
 	var f fileJSON
@@ -103,7 +103,6 @@ func parse(name string, data []byte, cfg *tokenConfig) (*Tokenizer, error) {
 		return nil, err
 	}
 	t := &Tokenizer{tokToID: map[string]int{}, special: map[int]bool{}}
-	var err error
 	if !isNull(f.Normalizer) {
 		if t.normalizer, err = d.normalizer("normalizer", f.Normalizer); err != nil {
 			return nil, err
@@ -142,20 +141,19 @@ func parse(name string, data []byte, cfg *tokenConfig) (*Tokenizer, error) {
 		}
 		maxID = max(maxID, a.ID)
 	}
-	if maxID >= 1<<26 {
-		return nil, d.errf("", "token id %d is implausibly large", maxID)
+	if maxID >= 1<<31-1 {
+		return nil, d.errf("", "token id %d is too large", maxID)
 	}
 	t.vocabLen = maxID + 1
-	t.idToTok = make([]string, t.vocabLen)
-	t.hasTok = make([]bool, t.vocabLen)
+	t.idToTok = make(map[int]string, len(t.model.vocab())+len(f.AddedTokens))
 	for tok, id := range t.model.vocab() {
 		if id < 0 {
 			return nil, d.errf("model.vocab", "token %q has negative id %d", tok, id)
 		}
 		// Several tokens may share an id in a broken file; keep one, the
 		// same one every time.
-		if !t.hasTok[id] || tok < t.idToTok[id] {
-			t.idToTok[id], t.hasTok[id] = tok, true
+		if old, dup := t.idToTok[id]; !dup || tok < old {
+			t.idToTok[id] = tok
 		}
 		t.tokToID[tok] = id
 	}
@@ -167,7 +165,7 @@ func parse(name string, data []byte, cfg *tokenConfig) (*Tokenizer, error) {
 			at.normalized = *a.Normalized
 		}
 		t.added = append(t.added, at)
-		t.idToTok[a.ID], t.hasTok[a.ID] = a.Content, true
+		t.idToTok[a.ID] = a.Content
 		t.tokToID[a.Content] = a.ID
 		if a.Special {
 			t.special[a.ID] = true
@@ -284,7 +282,8 @@ type section struct {
 	atStart bool
 }
 
-func isWordChar(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) || r == '_' }
+// isWordChar is the regex crate's \w, which single_word looks at.
+func isWordChar(r rune) bool { return isWordRune(r) }
 
 // splitAdded cuts the added tokens of tr out of s, leftmost-longest, with
 // single_word, lstrip and rstrip as Hugging Face applies them.
@@ -349,11 +348,12 @@ func (t *Tokenizer) splitAdded(tr *trie, s string, atStart bool, out []section) 
 // special tokens (a leading BOS, [CLS] ... [SEP], ...), as Hugging Face's
 // encode does by default. Special-token text in the input, such as "<s>",
 // always becomes the special token, as in Hugging Face.
-func (t *Tokenizer) Encode(text string, addSpecial bool) ([]int, error) {
+func (t *Tokenizer) Encode(text string, addSpecial bool) (ids []int, err error) {
+	defer catchRegex(&err)
 	if !utf8.ValidString(text) {
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
-	ids := make([]int, 0, len(text)/3+4)
+	ids = make([]int, 0, len(text)/3+4)
 	for _, sec := range t.splitAdded(t.raw, text, true, nil) {
 		if sec.token >= 0 {
 			ids = append(ids, sec.token)
@@ -401,13 +401,14 @@ func (t *Tokenizer) DecodeWithSpecial(ids []int) string { return t.decode(ids, f
 func (t *Tokenizer) decode(ids []int, skipSpecial bool) string {
 	toks := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if id < 0 || id >= len(t.idToTok) || !t.hasTok[id] {
+		tok, ok := t.idToTok[id]
+		if !ok {
 			continue // unknown ids are dropped, as Hugging Face does
 		}
 		if skipSpecial && t.special[id] {
 			continue
 		}
-		toks = append(toks, t.idToTok[id])
+		toks = append(toks, tok)
 	}
 	var s string
 	if t.decoder != nil {
@@ -431,10 +432,8 @@ func (t *Tokenizer) TokenToID(tok string) (int, bool) {
 
 // IDToToken returns the token string of an id.
 func (t *Tokenizer) IDToToken(id int) (string, bool) {
-	if id < 0 || id >= len(t.idToTok) || !t.hasTok[id] {
-		return "", false
-	}
-	return t.idToTok[id], true
+	tok, ok := t.idToTok[id]
+	return tok, ok
 }
 
 // VocabSize counts every id the tokenizer can produce, added tokens

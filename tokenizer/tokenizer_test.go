@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -67,9 +68,10 @@ func TestPreTokenizers(t *testing.T) {
 		{`{"type":"Digits","individual_digits":false}`, "Call 123 please", []string{"Call ", "123", " please"}},
 		{`{"type":"Punctuation","behavior":"Isolated"}`, "Hey friend!?", []string{"Hey friend", "!", "?"}},
 		{`{"type":"Punctuation","behavior":"Contiguous"}`, "Hey friend!?", []string{"Hey friend", "!?"}},
-		{`{"type":"Whitespace"}`, "Hey friend!  ça va?", []string{"Hey", "friend", "!", "ça", "va", "?"}},
+		{`{"type":"Whitespace"}`, "Hey friend!  ça va? ⒶⒷ\u200dx", []string{"Hey", "friend", "!", "ça", "va", "?", "ⒶⒷ\u200dx"}},
 		{`{"type":"WhitespaceSplit"}`, " Hey\tfriend!\n", []string{"Hey", "friend!"}},
 		{`{"type":"BertPreTokenizer"}`, "Hey, friend!", []string{"Hey", ",", "friend", "!"}},
+		{`{"type":"CharDelimiterSplit","delimiter":"|"}`, "a|b||c ", []string{"a", "b", "c "}},
 		{`{"type":"ByteLevel","add_prefix_space":true,"use_regex":true}`, "Hello there  x", []string{"ĠHello", "Ġthere", "Ġ", "Ġx"}},
 		{`{"type":"ByteLevel","add_prefix_space":false,"use_regex":false}`, "a b\n", []string{"aĠbĊ"}},
 		{`{"type":"Split","pattern":{"Regex":"\\s+(?!\\S)|\\s+"},"behavior":"Isolated","invert":false}`, "a   b", []string{"a", "  ", " ", "b"}},
@@ -103,11 +105,13 @@ func TestNormalizers(t *testing.T) {
 		{`{"type":"NFKC"}`, "ﬁ①", "fi1"},
 		{`{"type":"Lowercase"}`, "HeLLo İ", "hello i\u0307"},
 		{`{"type":"StripAccents"}`, "e\u0301", "e"},
+		{`{"type":"StripAccents"}`, "हिन्दी", "हनद"}, // Mc marks go too
+		{`{"type":"BertNormalizer","clean_text":false,"handle_chinese_chars":false,"strip_accents":true,"lowercase":false}`, "हिन्दी", "हिनदी"}, // only Mn
 		{`{"type":"Strip","strip_left":true,"strip_right":false}`, "  a  ", "a  "},
 		{`{"type":"Prepend","prepend":"▁"}`, "a", "▁a"},
 		{`{"type":"Prepend","prepend":"▁"}`, "", ""},
 		{`{"type":"Replace","pattern":{"Regex":" {2,}"},"content":" "}`, "a    b  c", "a b c"},
-		{`{"type":"BertNormalizer","clean_text":true,"handle_chinese_chars":true,"strip_accents":null,"lowercase":true}`, "Héllo\t你好\u200b", "hello  你  好 "},
+		{`{"type":"BertNormalizer","clean_text":true,"handle_chinese_chars":true,"strip_accents":null,"lowercase":true}`, "Héllo\t你好\u200b\U000F0000", "hello  你  好 "}, // Cf and Co go
 		{`{"type":"Sequence","normalizers":[{"type":"NFKD"},{"type":"Lowercase"}]}`, "Ⅻ", "xii"},
 	} {
 		n, err := d.normalizer("normalizer", json.RawMessage(c.js))
@@ -135,6 +139,9 @@ func TestDecoders(t *testing.T) {
 		{`{"type":"Strip","content":" ","start":1,"stop":1}`, []string{"  a  "}, " a "},
 		{`{"type":"WordPiece","prefix":"##","cleanup":true}`, []string{"un", "##aff", "##able", "!"}, "unaffable!"},
 		{`{"type":"Metaspace","replacement":"▁","prepend_scheme":"always"}`, []string{"▁Hey", "▁friend"}, "Hey friend"},
+		// Hugging Face drops every ▁ of the first token, not only a leading one.
+		{`{"type":"Metaspace","replacement":"▁","prepend_scheme":"first"}`, []string{"▁▁a▁b", "▁c"}, "ab c"},
+		{`{"type":"Metaspace","replacement":"▁","prepend_scheme":"never"}`, []string{"▁a", "▁b"}, " a b"},
 		{`{"type":"BPEDecoder","suffix":"</w>"}`, []string{"hel", "lo</w>", "there</w>"}, "hello there"},
 	} {
 		f, err := d.decoder("decoder", json.RawMessage(c.js))
@@ -236,7 +243,7 @@ func TestSpecialIDs(t *testing.T) {
 func TestErrors(t *testing.T) {
 	for _, c := range []struct{ js, want string }{
 		{`{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Whitespace"}, {"type": "Foo"}]}}`,
-			`tokenizer.json: pre_tokenizer.pretokenizers[1]: type "Foo" is not supported (supported: BertPreTokenizer, ByteLevel, Digits, Metaspace, Punctuation, Sequence, Split, Whitespace, WhitespaceSplit)`},
+			`tokenizer.json: pre_tokenizer.pretokenizers[1]: type "Foo" is not supported (supported: BertPreTokenizer, ByteLevel, CharDelimiterSplit, Digits, Metaspace, Punctuation, Sequence, Split, Whitespace, WhitespaceSplit)`},
 		{`{"model": {"type": "Mystery"}}`, `tokenizer.json: model: type "Mystery" is not supported (supported: BPE, Unigram, WordLevel, WordPiece)`},
 		{`{"model": {"type": "BPE", "vocab": {}, "merges": []}, "normalizer": {"type": "Precompiled"}}`, `tokenizer.json: normalizer: type "Precompiled" is not supported`},
 		{`{"model": {"type": "BPE", "vocab": {}, "merges": []}, "decoder": {"type": "CTC"}}`, `tokenizer.json: decoder: type "CTC" is not supported`},
@@ -246,8 +253,8 @@ func TestErrors(t *testing.T) {
 		{`{"model": {"type": "BPE", "vocab": {"a": "x"}}}`, `tokenizer.json: model.vocab: expected a JSON number, found string (byte offset`},
 		{`{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(["}, "behavior": "Isolated"}}`, `tokenizer.json: pre_tokenizer.pattern.Regex: cannot compile "(["`},
 		{`{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "Split", "pattern": {"String": " "}, "behavior": "Sideways"}}`, `tokenizer.json: pre_tokenizer.behavior: "Sideways" is not a split behavior`},
-		{`{"model": {"type": "BPE", "vocab": {}, "merges": []},` + "\n" + ` "normalizer": {"type": "NFC",}}`, `tokenizer.json: malformed JSON at byte offset 85`},
-		{`{"model": `, `tokenizer.json: malformed JSON`},
+		{`{"model": {"type": "BPE", "vocab": {}, "merges": []},` + "\n" + ` "normalizer": {"type": "NFC",}}`, `tokenizer.json: malformed JSON at byte offset 85 (line 2, column 31): invalid character '}'`},
+		{`{"model": `, `tokenizer.json: malformed JSON: the file ends early, at byte offset 10 (is it truncated?)`},
 		{`{}`, `tokenizer.json: model: missing`},
 		{`{"model": {"type": "WordPiece", "vocab": {"a": 0}}}`, `tokenizer.json: model.unk_token: "[UNK]" is not in the vocabulary`},
 	} {
@@ -258,5 +265,105 @@ func TestErrors(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "none.json")); err == nil || !strings.Contains(err.Error(), "none.json") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestModels covers model options no npm tokenizer or fixture uses.
+func TestModels(t *testing.T) {
+	for _, c := range []struct {
+		name, js, in string
+		want         []int
+	}{
+		{"BPE fuse_unk", `{"model": {"type": "BPE", "unk_token": "<unk>", "fuse_unk": true, "vocab": {"<unk>": 0, "a": 1}, "merges": []}}`, "a€€a€", []int{1, 0, 1, 0}},
+		{"BPE unk, no fusing", `{"model": {"type": "BPE", "unk_token": "<unk>", "vocab": {"<unk>": 0, "a": 1}, "merges": []}}`, "a€€", []int{1, 0, 0}},
+		{"BPE byte_fallback", `{"model": {"type": "BPE", "unk_token": "<unk>", "byte_fallback": true, "vocab": {"<unk>": 0, "a": 1, "<0xC3>": 2, "<0xA9>": 3}, "merges": []}}`, "aé€", []int{1, 2, 3, 0}},
+		{"BPE ignore_merges", `{"model": {"type": "BPE", "ignore_merges": true, "vocab": {"a": 0, "b": 1, "c": 2, "ab": 3, "abc": 4}, "merges": ["a b"]}}`, "abc", []int{4}},
+		{"BPE merges by rank", `{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "c": 2, "ab": 3, "bc": 4}, "merges": ["b c", "a b"]}}`, "abc", []int{0, 4}},
+		{"BPE prefix and suffix", `{"model": {"type": "BPE", "continuing_subword_prefix": "##", "end_of_word_suffix": "</w>", "vocab": {"a": 0, "##b": 1, "##c</w>": 2, "ab": 3}, "merges": ["a ##b"]}}`, "abc", []int{3, 2}},
+		{"WordLevel", `{"model": {"type": "WordLevel", "unk_token": "<unk>", "vocab": {"<unk>": 0, "hi": 1}}, "pre_tokenizer": {"type": "WhitespaceSplit"}}`, "hi there hi", []int{1, 0, 1}},
+		{"WordPiece too long", `{"model": {"type": "WordPiece", "max_input_chars_per_word": 3, "vocab": {"[UNK]": 0, "a": 1, "##a": 2}}, "pre_tokenizer": {"type": "WhitespaceSplit"}}`, "aaa aaaa", []int{1, 2, 2, 0}},
+		{"Unigram byte_fallback", `{"model": {"type": "Unigram", "unk_id": 0, "byte_fallback": true, "vocab": [["<unk>", 0], ["a", -1], ["<0xE2>", -5], ["<0x82>", -5], ["<0xAC>", -5]]}}`, "a€a", []int{1, 2, 3, 4, 1}},
+		{"Unigram best path", `{"model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0], ["a", -1], ["b", -1], ["ab", -1.5], ["abc", -10], ["c", -2]]}}`, "abc", []int{3, 5}},
+		{"Roberta", `{"model": {"type": "WordLevel", "unk_token": "<unk>", "vocab": {"<unk>": 3, "<s>": 0, "</s>": 2, "x": 5}}, "post_processor": {"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0]}}`, "x", []int{0, 5, 2}},
+		{"post Sequence", `{"model": {"type": "WordLevel", "unk_token": "<unk>", "vocab": {"<unk>": 3, "x": 5}}, "post_processor": {"type": "Sequence", "processors": [{"type": "ByteLevel"}, {"type": "TemplateProcessing", "single": [{"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "eos", "type_id": 0}}], "special_tokens": {"eos": {"id": "eos", "ids": [9], "tokens": ["eos"]}}}]}}`, "x", []int{5, 9}},
+	} {
+		tk, err := FromJSON("tokenizer.json", []byte(c.js), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got, _ := tk.Encode(c.in, true); !slices.Equal(got, c.want) {
+			t.Errorf("%s: Encode(%q) = %v, want %v", c.name, c.in, got, c.want)
+		}
+	}
+}
+
+// TestAddedTokenOptions checks lstrip and rstrip, which absorb the
+// whitespace beside the token, and normalized tokens, which are matched
+// after the normalizer.
+func TestAddedTokenOptions(t *testing.T) {
+	js := `{
+	 "added_tokens": [
+	  {"id": 10, "content": "<L>", "lstrip": true, "rstrip": false, "normalized": false, "special": true},
+	  {"id": 11, "content": "<R>", "lstrip": false, "rstrip": true, "normalized": false, "special": true},
+	  {"id": 12, "content": "Hey", "normalized": true, "special": false}],
+	 "normalizer": {"type": "Lowercase"},
+	 "pre_tokenizer": {"type": "Split", "pattern": {"String": " "}, "behavior": "Isolated", "invert": false},
+	 "model": {"type": "WordLevel", "unk_token": "?", "vocab": {"?": 0, " ": 1, "a": 2, "b": 3}}}`
+	tk, err := FromJSON("tokenizer.json", []byte(js), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		in   string
+		want []int
+	}{
+		{"a  <L> b", []int{2, 10, 1, 3}},
+		{"a <R>  b", []int{2, 1, 11, 3}},
+		{"a HEY b", []int{2, 1, 12, 1, 3}}, // "HEY" lowercases to "hey", the token's normalized form
+		{"<L><R>", []int{10, 11}},
+	} {
+		if got, _ := tk.Encode(c.in, false); !slices.Equal(got, c.want) {
+			t.Errorf("Encode(%q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+	if got := tk.Decode([]int{12, 10, 2}); got != "Hey a" {
+		t.Errorf("Decode = %q", got)
+	}
+}
+
+// TestConcurrentEncode: a Tokenizer is shared by goroutines (go test -race).
+func TestConcurrentEncode(t *testing.T) {
+	tk, err := Load(filepath.Join("testdata", "bert", "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := refereeTexts()[:100]
+	want := make([][]int, len(texts))
+	for i, s := range texts {
+		want[i], _ = tk.Encode(s, true)
+	}
+	tkBPE, err := FromJSON("tokenizer.json", []byte(tiny), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			for i := range texts {
+				j := (i + g*17) % len(texts)
+				got, _ := tk.Encode(texts[j], true)
+				if !slices.Equal(got, want[j]) {
+					done <- fmt.Errorf("goroutine %d, %q: %v, want %v", g, texts[j], got, want[j])
+					return
+				}
+				tkBPE.Encode(texts[j], false)
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }

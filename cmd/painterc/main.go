@@ -8,6 +8,7 @@
 //	painterc passes
 //	painterc inspect model.onnx [--json]
 //	painterc run model.onnx --input input_ids=ids.npy --out outdir
+//	painterc tokenize --tokenizer tokenizer.json < texts.jsonl
 package main
 
 import (
@@ -66,8 +67,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdInspect(args[1:], stdout, stderr)
 	case "run":
 		err = cmdRun(args[1:], stdout, stderr)
+	case "sweep":
+		err = cmdSweep(args[1:], stdout, stderr)
+	case "similarity":
+		err = cmdSimilarity(args[1:], stdout, stderr)
+	case "report":
+		err = cmdReport(args[1:], stdout, stderr)
 	case "score":
 		err = cmdScore(args[1:], stdout, stderr)
+	case "tokenize":
+		err = cmdTokenize(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "painterc", version)
 	case "help", "-h", "--help":
@@ -104,7 +113,12 @@ usage:
   painterc passes                                   list the passes
   painterc inspect MODEL [--json]                   describe a model and its blocks
   painterc run MODEL --input NAME=FILE.npy --out DIR  run a model on ONNX Runtime
+  painterc sweep MODEL --task FILE --out DIR       every strategy at every N, resumable; sweep merge DIR
+  painterc similarity MODEL --task FILE --out DIR   layer similarity, Block Influence, angular distance
+  painterc report DIR                               report.md and figures from DIR/results.jsonl
   painterc score MODEL --task FILE [--pass=NAME]    score a model or a variant as lm-eval does
+  painterc tokenize --tokenizer PATH [--no-special] [--decode]
+                                                    JSONL text <-> token ids (Hugging Face tokenizer.json)
   painterc version
 
 Run "painterc passes" for the strategies; "painterc COMMAND --help" shows a

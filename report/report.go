@@ -1,0 +1,437 @@
+// Package report turns a sweep's results into report.md: the figures, the
+// normalized scores by pass and M (per task and the median across tasks),
+// the layer-similarity results when present, and each of the paper's
+// findings checked against the numbers, in words, with a verdict of
+// "holds", "does not hold" or "not enough data" (see Findings for the
+// exact rules).
+//
+// It reads DIR/results.jsonl (the sweep's rows; see Result), and
+// DIR/similarity.csv, DIR/block_influence.csv and DIR/angular_distance.csv
+// when they exist (package similarity writes them), and it writes into DIR
+// the score figures (package plot) and report.md, which links them
+// relatively. It does not depend on the sweep package: the row format is
+// read here.
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/painterc/painterc/plot"
+)
+
+// The files report reads and writes in its directory.
+const (
+	ResultsFile = "results.jsonl"
+	ReportFile  = "report.md"
+)
+
+// Write reads dir's results and writes dir/report.md and the figures it
+// links: scores_median and scores_median_fraction, and scores_TASK and
+// scores_TASK_fraction for each task (each .png and .svg; the fraction
+// figures only when T is known). It returns the report's path.
+func Write(dir string) (string, error) {
+	results, err := ReadResults(filepath.Join(dir, ResultsFile))
+	if err != nil {
+		return "", err
+	}
+	rows := Rows(results)
+	if len(rows) == 0 {
+		return "", fmt.Errorf("%s: no row has a normalized score, so there is nothing to report", filepath.Join(dir, ResultsFile))
+	}
+	sim, err := readSimilarity(dir)
+	if err != nil {
+		return "", err
+	}
+	T := BlockCount(results)
+	var notes []string
+	if sim != nil && T != 0 && sim.T != T {
+		notes = append(notes, fmt.Sprintf("The schedules imply %d blocks but %s has %d states (%d blocks): the similarity files may come from another model.", T, "similarity.csv", sim.T+1, sim.T))
+	}
+	if T == 0 && sim != nil {
+		T = sim.T
+	}
+
+	var b strings.Builder
+	tasks := taskNames(rows)
+	passes := passNames(results)
+	b.WriteString("# painterc sweep report\n\n")
+	fmt.Fprintf(&b, "%d result rows from `%s`: %d tasks (%s), passes %s.", len(results), ResultsFile, len(tasks), strings.Join(tasks, ", "), strings.Join(passes, ", "))
+	if T > 0 {
+		fmt.Fprintf(&b, " The model has T = %d blocks (the largest block any schedule runs, plus one).", T)
+	} else {
+		b.WriteString(" The number of blocks is unknown (no schedule in the rows), so the M/T figures are left out.")
+	}
+	b.WriteString("\n\nScores are normalized per task: 0 is random guessing, 1 the full model. M is the number of blocks a pass affects. Where a pass has several seeds (random), a value is the mean over seeds and the range in brackets is the seeds' min–max. The median across tasks is taken per seed first.\n\n")
+	for _, n := range notes {
+		b.WriteString(n + "\n\n")
+	}
+
+	// Figures.
+	b.WriteString("## Figures\n\n")
+	type fig struct{ name, title string }
+	figs := []fig{{"median", "median across tasks"}}
+	for _, t := range tasks {
+		figs = append(figs, fig{fileSafe(t), t})
+	}
+	for i, f := range figs {
+		task := plot.Median
+		if i > 0 {
+			task = tasks[i-1]
+		}
+		series := plot.Curves(rows, task)
+		if len(series) == 0 {
+			fmt.Fprintf(&b, "No curve passes for %s.\n\n", f.title)
+			continue
+		}
+		base := "scores_" + f.name
+		if err := plot.Scores(filepath.Join(dir, base), "normalized score: "+f.title, "affected blocks M", series); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "![%s](%s.png)\n", f.title, base)
+		if T > 0 {
+			if err := plot.Scores(filepath.Join(dir, base+"_fraction"), "normalized score: "+f.title, fmt.Sprintf("fraction of blocks affected M/T (T = %d)", T), plot.Fraction(series, T)); err != nil {
+				return "", err
+			}
+			fmt.Fprintf(&b, "![%s, against M/T](%s_fraction.png)\n", f.title, base)
+		}
+		b.WriteString("\n")
+	}
+	if sim != nil {
+		if _, err := os.Stat(filepath.Join(dir, "similarity.png")); err == nil {
+			b.WriteString("![cosine similarity of the residual-stream states](similarity.png)\n\n")
+		}
+	}
+
+	// Tables.
+	b.WriteString("## Normalized scores\n\n")
+	for i, f := range figs {
+		task := plot.Median
+		if i > 0 {
+			task = tasks[i-1]
+		}
+		fmt.Fprintf(&b, "### %s\n\n", f.title)
+		scoreTable(&b, plot.Curves(rows, task))
+	}
+	probeTable(&b, results, tasks, T)
+
+	// Findings.
+	b.WriteString("## The paper's findings, checked\n\n")
+	findings := Findings(results, T)
+	b.WriteString("| # | finding | verdict |\n|---|---|---|\n")
+	for _, f := range findings {
+		fmt.Fprintf(&b, "| %d | %s | **%s** |\n", f.N, f.Claim, f.Verdict)
+	}
+	b.WriteString("\n")
+	for _, f := range findings {
+		fmt.Fprintf(&b, "### %d. %s\n\n**%s.** %s\n\nHow it is checked: %s\n\n", f.N, f.Claim, capital(string(f.Verdict)), capital(f.Evidence), f.Rule)
+	}
+
+	if sim != nil {
+		similaritySection(&b, sim)
+	}
+	path := filepath.Join(dir, ReportFile)
+	return path, os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+func capital(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+
+// fileSafe makes a task name safe in a file name.
+func fileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+func taskNames(rows []plot.Row) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range rows {
+		if !seen[r.Task] {
+			seen[r.Task] = true
+			out = append(out, r.Task)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func passNames(results []Result) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range results {
+		if !seen[r.Pass] {
+			seen[r.Pass] = true
+			out = append(out, r.Pass)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// scoreTable writes a pass × M table of the series.
+func scoreTable(b *strings.Builder, series []plot.Series) {
+	if len(series) == 0 {
+		b.WriteString("No results.\n\n")
+		return
+	}
+	msSet := map[float64]bool{}
+	for _, s := range series {
+		for _, p := range s.Points {
+			msSet[p.X] = true
+		}
+	}
+	var ms []float64
+	for m := range msSet {
+		ms = append(ms, m)
+	}
+	sort.Float64s(ms)
+	b.WriteString("| pass |")
+	for _, m := range ms {
+		fmt.Fprintf(b, " M=%g |", m)
+	}
+	b.WriteString("\n|---|")
+	b.WriteString(strings.Repeat("---|", len(ms)))
+	b.WriteString("\n")
+	for _, s := range series {
+		fmt.Fprintf(b, "| %s |", s.Label)
+		at := map[float64]plot.Point{}
+		for _, p := range s.Points {
+			at[p.X] = p
+		}
+		for _, m := range ms {
+			p, ok := at[m]
+			switch {
+			case !ok:
+				b.WriteString(" |")
+			case p.N > 1:
+				fmt.Fprintf(b, " %s (%s–%s) |", fmtNum(p.Y), fmtNum(p.Lo), fmtNum(p.Hi))
+			default:
+				fmt.Fprintf(b, " %s |", fmtNum(p.Y))
+			}
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+}
+
+// probeTable lists the single-block probes (skip-one, swap) by task.
+func probeTable(b *strings.Builder, results []Result, tasks []string, T int) {
+	type key struct {
+		pass, where string
+	}
+	scores := map[key]map[string][]float64{}
+	var keys []key
+	for _, r := range results {
+		if r.Pass != "skip-one" && r.Pass != "swap" {
+			continue
+		}
+		s, _, ok := r.Score()
+		if !ok {
+			continue
+		}
+		where := r.Schedule
+		if idx, ok := r.ParamMap()["index"]; ok {
+			where = "index " + idx
+		}
+		k := key{r.Pass, where}
+		if scores[k] == nil {
+			scores[k] = map[string][]float64{}
+			keys = append(keys, k)
+		}
+		scores[k][r.Task] = append(scores[k][r.Task], s)
+	}
+	if len(keys) == 0 {
+		return
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].pass != keys[j].pass {
+			return keys[i].pass < keys[j].pass
+		}
+		a, b := probeIndex(keys[i].where), probeIndex(keys[j].where)
+		if a != b {
+			return a < b
+		}
+		return keys[i].where < keys[j].where
+	})
+	b.WriteString("### Single-block probes\n\n| probe | " + strings.Join(tasks, " | ") + " | median |\n|---|" + strings.Repeat("---|", len(tasks)+1) + "\n")
+	for _, k := range keys {
+		fmt.Fprintf(b, "| %s %s |", k.pass, k.where)
+		var per []float64
+		for _, t := range tasks {
+			v, ok := scores[k][t]
+			if !ok {
+				b.WriteString(" |")
+				continue
+			}
+			m := plot.Mean(v)
+			per = append(per, m)
+			fmt.Fprintf(b, " %s |", fmtNum(m))
+		}
+		fmt.Fprintf(b, " %s |\n", fmtNum(plot.MedianOf(per)))
+	}
+	b.WriteString("\n")
+}
+
+func probeIndex(where string) int {
+	n, err := strconv.Atoi(strings.TrimPrefix(where, "index "))
+	if err != nil {
+		return 1 << 30
+	}
+	return n
+}
+
+// similarityData is what the similarity files hold.
+type similarityData struct {
+	T          int
+	Similarity [][]float64
+	BI         []float64 // nil without block_influence.csv
+	Spans      []span    // nil without angular_distance.csv
+}
+
+type span struct {
+	n, start, end int
+	distance      float64
+}
+
+// readSimilarity reads the similarity files, or returns nil when
+// similarity.csv is absent.
+func readSimilarity(dir string) (*similarityData, error) {
+	rec, err := readCSV(filepath.Join(dir, "similarity.csv"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "similarity.csv")
+	if len(rec) < 2 || len(rec[0]) != len(rec) {
+		return nil, fmt.Errorf("%s: want a square matrix with a header row and column (,x0,...,xT)", path)
+	}
+	d := &similarityData{T: len(rec) - 2}
+	for i, row := range rec[1:] {
+		vals, err := floats(row[1:])
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", path, i+2, err)
+		}
+		d.Similarity = append(d.Similarity, vals)
+	}
+	if rec, err := readCSV(filepath.Join(dir, "block_influence.csv")); err == nil {
+		for i, row := range rec[1:] {
+			if len(row) != 2 {
+				return nil, fmt.Errorf("%s:%d: want block,bi", filepath.Join(dir, "block_influence.csv"), i+2)
+			}
+			v, err := strconv.ParseFloat(row[1], 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: %v", filepath.Join(dir, "block_influence.csv"), i+2, err)
+			}
+			d.BI = append(d.BI, v)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if rec, err := readCSV(filepath.Join(dir, "angular_distance.csv")); err == nil {
+		for i, row := range rec[1:] {
+			vals, err := floats(row)
+			if err != nil || len(vals) != 4 {
+				return nil, fmt.Errorf("%s:%d: want n,start,end,distance", filepath.Join(dir, "angular_distance.csv"), i+2)
+			}
+			d.Spans = append(d.Spans, span{int(vals[0]), int(vals[1]), int(vals[2]), vals[3]})
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return d, nil
+}
+
+func readCSV(path string) ([][]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if len(rec) == 0 {
+		return nil, fmt.Errorf("%s: empty", path)
+	}
+	return rec, nil
+}
+
+func floats(s []string) ([]float64, error) {
+	out := make([]float64, len(s))
+	for i, v := range s {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = f
+	}
+	return out, nil
+}
+
+// similaritySection summarizes the similarity files.
+func similaritySection(b *strings.Builder, d *similarityData) {
+	b.WriteString("## Layer similarity\n\n")
+	fmt.Fprintf(b, "From `similarity.csv` (%d states, x0 = embedding output, xi = output of block i-1). ", d.T+1)
+	if d.T >= 1 {
+		var adj []float64
+		lo, loAt := 2.0, 0
+		for i := 0; i < d.T; i++ {
+			v := d.Similarity[i][i+1]
+			adj = append(adj, v)
+			if v < lo {
+				lo, loAt = v, i
+			}
+		}
+		fmt.Fprintf(b, "Adjacent states have a median cosine of %s; the least similar pair is x%d, x%d (%s, across block %d). The first and last states: cos(x0, x%d) = %s.\n\n", fmtNum(plot.MedianOf(adj)), loAt, loAt+1, fmtNum(lo), loAt, d.T, fmtNum(d.Similarity[0][d.T]))
+	}
+	if d.BI != nil {
+		type bi struct {
+			block int
+			v     float64
+		}
+		var all []bi
+		for i, v := range d.BI {
+			all = append(all, bi{i, v})
+		}
+		sort.SliceStable(all, func(i, j int) bool { return all[i].v < all[j].v })
+		b.WriteString("Block Influence (ShortGPT; the lowest are the first to prune):\n\n| block | BI |\n|---|---|\n")
+		for i, x := range all {
+			if i == 8 {
+				break
+			}
+			fmt.Fprintf(b, "| %d | %s |\n", x.block, strconv.FormatFloat(x.v, 'g', 4, 64))
+		}
+		b.WriteString("\n")
+	}
+	if d.Spans != nil {
+		best := map[int]span{}
+		for _, s := range d.Spans {
+			if cur, ok := best[s.n]; !ok || s.distance < cur.distance {
+				best[s.n] = s
+			}
+		}
+		b.WriteString("Angular distance (Gromov et al.), the span of n blocks whose removal changes the last token least:\n\n| n | blocks | distance | command |\n|---|---|---|---|\n")
+		for n := 1; n < d.T && n <= 8; n++ {
+			s, ok := best[n]
+			if !ok {
+				continue
+			}
+			fmt.Fprintf(b, "| %d | %d-%d | %s | `painterc --pass=skip --layers %d-%d MODEL -o OUT` |\n", n, s.start, s.end, fmtNum(s.distance), s.start, s.end)
+		}
+		b.WriteString("\n")
+	}
+}

@@ -1,0 +1,205 @@
+package sweep
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/painterc/painterc/passes"
+)
+
+// DefaultPasses are the paper's six strategies (Figure 1), in the order a
+// sweep runs them.
+var DefaultPasses = []string{"skip", "middle-repeat", "reverse", "random", "parallel", "looped-parallel"}
+
+// DefaultSeeds is how many seeds random runs by default. The paper averages
+// 10; three keep a default sweep affordable.
+const DefaultSeeds = 3
+
+// DefaultLoops is looped-parallel's R by default, the paper's main setting.
+const DefaultLoops = 3
+
+// PlanOptions say which variants a sweep runs.
+type PlanOptions struct {
+	// Passes are the strategies, each one of DefaultPasses; empty means
+	// all six. The identity variant is always planned, once, first.
+	Passes []string
+	// NFrom..NTo is the inclusive range of the paper's N, walked from NFrom
+	// towards NTo (either direction). Without HasN the range is
+	// floor(T/2)-1 down to 0, so that M = T-2N-1 grows from 1 (or 2 when T
+	// is odd) to T-1.
+	NFrom, NTo int
+	HasN       bool
+	// Seeds is how many seeds random runs (0, 1, ..., Seeds-1); 0 means
+	// DefaultSeeds.
+	Seeds int
+	// Loops are the R values looped-parallel runs, one variant each; empty
+	// means [DefaultLoops].
+	Loops []int
+	// Probes adds the skip-one probe of every block (the paper's Figure 2,
+	// where the first and last blocks matter most).
+	Probes bool
+}
+
+// Variant is one planned rewrite of the model.
+type Variant struct {
+	// Index is the variant's place in the plan; shard i of n runs the
+	// variants with Index % n == i (and always the identity, see Run).
+	Index int
+	// Pass is a passes name ("identity", "skip", ..., "skip-one").
+	Pass string
+	// Params are the pass's canonical parameters, as painterc.pass records
+	// them: "n=2", "n=2 seed=1", "n=2 loops=3", "index=5"; "" for identity.
+	Params string
+	// Options compile the variant: compile.Options{Pass: v.Pass,
+	// PassOptions: v.Options}.
+	Options passes.Options
+	// Schedule is the canonical schedule the pass produces.
+	Schedule string
+	// Affected is M, the number of middle blocks the pass changes
+	// (T-2N-1); 0 for identity, 1 for a skip-one probe.
+	Affected int
+	// Seed is random's seed; nil for every other pass.
+	Seed *int64
+}
+
+// Label is the variant as painterc.pass writes it: "skip n=2".
+func (v Variant) Label() string {
+	if v.Params == "" {
+		return v.Pass
+	}
+	return v.Pass + " " + v.Params
+}
+
+// Plan lists the variants of a sweep over a model with T blocks: the
+// identity, then each pass for each N (random for each seed, looped-parallel
+// for each R), then the probes. It refuses a pass that is not one of the
+// six strategies, an N outside 0..floor((T-2)/2) (where the middle would be
+// empty) and settings that leave a pass nothing to run.
+func Plan(T int, o PlanOptions) ([]Variant, error) {
+	if T < 2 {
+		return nil, fmt.Errorf("the model has %d block(s): a sweep needs at least 2, so that some N leaves a middle to rewrite", T)
+	}
+	names := o.Passes
+	if len(names) == 0 {
+		names = DefaultPasses
+	}
+	seen := map[string]bool{}
+	var todo []string
+	for _, name := range names {
+		name = strings.TrimSpace(name)
+		if name == "identity" {
+			continue // always planned, once
+		}
+		if _, err := passes.Lookup(name); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(DefaultPasses, name) {
+			hint := ""
+			if name == "skip-one" {
+				hint = "; the skip-one probe of every block runs with --probes"
+			}
+			return nil, fmt.Errorf("pass %s does not apply to a sweep over N: a sweep runs the strategies that rewrite the middle (%s)%s", name, strings.Join(DefaultPasses, ", "), hint)
+		}
+		if !seen[name] {
+			seen[name] = true
+			todo = append(todo, name)
+		}
+	}
+	largest := (T - 2) / 2
+	from, to := largest, 0
+	if o.HasN {
+		from, to = o.NFrom, o.NTo
+		for _, n := range []int{o.NFrom, o.NTo} {
+			if n < 0 || n > largest {
+				return nil, fmt.Errorf("--n %d..%d: N = %d is out of range for a model with %d blocks: N must be in 0..%d, so that the middle N+1..T-N-1 keeps at least one block (M = T-2N-1 >= 1)", o.NFrom, o.NTo, n, T, largest)
+			}
+		}
+	}
+	var ns []int
+	step := 1
+	if from > to {
+		step = -1
+	}
+	for n := from; ; n += step {
+		ns = append(ns, n)
+		if n == to {
+			break
+		}
+	}
+	seeds := o.Seeds
+	if seeds == 0 {
+		seeds = DefaultSeeds
+	}
+	if seeds < 0 {
+		return nil, fmt.Errorf("--seeds %d: random needs at least 1 seed", seeds)
+	}
+	loops := o.Loops
+	if len(loops) == 0 {
+		loops = []int{DefaultLoops}
+	}
+	for _, r := range loops {
+		if r < 1 {
+			return nil, fmt.Errorf("--loops %d: looped-parallel needs R >= 1", r)
+		}
+	}
+
+	var out []Variant
+	add := func(name string, po passes.Options, affected int, seed *int64) error {
+		p, err := passes.Lookup(name)
+		if err != nil {
+			return err
+		}
+		res, err := p.Run(T, po)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		out = append(out, Variant{
+			Index: len(out), Pass: name, Params: res.Params, Options: po,
+			Schedule: res.Schedule.String(), Affected: affected, Seed: seed,
+		})
+		return nil
+	}
+	if err := add("identity", passes.Options{}, 0, nil); err != nil {
+		return nil, err
+	}
+	for _, name := range todo {
+		for _, n := range ns {
+			po := passes.Options{N: n, HasN: true}
+			m := T - 2*n - 1
+			switch name {
+			case "random":
+				for s := range seeds {
+					po.Seed = int64(s)
+					seed := int64(s)
+					if err := add(name, po, m, &seed); err != nil {
+						return nil, err
+					}
+				}
+			case "looped-parallel":
+				for _, r := range loops {
+					po.Loops, po.HasLoops = r, true
+					if err := add(name, po, m, nil); err != nil {
+						return nil, err
+					}
+				}
+			default:
+				if err := add(name, po, m, nil); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if o.Probes {
+		for i := range T {
+			if err := add("skip-one", passes.Options{Index: i, HasIndex: true}, 1, nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(out) == 1 {
+		return nil, errors.New("the plan holds only the identity: give at least one pass or --probes")
+	}
+	return out, nil
+}
