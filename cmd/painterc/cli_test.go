@@ -369,5 +369,15 @@ func TestInspectNamesLayout(t *testing.T) {
 		if !strings.Contains(r.stdout, c.want) {
 			t.Errorf("%+v: inspect output lacks %q:\n%s", c.spec, c.want, r.stdout)
 		}
+		r = cli(t, "inspect", "--json", in)
+		mustSucceed(t, r)
+		var rep inspectReport
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		exporter, _, _ := strings.Cut(strings.TrimPrefix(c.want, "layout     "), ":")
+		if rep.Blocks == nil || rep.Blocks.Exporter != exporter {
+			t.Errorf("%+v: inspect --json exporter %+v, want %q", c.spec, rep.Blocks, exporter)
+		}
 	}
 }
