@@ -198,10 +198,10 @@ func (m *llamaFused) genaiBlock(i int, x []string, slot int) []string {
 	qkv := m.genaiLinear(L+"/attn/qkv_proj", h, W+"attn.qkv_proj.MatMul.weight", H,
 		[]string{P + "self_attn.q_proj.weight", P + "self_attn.k_proj.weight", P + "self_attn.v_proj.weight"},
 		[]int{nh * d, kvh * d, kvh * d})
-	k, v := strconv.Itoa(slot), strconv.Itoa(slot)
+	k := strconv.Itoa(slot)
 	att := b.emit(L+"/attn", "GroupQueryAttention",
-		[]string{qkv, "", "", "past_key_values." + k + ".key", "past_key_values." + v + ".value", m.seqlensK, m.totalLen, m.cos, m.sin},
-		[]string{"", "present." + k + ".key", "present." + v + ".value"},
+		[]string{qkv, "", "", "past_key_values." + k + ".key", "past_key_values." + k + ".value", m.seqlensK, m.totalLen, m.cos, m.sin},
+		[]string{"", "present." + k + ".key", "present." + k + ".value"},
 		attrInt("do_rotary", 1), attrInt("kv_num_heads", int64(kvh)), attrInt("local_window_size", -1),
 		attrInt("num_heads", int64(nh)), attrInt("rotary_interleaved", 0),
 		attrFloat("scale", float32(1/math.Sqrt(float64(d)))), attrFloat("softcap", 0))[0]
