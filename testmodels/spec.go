@@ -190,6 +190,9 @@ func (s Spec) normalized() (Spec, error) {
 		if s.NoLayerIndex || s.NoNames {
 			return s, fmt.Errorf("testmodels: the genai layout has genai's names")
 		}
+		if s.ExternalData != "" || (s.Int4 && s.Float16) {
+			return s, fmt.Errorf("testmodels: the genai layout is built in-file, and int4 with float32 scales")
+		}
 		s.Fused = true
 	}
 	switch s.Family {
