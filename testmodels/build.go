@@ -107,6 +107,9 @@ func Build(s Spec, sched schedule.Schedule) (*onnx.Model, error) {
 	if err == nil && s.Fused {
 		m.OpsetImport = append(m.OpsetImport, &onnx.OperatorSet{Domain: msDomain, Version: 1})
 	}
+	if err == nil && s.GenAI {
+		m.IRVersion, m.OpsetImport[0].Version = 10, 21
+	}
 	if err == nil && s.Dynamo {
 		toDynamo(m, s, b.params)
 	}

@@ -22,7 +22,8 @@ import (
 type llamaFused struct {
 	llama
 
-	seqlensK, totalLen string // the genai layout's GroupQueryAttention side inputs
+	seqlensK, totalLen string            // the genai layout's GroupQueryAttention side inputs
+	normOuts           map[string]string // genai norm output name -> the node that writes it
 }
 
 func (m *llamaFused) prologue() string {
@@ -49,9 +50,12 @@ func (m *llamaFused) skipNorm(scope, a, r, w string) (norm, sum string) {
 	name := b.nodeName(scope, "SkipLayerNorm")
 	outs := []string{"", "", "", ""}
 	for _, j := range []int{0, 3} {
-		if name != "" {
+		switch {
+		case m.s.GenAI:
+			outs[j] = m.genaiNormOutput(scope, name, j)
+		case name != "":
 			outs[j] = name + b.outSep + strconv.Itoa(j)
-		} else {
+		default:
 			outs[j] = b.anonValue("SkipLayerNorm")
 		}
 	}

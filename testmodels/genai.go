@@ -23,14 +23,18 @@ import (
 //	/model/layers.{i}/attn/o_proj/MatMul
 //	/model/layers.{i}/post_attention_layernorm/SkipLayerNorm
 //	/model/layers.{i}/mlp/{gate_proj,up_proj}/MatMul, mlp/act_fn/{Sigmoid,Mul}, mlp/Mul, mlp/down_proj/MatMul
-//	/model/layers.{T}/final_norm_layernorm/SkipLayerNorm
+//	/model/layers.{T}/final_norm_layernorm/SkipLayerNorm        output 0 only
 //	/lm_head/MatMul                                             -> logits
 //
-// A node's outputs are "{name}/output_{j}", as the builder names them. The
+// A node's outputs are "{name}/output_{j}", as the builder names them, but
+// for the norms' "{scope}/output_{j}" (/model/layers.1/input_layernorm/output_3).
+// Its int64 constants are Constant nodes /model/constant_nodes/INT64/{v},
+// each read by every use as /model/constants/INT64/{v}. The model is IR 10,
+// opset 21 (com.microsoft 1), as the builder writes it. The
 // inputs are input_ids, attention_mask [batch, total_sequence_length] and
 // past_key_values.{k}.key/.value; there is no position_ids: GroupQueryAttention
 // rotates position past_length + i. With Spec.Int4 every MatMul on a weight
-// is a MatMulNBits named .../MatMulNBits.
+// is a MatMulNBits named .../MatMul_Q4, as ORT's quantizer names it.
 //
 // The weights are the plain Llama's (the packed qkv is its q, k and v
 // projections side by side), so that the function is the Llama family's.
@@ -43,11 +47,11 @@ func (m *llamaFused) genaiPrologue() string {
 	x := b.op("/model/embed_tokens", "Gather", []string{emb, "input_ids"})
 
 	ms := "/model/attn_mask_reformat/attn_mask_subgraph"
-	sum := b.op(ms, "ReduceSum", []string{"attention_mask", b.constInts("ReduceSum", 1)}, attrInt("keepdims", 0))
-	sub := b.op(ms, "Sub", []string{sum, b.constInt("Sub", 1)})
+	sum := b.op(ms, "ReduceSum", []string{"attention_mask", m.genaiConst("[1]")}, attrInt("keepdims", 0))
+	sub := b.op(ms, "Sub", []string{sum, m.genaiConst("[1]")})
 	m.seqlensK = b.op(ms+"/Sub", "Cast", []string{sub}, attrInt("to", int64(onnx.Int32)))
 	shape := b.op(ms, "Shape", []string{"attention_mask"})
-	total := b.op(ms, "Gather", []string{shape, b.constInt("Gather", 1)}, attrInt("axis", 0))
+	total := b.op(ms, "Gather", []string{shape, m.genaiConst("1")}, attrInt("axis", 0))
 	m.totalLen = b.op(ms+"/Gather", "Cast", []string{total}, attrInt("to", int64(onnx.Int32)))
 
 	// cos_cache/sin_cache [MaxPos, head_dim/2]: cos and sin of p * inv_freq[j],
@@ -70,6 +74,45 @@ func (m *llamaFused) genaiPrologue() string {
 
 func named(t *onnx.Tensor, name string) *onnx.Tensor { t.Name = name; return t }
 
+// genaiConst returns the builder's shared int64 constant v ("1" a scalar,
+// "[1]" a 1-element tensor): a Constant node /model/constant_nodes/INT64/v
+// whose output /model/constants/INT64/v every later use reads.
+func (m *llamaFused) genaiConst(v string) string {
+	b := m.b
+	out := "/model/constants/INT64/" + v
+	if b.inits[out] {
+		return out
+	}
+	b.inits[out] = true // a value name, reserved like an initializer's
+	t := i64Scalar(1)
+	switch v {
+	case "1":
+	case "[1]":
+		t = i64s([]int64{1})
+	default:
+		panic("testmodels: no genai constant " + v)
+	}
+	b.g.Node = append(b.g.Node, &onnx.Node{Name: "/model/constant_nodes/INT64/" + v, OpType: "Constant", Output: []string{out},
+		Attribute: []*onnx.Attribute{attrTensor("value", t)}})
+	return out
+}
+
+// genaiNormOutput names output j of a norm node called name in scope as
+// the builder does, {scope}/output_{j} (/model/layers.3/input_layernorm/output_0),
+// for the first norm node in the scope; later ones (a block Build runs
+// twice) take the node's name, which is unique.
+func (m *llamaFused) genaiNormOutput(scope, name string, j int) string {
+	out := scope + "/output_" + strconv.Itoa(j)
+	if m.normOuts == nil {
+		m.normOuts = map[string]string{}
+	}
+	if owner, taken := m.normOuts[out]; taken && owner != name {
+		return name + "/output_" + strconv.Itoa(j)
+	}
+	m.normOuts[out] = name
+	return out
+}
+
 // genaiNorm is block i's input norm: layer 0's SimplifiedLayerNormalization
 // of one tensor, or the fused skip norm of a pair.
 func (m *llamaFused) genaiNorm(scope string, x []string, w string) (norm, residual string) {
@@ -77,10 +120,11 @@ func (m *llamaFused) genaiNorm(scope string, x []string, w string) (norm, residu
 		return m.skipNorm(scope, x[0], x[1], w)
 	}
 	b := m.b
-	y := b.emit(scope, "LayerNorm", []string{x[0], w}, []string{""},
-		attrInt("axis", -1), attrFloat("epsilon", llamaEps), attrInt("stash_type", 1))[0]
-	n := b.g.Node[len(b.g.Node)-1]
-	n.OpType = "SimplifiedLayerNormalization"
+	name := b.nodeName(scope, "LayerNorm")
+	y := m.genaiNormOutput(scope, name, 0)
+	b.g.Node = append(b.g.Node, &onnx.Node{Name: name, OpType: "SimplifiedLayerNormalization",
+		Input: []string{x[0], w}, Output: []string{y},
+		Attribute: []*onnx.Attribute{attrInt("axis", -1), attrFloat("epsilon", llamaEps), attrInt("stash_type", 1)}})
 	return y, x[0]
 }
 
@@ -126,10 +170,14 @@ func (m *llamaFused) genaiLinear(scope, x, wname string, in int, parts []string,
 		b.initializer(qt)
 		b.initializer(named(f32Tensor([]int{N * nb}, scales), sc))
 	}
-	y := b.op(scope, "MatMulNBits", []string{x, q, sc},
-		attrInt("K", int64(in)), attrInt("N", int64(N)), attrInt("accuracy_level", 4),
-		attrInt("bits", 4), attrInt("block_size", genaiBlockSize))
-	b.g.Node[len(b.g.Node)-1].Domain = msDomain
+	// ORT's MatMul4BitsQuantizer replaces the builder's MatMul by a
+	// MatMulNBits named {name}_Q4 that keeps the MatMul's output name.
+	name := b.nodeName(scope, "MatMul")
+	y := name + b.outSep + "0"
+	b.g.Node = append(b.g.Node, &onnx.Node{Name: name + "_Q4", OpType: "MatMulNBits", Domain: msDomain,
+		Input: []string{x, q, sc}, Output: []string{y},
+		Attribute: []*onnx.Attribute{attrInt("K", int64(in)), attrInt("N", int64(N)), attrInt("accuracy_level", 4),
+			attrInt("bits", 4), attrInt("block_size", genaiBlockSize)}})
 	return y
 }
 
@@ -225,6 +273,11 @@ func (m *llamaFused) genaiEpilogue(x []string) {
 	T := strconv.Itoa(s.Layers)
 	w := b.param("model.norm.weight", "model.layers."+T+".final_norm_layernorm.weight", []int{s.Hidden}, initNorm)
 	h, _ := m.genaiNorm("/model/layers."+T+"/final_norm_layernorm", x, w)
+	if len(x) == 2 {
+		// The last norm writes only output 0.
+		n := b.g.Node[len(b.g.Node)-1]
+		n.Output = n.Output[:1]
+	}
 	// A one-tensor stream here means no block ran; genai's final norm is
 	// then a SimplifiedLayerNormalization like layer 0's.
 	y := m.genaiLinear("/lm_head", h, "lm_head.MatMul.weight", s.Hidden, []string{"lm_head.weight"}, []int{s.Vocab})
