@@ -14,24 +14,27 @@ import (
 //	pkg.torch.onnx.name_scopes  ['', 'model', 'model.layers.3', 'model.layers.3.self_attn', ...]
 //	namespace                   ": LlamaForCausalLM/model: LlamaModel/model.layers.3: LlamaDecoderLayer/..."
 //
-// The innermost module path (model.layers.3.self_attn.q_proj) carries the
-// layer index as a torch-style name does, so the dynamo detector reads it
-// and finds the boundaries exactly as the names detector does.
+// The list's first entry is the root (""), its last the node's own FX
+// name (linear_8, add_3: no layer index), and the module paths between
+// them carry the layer index as a torch-style name does (model.layers.3).
+// The dynamo detector reads the whole list as one scope and finds the
+// boundaries exactly as the names detector does.
 
 const (
 	dynamoScopesKey = "pkg.torch.onnx.name_scopes"
 	dynamoNSKey     = "namespace"
 )
 
-// dynamoScope is n's innermost module path from its metadata, "" when it
-// has none.
+// dynamoScope is n's module scope from its metadata, its paths joined by
+// "/" (/model/model.layers.3/model.layers.3.self_attn/.../linear_8), or ""
+// when it has none.
 func dynamoScope(n *onnx.Node) string {
 	var ns string
 	for _, p := range n.MetadataProps {
 		switch p.Key {
 		case dynamoScopesKey:
 			if paths := parsePyStrings(p.Value); len(paths) > 0 {
-				return paths[len(paths)-1]
+				return strings.Join(paths, "/")
 			}
 		case dynamoNSKey:
 			ns = p.Value
@@ -40,14 +43,14 @@ func dynamoScope(n *onnx.Node) string {
 	if ns == "" {
 		return ""
 	}
-	// "path: class/path: class/...": the last path. Classes are dotted
-	// Python names and carry no "/".
-	parts := strings.Split(ns, "/")
-	last := parts[len(parts)-1]
-	if i := strings.Index(last, ": "); i >= 0 {
-		return last[:i]
+	// "path: class/path: class/...": the paths. Classes are dotted Python
+	// names and carry no "/".
+	var paths []string
+	for _, part := range strings.Split(ns, "/") {
+		path, _, _ := strings.Cut(part, ": ")
+		paths = append(paths, path)
 	}
-	return last
+	return strings.Join(paths, "/")
 }
 
 // parsePyStrings reads the Python repr of a list of plain strings:

@@ -15,9 +15,11 @@ import (
 //     module scope or a layer index;
 //   - the scope lives in each node's metadata_props:
 //     pkg.torch.onnx.name_scopes, the Python repr of the cumulative module
-//     paths (['', 'model', 'model.layers.0', 'model.layers.0.self_attn',
-//     ...]); pkg.torch.onnx.class_hierarchy, the classes along them; and
-//     namespace, the "/"-joined "path: class" list;
+//     paths, then the node's own FX name (['', 'model', 'model.layers.0',
+//     'model.layers.0.self_attn', ..., 'matmul_41']);
+//     pkg.torch.onnx.class_hierarchy, the classes along them, then the aten
+//     op (aten.matmul.default); and namespace, the "/"-joined "path: class"
+//     list;
 //   - initializers are named after their parameters
 //     (model.layers.0.input_layernorm.weight), except the linear weights,
 //     whose transpose the optimizer folded into a new constant val_{N}
@@ -127,6 +129,10 @@ func toDynamo(m *onnx.Model, s Spec, params map[string]string) {
 			}
 		}
 		paths, classes := modulePaths(s.Family, scopes[i])
+		// The last entry is the node's own FX name and the aten op it
+		// came from.
+		paths = append(paths, strings.ToLower(n.OpType)+"_"+strconv.Itoa(i))
+		classes = append(classes, "aten."+strings.ToLower(n.OpType)+".default")
 		var ns []string
 		for k := range paths {
 			ns = append(ns, paths[k]+": "+classes[k])
