@@ -92,7 +92,11 @@ func TestLayoutScoringMatchesTwin(t *testing.T) {
 				m = res.Model
 			}
 			o := Options{MaxLength: 40, BatchSize: 3}
-			got, err := open(t, m, o).LogLikelihood(bg, reqs, nil)
+			om := open(t, m, o)
+			if om.HasCache() == tc.layout.GenAI {
+				t.Errorf("%s: HasCache %v: a GroupQueryAttention model's cache is not fed back, every other cached model's is", tc.name, om.HasCache())
+			}
+			got, err := om.LogLikelihood(bg, reqs, nil)
 			if err != nil {
 				t.Fatalf("%s %s: %v", tc.name, src, err)
 			}

@@ -58,6 +58,7 @@ type Model struct {
 	noShare bool // score shared contexts request by request
 	noCache bool // generate by full recomputation
 	// Both are also set for GroupQueryAttention models (see New).
+	gqa bool
 
 	headMoved bool // the epilogue projects only the scored positions
 
@@ -123,7 +124,7 @@ func New(m *onnx.Model, opts Options) (*Model, error) {
 		// which a right-padded continuation after a right-padded context
 		// does not fit. Score and generate without feeding a cache back:
 		// every run is a first prompt, which it handles in padded batches.
-		om.noShare, om.noCache = true, true
+		om.noShare, om.noCache, om.gqa = true, true, true
 	}
 	f.logits = nil // keep nothing of m
 	return om, nil
@@ -204,8 +205,9 @@ func (m *Model) MaxLength() int { return m.opts.MaxLength }
 func (m *Model) VocabSize() int { return m.vocab }
 
 // HasCache reports whether the model has KV-cache inputs and outputs that
-// ortmodel feeds back (the shared-context and incremental decoding paths).
-func (m *Model) HasCache() bool { return m.io.cached }
+// ortmodel feeds back (the shared-context and incremental decoding paths):
+// not for GroupQueryAttention models, whose cache it leaves empty.
+func (m *Model) HasCache() bool { return m.io.cached && !m.gqa }
 
 // Close releases the session. It is safe to call more than once.
 func (m *Model) Close() error {
