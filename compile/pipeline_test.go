@@ -37,10 +37,11 @@ var specs = []testmodels.Spec{
 }
 
 // checkable reports whether Debian's onnx 1.12 checker can read models of
-// spec s. The genai layout's layer-0 norm is SimplifiedLayerNormalization in
-// the default domain, as the builder writes it: an ORT contrib op that
-// onnx.checker does not know. The dynamo layout is IR 10 and opset 18,
-// newer than that checker reads (IR <= 8, opset <= 17). Those models are
+// spec s. The genai layout is IR 10 and opset 21, and its layer-0 norm is
+// SimplifiedLayerNormalization in the default domain, as the builder
+// writes it: an ORT contrib op that onnx.checker does not know. The dynamo
+// layout is IR 10 and opset 18. Both are newer than that checker reads
+// (IR <= 8, opset <= 17). Those models are
 // checked on ORT only, which loads and validates them.
 func checkable(s testmodels.Spec) bool { return !s.GenAI && !s.Dynamo }
 
