@@ -439,6 +439,13 @@ func TestGenAIInt4Size(t *testing.T) {
 		}
 		ratio := float64(len(data)) / float64(len(in))
 		t.Logf("%s: output %d bytes, input %d bytes (%.3fx), %d _Q4 weights", pass, len(data), len(in), ratio, q4)
+		// 5 per distinct block that runs (0-7, 25-31, and 16 for
+		// middle-repeat), plus the lm_head's: the 17 instances of block 16
+		// share one set.
+		distinct := map[string]int{"middle-repeat": 16, "skip": 15}[pass]
+		if q4 != 5*distinct+1 {
+			t.Errorf("%s: %d _Q4 initializers, want %d (shared by every instance)", pass, q4, 5*distinct+1)
+		}
 		if pass == "middle-repeat" && ratio > 1.01 {
 			t.Errorf("middle-repeat output is %.3fx the input, want <= 1.01x", ratio)
 		}
