@@ -34,8 +34,12 @@ type Blocks struct {
 	KVNames KVNaming
 
 	// Method names the detector that found the boundaries ("names",
-	// "structure", "merged"), or "manual" for --boundaries.
+	// "dynamo", "structure", "merged"), or "manual" for --boundaries.
 	Method string
+
+	// Exporter names the exporter whose layout this is (the Exporter*
+	// constants), "" when the graph does not tell.
+	Exporter string
 
 	// Merged is set when the blocks live in the branches of an If node, as
 	// in optimum's decoder_model_merged.onnx (one branch with the cache, one
@@ -98,7 +102,7 @@ func (e *DetectError) Error() string {
 // detector in its own file, listed in [detectors], plus its fixture.
 type detector struct {
 	Name   string // recorded as Blocks.Method and in golden dumps
-	Layout string // what painterc inspect says it found
+	Layout string // how it found the blocks, for painterc inspect
 	By     string // how a failure is introduced: "by node names: ..."
 	find   func(g *onnx.Graph, ix *index, kv []KVSlot, o DetectOptions) ([]Stream, *Blocks, error)
 }
@@ -112,9 +116,14 @@ var detectors []detector
 
 func init() {
 	detectors = []detector{
-		{Name: "names", By: "by node names", Layout: "module scopes in node names (TorchScript/optimum; genai builder and ORT optimizer when boundaries are fused pairs)",
+		{Name: "names", By: "by node names", Layout: "module scopes in node names",
 			find: func(_ *onnx.Graph, ix *index, _ []KVSlot, _ DetectOptions) ([]Stream, *Blocks, error) {
 				b, err := boundariesByName(ix)
+				return b, nil, err
+			}},
+		{Name: "dynamo", By: "by module scopes in node metadata", Layout: "module scopes in node metadata_props (pkg.torch.onnx.name_scopes)",
+			find: func(_ *onnx.Graph, ix *index, _ []KVSlot, _ DetectOptions) ([]Stream, *Blocks, error) {
+				b, err := boundariesByDynamoScope(ix)
 				return b, nil, err
 			}},
 		{Name: "structure", By: "by graph structure", Layout: "graph structure (cut tensors and a repeating run of operators; names carry no layer index)",
@@ -122,7 +131,7 @@ func init() {
 				b, err := boundariesByStructure(ix, kv)
 				return b, nil, err
 			}},
-		{Name: "merged", By: "inside If branches", Layout: "merged decoder (blocks inside the branches of an If on use_cache_branch, as optimum writes it)",
+		{Name: "merged", By: "inside If branches", Layout: "blocks inside the branches of an If on use_cache_branch",
 			find: func(g *onnx.Graph, _ *index, _ []KVSlot, o DetectOptions) ([]Stream, *Blocks, error) {
 				mb, err := detectMerged(g, o)
 				return nil, mb, err
@@ -133,17 +142,71 @@ func init() {
 // manualLayout is what inspect says for --boundaries.
 const manualLayout = "named by hand (--boundaries)"
 
-// Layout says in words which layout detection found, for inspect.
+// Layout says in words which exporter's layout detection found and how
+// it found the blocks, for inspect: "genai builder: module scopes in node
+// names, fused (a, r) boundaries".
 func (b *Blocks) Layout() string {
+	how := b.Method
 	if b.Method == "manual" {
-		return manualLayout
+		how = manualLayout
 	}
 	for _, d := range detectors {
 		if d.Name == b.Method {
-			return d.Layout
+			how = d.Layout
 		}
 	}
-	return b.Method
+	for _, st := range b.Boundary {
+		if len(st) == 2 {
+			how += ", fused (a, r) boundaries"
+			break
+		}
+	}
+	if b.Exporter == "" {
+		return how
+	}
+	return b.Exporter + ": " + how
+}
+
+// The exporters [Blocks.Exporter] names.
+const (
+	ExporterGenAI  = "genai builder"
+	ExporterDynamo = "torch dynamo"
+	ExporterORT    = "ORT-optimized"
+	ExporterTorch  = "TorchScript/optimum"
+	ExporterMerged = "merged If"
+)
+
+// exporterOf tells which exporter wrote g, from what each leaves behind:
+// genai's GroupQueryAttention or attn_mask_reformat scope; dynamo's scopes
+// in node metadata; ORT's fused contrib operators (any com.microsoft op, or
+// SimplifiedLayerNormalization, which ORT writes in the default domain);
+// otherwise torch.onnx's (TorchScript, optimum) scoped names. "" when
+// nothing tells.
+func exporterOf(g *onnx.Graph) string {
+	dynamo, ort, scoped := false, false, false
+	for _, n := range g.Node {
+		switch {
+		case n.OpType == "GroupQueryAttention" && n.Domain == "com.microsoft",
+			strings.HasPrefix(n.Name, "/model/attn_mask_reformat/"):
+			return ExporterGenAI
+		case n.Domain == "com.microsoft" || (n.OpType == "SimplifiedLayerNormalization" && n.Domain == ""):
+			ort = true
+		case dynamoScope(n) != "":
+			dynamo = true
+		}
+		if strings.HasPrefix(n.Name, "/") {
+			scoped = true
+		}
+	}
+	switch {
+	case dynamo:
+		return ExporterDynamo
+	case ort:
+		return ExporterORT
+	case scoped:
+		return ExporterTorch
+	}
+	return ""
 }
 
 // Detect finds the blocks of g: with the boundaries named by hand, or with
@@ -182,6 +245,15 @@ func Detect(g *onnx.Graph, o DetectOptions) (*Blocks, error) {
 			}
 			if whole != nil {
 				whole.Method = d.Name
+				if whole.Merged != nil {
+					// The branches' own exporter, as the first branch's
+					// detection found it, in parentheses.
+					inner := whole.Exporter
+					whole.Exporter = ExporterMerged
+					if inner != "" {
+						whole.Exporter += " (" + inner + ")"
+					}
+				}
 				return whole, nil
 			}
 			bounds, method = bs, d.Name
@@ -196,6 +268,7 @@ func Detect(g *onnx.Graph, o DetectOptions) (*Blocks, error) {
 		return nil, &DetectError{Reasons: append(reasons, err.Error())}
 	}
 	b.Method = method
+	b.Exporter = exporterOf(g)
 	b.KVNames = naming
 	if kv != nil {
 		if len(kv) != b.T {
@@ -206,7 +279,7 @@ func Detect(g *onnx.Graph, o DetectOptions) (*Blocks, error) {
 			return nil, &DetectError{Reasons: []string{err.Error()}}
 		}
 	}
-	if method == "names" {
+	if method == "names" || method == "dynamo" {
 		b.Notes = append(b.Notes, hintDisagreements(ix, b)...)
 	}
 	return b, nil

@@ -85,6 +85,24 @@ var fuzzBases = sync.OnceValues(func() ([][]byte, error) {
 		}
 		out = append(out, b)
 	}
+	// The genai builder (GroupQueryAttention, int4 too) and torch dynamo
+	// (scopes in node metadata) layouts.
+	for _, s := range []testmodels.Spec{
+		{Family: testmodels.Llama, GenAI: true, KVCache: true, Layers: 4, Hidden: 32, Vocab: 16, FF: 32, MaxPos: 16, Seed: 1},
+		{Family: testmodels.Llama, GenAI: true, Int4: true, KVCache: true, Layers: 4, Hidden: 32, Vocab: 16, FF: 32, MaxPos: 16, Seed: 1},
+		{Family: testmodels.Llama, Dynamo: true, KVCache: true, Layers: 4, Hidden: 8, Heads: 2, KVHeads: 1, Vocab: 16, FF: 16, Seed: 1},
+		{Family: testmodels.GPT2, Dynamo: true, Layers: 4, Hidden: 8, Heads: 2, Vocab: 16, FF: 16, MaxPos: 16, Seed: 1},
+	} {
+		m, err := testmodels.Default(s)
+		if err != nil {
+			return nil, fmt.Errorf("%+v: %w", s, err)
+		}
+		b, err := onnx.Encode(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
 	return out, nil
 })
 

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/painterc/painterc/onnx"
 )
 
 // layerScope finds the layer index in module scopes of torch.onnx, optimum
@@ -33,15 +35,37 @@ var finalNorm = regexp.MustCompile(`final_norm|final_layernorm|final_layer_norm`
 // the highest layer holds nothing but a final norm, it is the epilogue, not
 // a block.
 func (ix *index) layerHints() []int {
-	if ix.hints != nil {
-		return ix.hints
+	if ix.hints == nil {
+		ix.hints = scopeHints(ix.g, nameScope)
 	}
-	g := ix.g
+	return ix.hints
+}
+
+// nameScope is the name that carries n's module scope: its own name, or,
+// when that has no layer index, the first of its outputs' names that has
+// one. ORT's optimizer names a fused node after the fusion ("FastGelu",
+// "FastGelu_token_14") but keeps the name of the pattern's last output
+// (/transformer/h.0/mlp/act/Mul_3_output_0).
+func nameScope(n *onnx.Node) string {
+	if layerHint(n.Name) >= 0 {
+		return n.Name
+	}
+	for _, o := range n.Output {
+		if layerHint(o) >= 0 {
+			return o
+		}
+	}
+	return n.Name
+}
+
+// scopeHints gives each node the layer index its scope carries, or -1,
+// where scope reads a node's module scope (its name, or for the dynamo
+// exporter its metadata).
+func scopeHints(g *onnx.Graph, scope func(*onnx.Node) string) []int {
 	hint := make([]int, len(g.Node))
-	defer func() { ix.hints = hint }()
 	top := -1
 	for i, n := range g.Node {
-		hint[i] = layerHint(n.Name)
+		hint[i] = layerHint(scope(n))
 		top = max(top, hint[i])
 	}
 	if top < 0 {
@@ -49,7 +73,7 @@ func (ix *index) layerHints() []int {
 	}
 	phantom := true
 	for i, n := range g.Node {
-		if hint[i] == top && !finalNorm.MatchString(n.Name) {
+		if hint[i] == top && !finalNorm.MatchString(scope(n)) {
 			phantom = false
 			break
 		}

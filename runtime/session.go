@@ -37,6 +37,11 @@ type SessionOptions struct {
 	// OptLevel is the graph optimization level: "disable", "basic",
 	// "extended" or "all" (empty means "all").
 	OptLevel string
+	// OptimizedModelPath, when set, makes ONNX Runtime write the graph
+	// after its optimizations (at OptLevel) to this file as it creates
+	// the session (SetOptimizedModelFilePath). The file then holds ORT's
+	// fused operators and runs on ORT only.
+	OptimizedModelPath string
 }
 
 // Session is a model loaded into ONNX Runtime. Run may be called from
@@ -217,6 +222,11 @@ func newSession(name string, so SessionOptions, create func(*ort.SessionOptions)
 	}
 	if err := opts.SetGraphOptimizationLevel(level); err != nil {
 		return nil, fmt.Errorf("setting graph optimization level: %w", err)
+	}
+	if so.OptimizedModelPath != "" {
+		if err := opts.SetOptimizedModelFilePath(so.OptimizedModelPath); err != nil {
+			return nil, fmt.Errorf("setting the optimized model path: %w", err)
+		}
 	}
 	device := strings.ToLower(so.Device)
 	switch device {

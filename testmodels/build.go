@@ -39,7 +39,7 @@ type streamFamily interface {
 // weights of spec s. Block i's initializers are shared by every instance of
 // block i; blocks that never run contribute none. A parallel group feeds all
 // members the same tensor and averages their outputs with Sum then Mul by
-// 1/m; a repeat feeds a step's output back in. With s.KVCache, instance k (in
+// 1/m (Div by m for Float16); a repeat feeds a step's output back in. With s.KVCache, instance k (in
 // execution order, counting every parallel member and loop iteration, with a
 // parallel group's members in ascending block order) reads
 // past_key_values.{k}.* and writes present.{k}.*. The model records
@@ -58,7 +58,7 @@ func Build(s Spec, sched schedule.Schedule) (*onnx.Model, error) {
 	case Llama:
 		f = &llama{b: b, s: s}
 		if s.Fused {
-			f = &llamaFused{llama{b: b, s: s}}
+			f = &llamaFused{llama: llama{b: b, s: s}}
 		}
 	case GPT2:
 		f = &gpt2{b: b, s: s}
@@ -92,6 +92,12 @@ func Build(s Spec, sched schedule.Schedule) (*onnx.Model, error) {
 				terms[j] = outs[j][p]
 			}
 			sum := b.op(f.root(), "Sum", terms)
+			if s.Float16 {
+				// 1/m is not a float16 value (1/3 would be 0.33325):
+				// divide by m, which is.
+				x[p] = b.op(f.root(), "Div", []string{sum, b.constFloat("Div", float32(len(members)))})
+				continue
+			}
 			x[p] = b.op(f.root(), "Mul", []string{sum, b.constFloat("Mul", 1/float32(len(members)))})
 		}
 	})
@@ -100,6 +106,15 @@ func Build(s Spec, sched schedule.Schedule) (*onnx.Model, error) {
 	m, err := b.finish(sched.String())
 	if err == nil && s.Fused {
 		m.OpsetImport = append(m.OpsetImport, &onnx.OperatorSet{Domain: msDomain, Version: 1})
+	}
+	if err == nil && s.GenAI {
+		m.IRVersion, m.OpsetImport[0].Version = 10, 21
+	}
+	if err == nil && s.Dynamo {
+		toDynamo(m, s, b.params)
+	}
+	if err == nil && s.Float16 {
+		toFloat16(m)
 	}
 	return m, err
 }

@@ -21,6 +21,24 @@ import (
 // Llama family's, from the same weights.
 type llamaFused struct {
 	llama
+
+	seqlensK, totalLen string            // the genai layout's GroupQueryAttention side inputs
+	normOuts           map[string]string // genai norm output name -> the node that writes it
+}
+
+func (m *llamaFused) prologue() string {
+	if m.s.GenAI {
+		return m.genaiPrologue()
+	}
+	return m.llama.prologue()
+}
+
+func (m *llamaFused) io(slots int) {
+	if m.s.GenAI {
+		m.genaiIO(slots)
+		return
+	}
+	m.llama.io(slots)
 }
 
 const msDomain = "com.microsoft"
@@ -32,9 +50,12 @@ func (m *llamaFused) skipNorm(scope, a, r, w string) (norm, sum string) {
 	name := b.nodeName(scope, "SkipLayerNorm")
 	outs := []string{"", "", "", ""}
 	for _, j := range []int{0, 3} {
-		if name != "" {
-			outs[j] = name + "_output_" + strconv.Itoa(j)
-		} else {
+		switch {
+		case m.s.GenAI:
+			outs[j] = m.genaiNormOutput(scope, name, j)
+		case name != "":
+			outs[j] = name + b.outSep + strconv.Itoa(j)
+		default:
 			outs[j] = b.anonValue("SkipLayerNorm")
 		}
 	}
@@ -56,6 +77,9 @@ func (m *llamaFused) norm(scope string, x []string, w string) (norm, residual st
 }
 
 func (m *llamaFused) blockStream(i int, x []string, slot int) []string {
+	if m.s.GenAI {
+		return m.genaiBlock(i, x, slot)
+	}
 	b, s := m.b, m.s
 	L := layerScope(s, "/model/layers", i)
 	P := llamaParam(i)
@@ -66,6 +90,10 @@ func (m *llamaFused) blockStream(i int, x []string, slot int) []string {
 }
 
 func (m *llamaFused) epilogueStream(x []string) {
+	if m.s.GenAI {
+		m.genaiEpilogue(x)
+		return
+	}
 	b, s := m.b, m.s
 	w := b.param("model.norm.weight", "model.norm.weight", []int{s.Hidden}, initNorm)
 	scope := layerScope(s, "/model/layers", s.Layers) + "/final_norm_layernorm"

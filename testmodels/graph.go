@@ -20,19 +20,27 @@ type builder struct {
 	s      Spec
 	w      *weights
 	g      *onnx.Graph
-	count  map[string]int  // scope + "\x00" + op type -> nodes so far
-	inits  map[string]bool // initializer names already added
-	anon   int             // counter for anonymous values
-	extEnd int64           // end of the last ExternalData payload so far
+	count  map[string]int    // scope + "\x00" + op type -> nodes so far
+	inits  map[string]bool   // initializer names already added
+	anon   int               // counter for anonymous values
+	extEnd int64             // end of the last ExternalData payload so far
+	outSep string            // between a node's name and its output index: "_output_", genai's "/output_"
+	params map[string]string // initializer name -> the parameter it holds (for the dynamo layout)
 }
 
 func newBuilder(s Spec) *builder {
+	sep := "_output_"
+	if s.GenAI {
+		sep = "/output_"
+	}
 	return &builder{
-		s:     s,
-		w:     newWeights(s.Seed),
-		g:     &onnx.Graph{Name: "main_graph"},
-		count: map[string]int{},
-		inits: map[string]bool{},
+		s:      s,
+		w:      newWeights(s.Seed),
+		g:      &onnx.Graph{Name: "main_graph"},
+		count:  map[string]int{},
+		inits:  map[string]bool{},
+		outSep: sep,
+		params: map[string]string{},
 	}
 }
 
@@ -69,7 +77,7 @@ func (b *builder) emit(scope, op string, ins []string, outs []string, attrs ...*
 			continue
 		}
 		if name != "" {
-			outs[j] = name + "_output_" + strconv.Itoa(j)
+			outs[j] = name + b.outSep + strconv.Itoa(j)
 		} else {
 			outs[j] = b.anonValue(op)
 		}
@@ -120,6 +128,7 @@ func (b *builder) param(name, onnxName string, shape []int, kind initKind) strin
 		return onnxName
 	}
 	b.inits[onnxName] = true
+	b.params[onnxName] = name
 	var t *onnx.Tensor
 	if b.s.ExternalData != "" {
 		t = b.external(shape)

@@ -19,7 +19,7 @@ type InputOptions struct {
 
 // RandomInputs returns feeds for Build(s, sched) and Reference: random
 // token ids, an all-ones attention_mask (but for Pad), position_ids
-// Past..Past+Seq-1, random token_type_ids (BERT), and, with a KV cache,
+// Past..Past+Seq-1 (none for the genai layout), random token_type_ids (BERT), and, with a KV cache,
 // random past_key_values for every instance of sched.
 func RandomInputs(s Spec, sched schedule.Schedule, o InputOptions) (map[string]Tensor, error) {
 	s, err := s.normalized()
@@ -70,7 +70,9 @@ func RandomInputs(s Spec, sched schedule.Schedule, o InputOptions) (map[string]T
 			}
 			return 1
 		})}
-		feeds["position_ids"] = Tensor{Shape: []int64{B, S}, Int: ints(o.Batch*o.Seq, func(i int) int64 { return int64(o.Past + i%o.Seq) })}
+		if !s.GenAI { // genai's GroupQueryAttention counts positions itself
+			feeds["position_ids"] = Tensor{Shape: []int64{B, S}, Int: ints(o.Batch*o.Seq, func(i int) int64 { return int64(o.Past + i%o.Seq) })}
+		}
 	}
 	if s.KVCache {
 		shape := []int64{B, int64(s.KVHeads), int64(o.Past), int64(s.HeadDim())}

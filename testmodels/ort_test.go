@@ -3,10 +3,12 @@ package testmodels
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"testing"
 
+	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime"
 	"github.com/painterc/painterc/schedule"
 )
@@ -29,12 +31,19 @@ func requireORT(t *testing.T) {
 // it on ONNX Runtime with Reference-style feeds.
 func ortRunner(t *testing.T, s Spec, sched schedule.Schedule) func(map[string]Tensor) map[string]Tensor {
 	t.Helper()
+	return ortRunnerAt(t, s, sched, "")
+}
+
+// ortRunnerAt is ortRunner at a graph optimization level ("" for ORT's
+// default, all).
+func ortRunnerAt(t *testing.T, s Spec, sched schedule.Schedule, level string) func(map[string]Tensor) map[string]Tensor {
+	t.Helper()
 	m, err := Build(s, sched)
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := save(t, t.TempDir(), "model", m)
-	sess, err := runtime.NewSession(path, runtime.SessionOptions{IntraOpThreads: 1})
+	sess, err := runtime.NewSession(path, runtime.SessionOptions{IntraOpThreads: 1, OptLevel: level})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,10 +59,18 @@ func ortRunner(t *testing.T, s Spec, sched schedule.Schedule) func(map[string]Te
 func runSession(t *testing.T, sess *runtime.Session, feeds map[string]Tensor) map[string]Tensor {
 	t.Helper()
 	in := map[string]*runtime.Tensor{}
+	// Float feeds take the input's float type (a float16 model's cache).
+	half := map[string]bool{}
+	for _, io := range sess.Inputs() {
+		half[io.Name] = io.DType == onnx.Float16
+	}
 	for name, v := range feeds {
-		if v.Int != nil {
+		switch {
+		case v.Int != nil:
 			in[name] = runtime.NewInt64(v.Shape, v.Int)
-		} else {
+		case half[name]:
+			in[name] = runtime.NewFloat16(v.Shape, v.Float)
+		default:
 			in[name] = runtime.NewFloat32(v.Shape, v.Float)
 		}
 	}
@@ -112,6 +129,10 @@ func TestORTMatchesReference(t *testing.T) {
 		{Family: GPT2, KVCache: true, Seed: 14, NoLayerIndex: true},
 		{Family: BERT, Seed: 15},
 		{Family: Llama, Fused: true, KVCache: true, Seed: 16},
+		{Family: Llama, GenAI: true, KVCache: true, Seed: 17},
+		{Family: Llama, Dynamo: true, KVCache: true, Seed: 18},
+		{Family: GPT2, Dynamo: true, KVCache: true, Seed: 19},
+		{Family: BERT, Dynamo: true, Seed: 20},
 	} {
 		for _, src := range append([]string{"0-7"}, schedules...) {
 			sched := mustParse(t, src)
@@ -120,6 +141,13 @@ func TestORTMatchesReference(t *testing.T) {
 			o := InputOptions{Batch: 2, Seq: 5, Seed: 3}
 			if s.KVCache {
 				o.Past = 3
+			}
+			if s.GenAI {
+				// GroupQueryAttention takes several new tokens after a
+				// past only for batch 1; batch 2 runs without a past.
+				feeds := mustInputs(t, s, sched, InputOptions{Batch: 2, Seq: 5, Seed: 4})
+				compare(t, name+" batch 2", run(feeds), mustRef(t, s, sched, feeds), 1e-4)
+				o.Batch = 1
 			}
 			feeds := mustInputs(t, s, sched, o)
 			compare(t, name, run(feeds), mustRef(t, s, sched, feeds), 1e-4)
@@ -155,5 +183,72 @@ func TestORTCacheConsistency(t *testing.T) {
 		s := Spec{Family: c.f, KVCache: true, Seed: 21}
 		sched := mustParse(t, c.src)
 		prefillDecode(t, s, sched, 6, ortRunner(t, s, sched))
+	}
+}
+
+// TestORTGenAIInt4: the int4 genai model runs on ORT and matches Reference
+// computed from the same weights quantized and dequantized as MatMulNBits
+// stores them, up to the int8 quantization of activations that
+// accuracy_level 4 adds (so the nibble order and scales are ORT's: a
+// swapped nibble order puts the logits about 2 off); and it is not the
+// float model.
+func TestORTGenAIInt4(t *testing.T) {
+	requireORT(t)
+	s := Spec{Family: Llama, GenAI: true, KVCache: true, Int4: true, Seed: 17}
+	fl := s
+	fl.Int4 = false
+	sched := mustParse(t, "0-7")
+	feeds := mustInputs(t, s, sched, InputOptions{Batch: 1, Seq: 5, Past: 3, Seed: 3})
+	got := ortRunner(t, s, sched)(feeds)
+	d := maxDiff(got["logits"].Float, mustRef(t, s, sched, feeds)["logits"].Float)
+	f := maxDiff(got["logits"].Float, mustRef(t, fl, sched, feeds)["logits"].Float)
+	t.Logf("int4 logits: %g from the dequantized reference, %g from the float model", d, f)
+	if d > 0.03 || f < 5*d {
+		t.Errorf("int4 logits differ by %g from the dequantized reference (want <= 0.03) and by %g from the float model (want more than 5x that)", d, f)
+	}
+}
+
+// TestORTFloat16: the float16 Llama (plain, with the cache, and genai) runs
+// on ONNX Runtime's CPU provider and stays near Reference computed in
+// float32 from the float16-rounded weights.
+func TestORTFloat16(t *testing.T) {
+	requireORT(t)
+	for _, s := range []Spec{
+		{Family: Llama, Float16: true, Seed: 41},
+		{Family: Llama, Float16: true, KVCache: true, Seed: 42},
+		{Family: Llama, Float16: true, GenAI: true, KVCache: true, Seed: 43},
+	} {
+		for _, src := range []string{"0-7", schedules[0]} {
+			sched := mustParse(t, src)
+			o := InputOptions{Batch: 1, Seq: 5, Seed: 3}
+			if s.KVCache {
+				o.Past = 3
+			}
+			feeds := mustInputs(t, s, sched, o)
+			got := ortRunnerAt(t, s, sched, "basic")(feeds)
+			want := mustRef(t, s, sched, feeds)
+			d := maxDiff(got["logits"].Float, want["logits"].Float)
+			t.Logf("float16 %+v %s: logits %g from the float32 reference", s, src, d)
+			if d > 0.05 {
+				t.Errorf("float16 %v kv=%v genai=%v %s: logits differ from the float32 reference by %g", s.Family, s.KVCache, s.GenAI, src, d)
+			}
+		}
+	}
+}
+
+// TestFloat16MatchesRuntime: testmodels' copy of the float16 conversions
+// (it does not import runtime, which needs cgo) agrees with runtime's on
+// every float16 value and on values between them.
+func TestFloat16MatchesRuntime(t *testing.T) {
+	for h := 0; h < 1<<16; h++ {
+		f := runtime.Float16ToFloat32(uint16(h))
+		if g := float16ToFloat32(uint16(h)); math.Float32bits(g) != math.Float32bits(f) {
+			t.Fatalf("float16ToFloat32(%#04x) = %v, runtime says %v", h, g, f)
+		}
+		for _, v := range []float32{f, math.Nextafter32(f, 0), math.Nextafter32(f, float32(math.Inf(1))), f * 1.0001} {
+			if a, b := float32ToFloat16(v), runtime.Float32ToFloat16(v); a != b {
+				t.Fatalf("float32ToFloat16(%v) = %#04x, runtime says %#04x", v, a, b)
+			}
+		}
 	}
 }

@@ -43,6 +43,11 @@ func Reference(s Spec, sched schedule.Schedule, feeds map[string]Tensor) (map[st
 		return nil, fmt.Errorf("testmodels: Reference cannot compute a model built with ExternalData: its weights are whatever the data file holds, not the seeded ones")
 	}
 	r := &ref{s: s, w: newWeights(s.Seed), feeds: feeds, out: map[string]Tensor{}}
+	// The int4 model's weights, dequantized; its MatMulNBits also quantize
+	// the activations to int8 (accuracy_level 4), which Reference does not,
+	// so it matches the int4 graph only loosely.
+	r.w.int4 = s.Int4
+	r.w.fp16 = s.Float16
 	if err := r.setup(len(Instances(sched))); err != nil {
 		return nil, err
 	}
@@ -181,8 +186,22 @@ func (r *ref) setup(slots int) error {
 	}
 	switch s.Family {
 	case Llama, GPT2:
-		pos, err := get("position_ids", true)
-		if err != nil {
+		var pos Tensor
+		if s.GenAI {
+			// GroupQueryAttention rotates position past_length + i, which
+			// is HF's position for an unpadded row.
+			for _, v := range am.Int {
+				if v == 0 {
+					return fmt.Errorf("testmodels: reference: the genai layout counts positions from the mask's length; give it an all-ones attention_mask")
+				}
+			}
+			pos = Tensor{Shape: []int64{int64(r.B), int64(r.S)}}
+			for b := 0; b < r.B; b++ {
+				for i := 0; i < r.S; i++ {
+					pos.Int = append(pos.Int, int64(r.P+i))
+				}
+			}
+		} else if pos, err = get("position_ids", true); err != nil {
 			return err
 		}
 		if len(pos.Shape) != 2 || int(pos.Shape[0]) != r.B || int(pos.Shape[1]) != r.S {

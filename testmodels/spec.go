@@ -94,6 +94,37 @@ type Spec struct {
 	// weights as the plain Llama.
 	Fused bool
 
+	// GenAI (Llama with KVCache) lays the graph out exactly as
+	// onnxruntime-genai's model builder writes a CPU model (genai.go): the
+	// fused pairs above, a packed qkv_proj, com.microsoft
+	// GroupQueryAttention with rotary inside (cos_cache/sin_cache
+	// initializers of MaxPos rows), seqlens_k and total_sequence_length
+	// computed once from attention_mask, no position_ids input, and genai's
+	// node and value names. It implies Fused. Same function, same weights
+	// as the plain Llama: positions are past_length + i, as genai feeds them.
+	// Heads and KVHeads default to 2 and 1 (GroupQueryAttention on CPU wants
+	// a head size that is a multiple of 16).
+	GenAI bool
+	// Int4 (GenAI only) replaces every MatMul on a weight with com.microsoft
+	// MatMulNBits (bits 4, block_size 32, accuracy_level 4, symmetric), the
+	// weights quantized as ORT's MatMul4BitsQuantizer stores them:
+	// {weight}_Q4 (uint8 [N, K/32, 16]) and {weight}_scales. The function is
+	// then the int4 model's, not the plain Llama's.
+	Int4 bool
+
+	// Dynamo lays the family out as torch >= 2.5's dynamo exporter writes it
+	// (dynamo.go): nodes node_{Op}_{N}, values val_{N}, the module scope in
+	// each node's metadata_props (pkg.torch.onnx.name_scopes, namespace),
+	// initializers named after their parameters but for folded linear
+	// weights (val_N), IR 10 and opset 18. Same function, same weights.
+	Dynamo bool
+
+	// Float16 (Llama, plain or genai) stores every weight, constant and
+	// float graph input and output (logits, the KV cache) in float16
+	// (float16.go), with the mask's minimum at float16's -65504. Reference
+	// then computes in float32 from the float16-rounded weights.
+	Float16 bool
+
 	Seed int64 // weights are a function of (Seed, parameter name)
 
 	Hidden  int // default 32
@@ -125,6 +156,12 @@ func (s Spec) normalized() (Spec, error) {
 	}
 	def(&s.Layers, 8)
 	def(&s.Hidden, 32)
+	if s.GenAI {
+		// ORT's GroupQueryAttention wants head_size % 16 == 0: 2 query
+		// heads and 1 key/value head of 16 by default.
+		def(&s.Heads, 2)
+		def(&s.KVHeads, 1)
+	}
 	def(&s.Heads, 4)
 	if s.Family == Llama {
 		def(&s.KVHeads, 2)
@@ -136,6 +173,27 @@ func (s Spec) normalized() (Spec, error) {
 	def(&s.MaxPos, 64)
 	if s.Fused && s.Family != Llama {
 		return s, fmt.Errorf("testmodels: only llama has a fused layout")
+	}
+	if s.Int4 && !s.GenAI {
+		return s, fmt.Errorf("testmodels: int4 weights come with the genai layout only")
+	}
+	if s.Float16 && (s.Family != Llama || s.Dynamo || s.ExternalData != "") {
+		return s, fmt.Errorf("testmodels: float16 is built for the llama family (plain, fused or genai), in-file")
+	}
+	if s.Dynamo && (s.Fused || s.GenAI || s.NoLayerIndex || s.NoNames || s.ExternalData != "") {
+		return s, fmt.Errorf("testmodels: the dynamo layout is the torch-style graph renamed; it combines with no other layout option")
+	}
+	if s.GenAI {
+		if s.Family != Llama || !s.KVCache {
+			return s, fmt.Errorf("testmodels: the genai layout is a Llama with a KV cache (GroupQueryAttention always writes present)")
+		}
+		if s.NoLayerIndex || s.NoNames {
+			return s, fmt.Errorf("testmodels: the genai layout has genai's names")
+		}
+		if s.ExternalData != "" || (s.Int4 && s.Float16) {
+			return s, fmt.Errorf("testmodels: the genai layout is built in-file, and int4 with float32 scales")
+		}
+		s.Fused = true
 	}
 	switch s.Family {
 	case Llama, GPT2:

@@ -52,6 +52,11 @@ const (
 type weights struct {
 	seed  int64
 	cache map[string][]float32
+	// int4 makes every linear weight the int4 model's: quantized as
+	// MatMulNBits stores it and dequantized (Reference of Spec.Int4).
+	int4 bool
+	// fp16 rounds every weight to float16 (Reference of Spec.Float16).
+	fp16 bool
 }
 
 func newWeights(seed int64) *weights {
@@ -85,6 +90,14 @@ func (w *weights) get(name string, shape []int, kind initKind) []float32 {
 		d[i] = scale * r.uniform()
 		if kind == initNorm {
 			d[i] += 1
+		}
+	}
+	if w.int4 && kind == initLinear && len(shape) == 2 {
+		d = dequantize4(d, shape[0], shape[1])
+	}
+	if w.fp16 {
+		for i := range d {
+			d[i] = roundFloat16(d[i])
 		}
 	}
 	w.cache[name] = d

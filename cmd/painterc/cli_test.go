@@ -348,3 +348,36 @@ func TestRun(t *testing.T) {
 		}
 	}
 }
+
+// TestInspectNamesLayout: inspect names the exporter whose layout it found,
+// for each layout testmodels writes.
+func TestInspectNamesLayout(t *testing.T) {
+	dir := t.TempDir()
+	for i, c := range []struct {
+		spec testmodels.Spec
+		want string
+	}{
+		{testmodels.Spec{Family: testmodels.Llama, KVCache: true}, "layout     TorchScript/optimum: module scopes in node names\n"},
+		{testmodels.Spec{Family: testmodels.Llama, GenAI: true, KVCache: true}, "layout     genai builder: module scopes in node names, fused (a, r) boundaries\n"},
+		{testmodels.Spec{Family: testmodels.Llama, GenAI: true, Int4: true, KVCache: true}, "layout     genai builder: "},
+		{testmodels.Spec{Family: testmodels.GPT2, Dynamo: true}, "layout     torch dynamo: module scopes in node metadata_props"},
+		{testmodels.Spec{Family: testmodels.Llama, Fused: true}, "layout     ORT-optimized: module scopes in node names, fused (a, r) boundaries\n"},
+	} {
+		in := writeModel(t, filepath.Join(dir, itoa(i)+".onnx"), c.spec)
+		r := cli(t, "inspect", in)
+		mustSucceed(t, r)
+		if !strings.Contains(r.stdout, c.want) {
+			t.Errorf("%+v: inspect output lacks %q:\n%s", c.spec, c.want, r.stdout)
+		}
+		r = cli(t, "inspect", "--json", in)
+		mustSucceed(t, r)
+		var rep inspectReport
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		exporter, _, _ := strings.Cut(strings.TrimPrefix(c.want, "layout     "), ":")
+		if rep.Blocks == nil || rep.Blocks.Exporter != exporter {
+			t.Errorf("%+v: inspect --json exporter %+v, want %q", c.spec, rep.Blocks, exporter)
+		}
+	}
+}

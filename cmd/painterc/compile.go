@@ -18,6 +18,7 @@ import (
 	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/rewrite"
+	"github.com/painterc/painterc/runtime"
 )
 
 // compileOptions are the rewrite's flags, shared by cmdCompile and --help.
@@ -27,6 +28,7 @@ type compileOptions struct {
 	out, dump                        *string
 	external, noSync, quiet, verbose *bool
 	timings                          *bool
+	ortOptimize, ortLib              *string
 }
 
 func compileFlags() *compileOptions {
@@ -40,6 +42,8 @@ func compileFlags() *compileOptions {
 	c.quiet = fs.BoolP("quiet", "q", false, "do not print what painterc decided")
 	c.timings = fs.Bool("timings", false, "print each phase's wall time (its check included) to stderr")
 	c.verbose = fs.BoolP("verbose", "v", false, "also print what block detection noticed (nodes whose scope and dataflow disagree)")
+	c.ortOptimize = fs.String("ort-optimize", "", "write the rewrite as ONNX Runtime's optimizer leaves it, at level extended or all: faster to load, but tied to ONNX Runtime (its fused contrib ops; onnx.checker rejects it)")
+	c.ortLib = fs.String("ort-lib", "", "ONNX Runtime library for --ort-optimize (default: $"+runtime.LibraryEnv+", then "+runtime.DefaultLibrary+")")
 	return c
 }
 
@@ -72,6 +76,14 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 		if err := checkOutputPath(in, out); err != nil {
 			return err
 		}
+	}
+	switch *cf.ortOptimize {
+	case "", "extended", "all":
+	default:
+		return failf(exitUsage, "--ort-optimize=%s: want extended or all", *cf.ortOptimize)
+	}
+	if *cf.ortOptimize != "" && out == "" {
+		return failf(exitUsage, "--ort-optimize rewrites the output: add -o OUT.onnx")
 	}
 	o, err := pf.options(fs)
 	if err != nil {
@@ -113,6 +125,15 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 	note("%d blocks (found by %s); schedule %s", r.Blocks.T, r.Blocks.Method, r.Schedule)
 	if out == "" {
 		return nil
+	}
+	if *cf.ortOptimize != "" {
+		// ORT keeps external weights where they are (the output's data
+		// file, or the input's), so only the .onnx file is replaced.
+		if err := ortOptimize(out, *cf.ortOptimize, *cf.ortLib, !*cf.noSync); err != nil {
+			os.Remove(out)
+			return err
+		}
+		note("ONNX Runtime optimized %s at level %s: it now runs on ONNX Runtime only", out, *cf.ortOptimize)
 	}
 	switch {
 	case genai == nil:
@@ -250,4 +271,35 @@ func (c *genAIConfig) withLayers(slots int, out string) ([]byte, error) {
 		return nil, err
 	}
 	return append(enc, '\n'), nil
+}
+
+// ortOptimize replaces the model at path with what ONNX Runtime's graph
+// optimizer makes of it at level (a session with
+// SetOptimizedModelFilePath), written atomically like every output.
+func ortOptimize(path, level, lib string, sync bool) error {
+	if err := runtime.Init(runtime.Options{LibPath: lib}); err != nil {
+		return fail(exitRuntime, fmt.Errorf("--ort-optimize: %w", err))
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".painterc-ort-*.onnx")
+	if err != nil {
+		return fail(exitOutput, explainSave(err))
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	s, err := runtime.NewSession(path, runtime.SessionOptions{OptLevel: level, OptimizedModelPath: tmp.Name()})
+	if err != nil {
+		return fail(exitRuntime, fmt.Errorf("--ort-optimize: ONNX Runtime cannot load the rewrite %s: %w", path, err))
+	}
+	s.Close()
+	data, err := os.ReadFile(tmp.Name())
+	if err == nil && len(data) == 0 {
+		err = fmt.Errorf("ONNX Runtime wrote an empty optimized model")
+	}
+	if err == nil {
+		err = onnx.WriteFileAtomic(path, data, sync)
+	}
+	if err != nil {
+		return fail(exitOutput, explainSave(fmt.Errorf("--ort-optimize: %w", err)))
+	}
+	return nil
 }

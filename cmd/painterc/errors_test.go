@@ -249,6 +249,23 @@ var errRows = []errRow{
 			return []string{"run", e.in, "--device", "cuda", "--out", e.out}
 		},
 	},
+	{
+		name: "ort-optimize-level", input: "`--ort-optimize` at a level other than extended or all", code: exitUsage,
+		msg: `painterc: --ort-optimize=basic: want extended or all`,
+		setup: func(t *testing.T, e *env) []string {
+			writeModel(t, e.in, tiny)
+			return []string{"--pass=skip", "--ort-optimize=basic", e.in, "-o", e.out}
+		},
+	},
+	{
+		name: "ort-optimize-ort-missing", input: "`--ort-optimize` with `--ort-lib` naming no file (the rewrite is removed again)", code: exitRuntime,
+		msg: `painterc: --ort-optimize: ONNX Runtime library not found: {DIR}/lib/libonnxruntime.so.1 (from --ort-lib) does not exist; run "make ort" or set ONNXRUNTIME_SHARED_LIBRARY_PATH (or pass --ort-lib) to an ONNX Runtime 1.24.x library`,
+		setup: func(t *testing.T, e *env) []string {
+			writeModel(t, e.in, tiny)
+			e.child = true
+			return []string{"--pass=skip", "--ort-optimize=all", "--ort-lib", filepath.Join(e.root, "lib", "libonnxruntime.so.1"), e.in, "-o", e.out}
+		},
+	},
 }
 
 // TestErrors runs painterc on every bad input of docs/errors.md and checks

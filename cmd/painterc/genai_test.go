@@ -73,3 +73,59 @@ func TestGenAIConfig(t *testing.T) {
 	}
 
 }
+
+// TestGenAIConfigBuilderLayout: the same on the genai builder layout itself
+// (GroupQueryAttention, no position_ids) with the config testmodels writes
+// as the builder does: middle-repeat on T=8, N=2 runs 3 + 3 + 2 = 8
+// instances, looped-parallel 14, and the config follows.
+func TestGenAIConfigBuilderLayout(t *testing.T) {
+	for _, spec := range []testmodels.Spec{
+		{Family: testmodels.Llama, GenAI: true, KVCache: true},
+		{Family: testmodels.Llama, GenAI: true, Int4: true, KVCache: true},
+	} {
+		m, err := testmodels.Default(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inDir, outDir := t.TempDir(), t.TempDir()
+		in := filepath.Join(inDir, "model.onnx")
+		if err := onnx.Save(in, m, onnx.SaveOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := testmodels.GenAIConfig(spec, 8, "model.onnx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(inDir, "genai_config.json"), cfg, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for pass, layers := range map[string]int{"middle-repeat": 8, "looped-parallel": 14, "skip": 5} {
+			var stdout, stderr bytes.Buffer
+			dir := filepath.Join(outDir, pass)
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if code := run([]string{"--pass=" + pass, "--n", "2", in, "-o", filepath.Join(dir, "model.onnx")}, &stdout, &stderr); code != 0 {
+				t.Fatalf("%s: exit %d: %s", pass, code, stderr.String())
+			}
+			data, err := os.ReadFile(filepath.Join(dir, "genai_config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				Model struct {
+					Decoder struct {
+						Layers int `json:"num_hidden_layers"`
+						KV     int `json:"num_key_value_heads"`
+					} `json:"decoder"`
+				} `json:"model"`
+			}
+			if err := json.Unmarshal(data, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Model.Decoder.Layers != layers || got.Model.Decoder.KV != 1 {
+				t.Errorf("int4=%v %s: num_hidden_layers %d, want %d (%+v)", spec.Int4, pass, got.Model.Decoder.Layers, layers, got.Model.Decoder)
+			}
+		}
+	}
+}

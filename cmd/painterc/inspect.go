@@ -41,6 +41,7 @@ type ioReport struct {
 type blocksReport struct {
 	Count      int           `json:"count"`
 	Method     string        `json:"method"`
+	Exporter   string        `json:"exporter,omitempty"` // "genai builder", "torch dynamo", "ORT-optimized", "TorchScript/optimum", "merged If (...)"
 	Layout     string        `json:"layout"`
 	Boundaries []string      `json:"boundaries"`
 	SideInputs []string      `json:"side_inputs"`
@@ -121,7 +122,7 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 		for _, st := range b.Boundary {
 			bounds = append(bounds, st.String())
 		}
-		br := &blocksReport{Count: b.T, Method: b.Method, Layout: b.Layout(), Boundaries: bounds, SideInputs: b.SideInputs,
+		br := &blocksReport{Count: b.T, Method: b.Method, Exporter: b.Exporter, Layout: b.Layout(), Boundaries: bounds, SideInputs: b.SideInputs,
 			Prologue: len(b.Prologue), Epilogue: len(b.Epilogue), Notes: b.Notes}
 		for i, nodes := range b.Block {
 			bl := blockReport{Index: i, Nodes: len(nodes), ParamBytes: rewrite.ParamBytes(g, b.NodeGraph(g), nodes),

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -80,11 +81,24 @@ func referenceLogLik(t *testing.T, spec testmodels.Spec, sched schedule.Schedule
 	for i, id := range in {
 		ids[i], mask[i], pos[i] = int64(id), 1, int64(i)
 	}
-	out, err := testmodels.Reference(spec, sched, map[string]testmodels.Tensor{
+	feeds := map[string]testmodels.Tensor{
 		"input_ids":      {Shape: []int64{1, n}, Int: ids},
 		"attention_mask": {Shape: []int64{1, n}, Int: mask},
 		"position_ids":   {Shape: []int64{1, n}, Int: pos},
-	})
+	}
+	if spec.KVCache { // empty pasts
+		full, err := spec.WithDefaults()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range testmodels.Instances(sched) {
+			for _, kind := range []string{"key", "value"} {
+				feeds[fmt.Sprintf("past_key_values.%d.%s", k, kind)] = testmodels.Tensor{
+					Shape: []int64{1, int64(full.KVHeads), 0, int64(full.HeadDim())}, Float: []float32{}}
+			}
+		}
+	}
+	out, err := testmodels.Reference(spec, sched, feeds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,10 +123,23 @@ func referenceLogLik(t *testing.T, spec testmodels.Spec, sched schedule.Schedule
 // TestScoreMatchesReference scores a multiple-choice task with painterc
 // score, on the model and on a variant compiled in memory, and checks each
 // choice's log-likelihood against the plain-Go reference forward pass,
-// and acc against the argmax of those reference values.
+// and acc against the argmax of those reference values; for the
+// TorchScript-style Llama and its genai and dynamo layouts.
 func TestScoreMatchesReference(t *testing.T) {
 	orttest.Require(t)
-	spec := testmodels.Spec{Family: testmodels.Llama, Layers: 4, Vocab: len(scoreWords), Seed: 11}
+	for _, spec := range []testmodels.Spec{
+		{Family: testmodels.Llama, Layers: 4, Vocab: len(scoreWords), Seed: 11},
+		// The genai builder and torch dynamo layouts compute the same
+		// function from the same weights (docs/layouts.md).
+		{Family: testmodels.Llama, GenAI: true, KVCache: true, Layers: 4, Vocab: len(scoreWords), Seed: 11},
+		{Family: testmodels.Llama, Dynamo: true, Layers: 4, Vocab: len(scoreWords), Seed: 11},
+	} {
+		scoreMatchesReference(t, spec)
+	}
+}
+
+func scoreMatchesReference(t *testing.T, spec testmodels.Spec) {
+	t.Helper()
 	model, task := writeScoreFixture(t, spec)
 	tok, err := tokenizer.Load(filepath.Join(filepath.Dir(model), "tokenizer.json"))
 	if err != nil {

@@ -2,6 +2,7 @@
 // models (package testmodels) to an ONNX file:
 //
 //	testmodels -family llama|gpt2|bert [-layers 8] [-kv] [-no-index] [-no-names]
+//	           [-layout torch|fused|genai|genai-int4|dynamo] [-fp16]
 //	           [-seed 1] [-schedule STR] -o out.onnx
 //
 // Without -schedule the model runs blocks 0..T-1 in order, as an exported
@@ -40,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	kv := fs.Bool("kv", false, "add optimum-style KV-cache inputs and outputs (llama, gpt2)")
 	noIndex := fs.Bool("no-index", false, "drop the block index from node names (/model/layers/...)")
 	noNames := fs.Bool("no-names", false, "leave every node unnamed and every intermediate value numbered")
+	layout := fs.String("layout", "torch", "exporter layout: torch (TorchScript/optimum), fused (SkipSimplifiedLayerNormalization pairs), genai (onnxruntime-genai builder, llama with -kv; writes genai_config.json beside -o), genai-int4, dynamo (torch >= 2.5 dynamo=True); see docs/layouts.md")
+	fp16 := fs.Bool("fp16", false, "store weights, constants and float I/O in float16 (llama)")
 	seed := fs.Int64("seed", 1, "weight seed")
 	schedSrc := fs.String("schedule", "", "run the blocks in this schedule (default: 0..T-1)")
 	out := fs.StringP("output", "o", "", "output ONNX file (required)")
@@ -64,7 +67,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	spec := testmodels.Spec{Family: f, Layers: *layers, KVCache: *kv, NoLayerIndex: *noIndex, NoNames: *noNames, Seed: *seed}
+	spec := testmodels.Spec{Family: f, Layers: *layers, KVCache: *kv, NoLayerIndex: *noIndex, NoNames: *noNames, Seed: *seed, Float16: *fp16}
+	switch *layout {
+	case "torch":
+	case "fused":
+		spec.Fused = true
+	case "genai":
+		spec.GenAI = true
+	case "genai-int4":
+		spec.GenAI, spec.Int4 = true, true
+	case "dynamo":
+		spec.Dynamo = true
+	default:
+		return fmt.Errorf("-layout %q: want torch, fused, genai, genai-int4 or dynamo", *layout)
+	}
 	sched := spec.Identity()
 	if *schedSrc != "" {
 		if sched, err = schedule.Parse(*schedSrc); err != nil {
@@ -80,6 +96,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := onnx.Save(*out, m, onnx.SaveOptions{}); err != nil {
 		return err
+	}
+	if spec.GenAI {
+		cfg, err := testmodels.GenAIConfig(spec, len(testmodels.Instances(sched)), filepath.Base(*out))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(filepath.Dir(*out), "genai_config.json"), cfg, 0o644); err != nil {
+			return err
+		}
 	}
 	if *inputs != "" {
 		if err := writeInputs(*inputs, spec, sched); err != nil {
@@ -127,7 +152,11 @@ func writeInputs(dir string, spec testmodels.Spec, sched schedule.Schedule) erro
 	}
 	for name, v := range feeds {
 		t := runtime.NewInt64(v.Shape, v.Int)
-		if v.Int == nil {
+		switch {
+		case v.Int != nil:
+		case spec.Float16:
+			t = runtime.NewFloat16(v.Shape, v.Float)
+		default:
 			t = runtime.NewFloat32(v.Shape, v.Float)
 		}
 		if err := npy.WriteFile(filepath.Join(dir, name+".npy"), t); err != nil {

@@ -57,6 +57,8 @@ type Model struct {
 	// Test and benchmark switches for the paths a cached model can avoid.
 	noShare bool // score shared contexts request by request
 	noCache bool // generate by full recomputation
+	// Both are also set for GroupQueryAttention models (see New).
+	gqa bool
 
 	headMoved bool // the epilogue projects only the scored positions
 
@@ -115,6 +117,15 @@ func New(m *onnx.Model, opts Options) (*Model, error) {
 	}
 	om := &Model{sess: sess, opts: opts, io: f, headMoved: headMoved}
 	om.vocab, om.hidden = vocabAndHidden(m, f)
+	if usesGQA(m.Graph) {
+		// com.microsoft GroupQueryAttention (onnxruntime-genai's layout)
+		// takes several new tokens after a past only for batch 1, and
+		// places a row's new keys after seqlens_k = sum(mask) - 1 - new,
+		// which a right-padded continuation after a right-padded context
+		// does not fit. Score and generate without feeding a cache back:
+		// every run is a first prompt, which it handles in padded batches.
+		om.noShare, om.noCache, om.gqa = true, true, true
+	}
 	f.logits = nil // keep nothing of m
 	return om, nil
 }
@@ -194,8 +205,9 @@ func (m *Model) MaxLength() int { return m.opts.MaxLength }
 func (m *Model) VocabSize() int { return m.vocab }
 
 // HasCache reports whether the model has KV-cache inputs and outputs that
-// ortmodel feeds back (the shared-context and incremental decoding paths).
-func (m *Model) HasCache() bool { return m.io.cached }
+// ortmodel feeds back (the shared-context and incremental decoding paths):
+// not for GroupQueryAttention models, whose cache it leaves empty.
+func (m *Model) HasCache() bool { return m.io.cached && !m.gqa }
 
 // Close releases the session. It is safe to call more than once.
 func (m *Model) Close() error {
@@ -241,4 +253,24 @@ func checkCtx(ctx context.Context) error {
 		return nil
 	}
 	return ctx.Err()
+}
+
+// usesGQA reports whether g (or a subgraph) runs GroupQueryAttention.
+func usesGQA(g *onnx.Graph) bool {
+	for _, n := range g.Node {
+		if n.OpType == "GroupQueryAttention" && n.Domain == "com.microsoft" {
+			return true
+		}
+		for _, a := range n.Attribute {
+			if a.G != nil && usesGQA(a.G) {
+				return true
+			}
+			for _, sg := range a.Graphs {
+				if usesGQA(sg) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
