@@ -23,6 +23,9 @@ type Header struct {
 	Until    []string `json:"until,omitempty"`
 	MaxGen   int      `json:"max_gen_toks,omitempty"`
 	About    string   `json:"description,omitempty"`
+	// Category is "semantic" (facts and stories) or "math" (arithmetic,
+	// counting, sorting, state), the paper's split of its benchmarks.
+	Category string `json:"category,omitempty"`
 }
 
 // Doc is one task item; the fields used depend on the kind.
@@ -112,7 +115,7 @@ func majority(answers []string) float64 {
 
 // FactsMC asks every (person, attribute, template) stored fact.
 func (g *Generator) FactsMC() *Task {
-	t := &Task{Header: Header{Name: "facts_mc", Kind: KindMultipleChoice, Baseline: 0.25,
+	t := &Task{Header: Header{Name: "facts_mc", Category: "semantic", Kind: KindMultipleChoice, Baseline: 0.25,
 		About: "facts about the world's people stated in training text; 4 choices"}}
 	for _, p := range g.W.People {
 		for a := Attribute(0); a < numAttrs; a++ {
@@ -127,7 +130,7 @@ func (g *Generator) FactsMC() *Task {
 
 // FactsLambada: unrelated facts, then a story sentence ending on a stored fact.
 func (g *Generator) FactsLambada(n int) *Task {
-	t := &Task{Header: Header{Name: "facts_lambada", Kind: KindLoglikelihood,
+	t := &Task{Header: Header{Name: "facts_lambada", Category: "semantic", Kind: KindLoglikelihood,
 		About: "story sentence whose last word is a stored fact; greedy match"}}
 	var answers []string
 	for i := 0; i < n; i++ {
@@ -148,7 +151,7 @@ func (g *Generator) FactsLambada(n int) *Task {
 
 // ContextMC: facts given in context; the choices include the other colors given.
 func (g *Generator) ContextMC(n int) *Task {
-	t := &Task{Header: Header{Name: "context_mc", Kind: KindMultipleChoice, Baseline: 0.25,
+	t := &Task{Header: Header{Name: "context_mc", Category: "semantic", Kind: KindMultipleChoice, Baseline: 0.25,
 		About: "fresh facts stated earlier in the same text; distractors include the other stated colors"}}
 	for i := 0; i < n; i++ {
 		ctx, gold, given := g.contextFact()
@@ -166,7 +169,7 @@ func (g *Generator) ContextMC(n int) *Task {
 
 // StateLambada: where is the object after the moves.
 func (g *Generator) StateLambada(n int) *Task {
-	t := &Task{Header: Header{Name: "state_lambada", Kind: KindLoglikelihood,
+	t := &Task{Header: Header{Name: "state_lambada", Category: "math", Kind: KindLoglikelihood,
 		About: "an object moved between colored boxes; the last box's color; greedy match"}}
 	var answers []string
 	for i := 0; i < n; i++ {
@@ -199,7 +202,7 @@ func (g *Generator) ArithMC(n int, sub bool) *Task {
 	if sub {
 		name, op = "sub_mc", "subtraction"
 	}
-	t := &Task{Header: Header{Name: name, Kind: KindMultipleChoice, Baseline: 0.25,
+	t := &Task{Header: Header{Name: name, Category: "math", Kind: KindMultipleChoice, Baseline: 0.25,
 		About: "two-digit " + op + ", numbers least-significant digit first, operand pairs held out of training; near-miss distractors"}}
 	for i := 0; i < n; i++ {
 		a, b := g.arithPair(sub, true)
@@ -211,7 +214,7 @@ func (g *Generator) ArithMC(n int, sub bool) *Task {
 
 // Problems: GSM8K-style generation.
 func (g *Generator) Problems(n int) *Task {
-	t := &Task{Header: Header{Name: "problems_gen", Kind: KindGenerate, Until: []string{"\n"}, MaxGen: 64,
+	t := &Task{Header: Header{Name: "problems_gen", Category: "math", Kind: KindGenerate, Until: []string{"\n"}, MaxGen: 64,
 		About: "multi-step word problems; the answer after #### is least-significant digit first"}}
 	var answers []string
 	for i := 0; i < n; i++ {
@@ -225,7 +228,7 @@ func (g *Generator) Problems(n int) *Task {
 
 // CountMC: how many times a word occurs; choices are counts.
 func (g *Generator) CountMC(n int) *Task {
-	t := &Task{Header: Header{Name: "count_mc", Kind: KindMultipleChoice, Baseline: 0.25,
+	t := &Task{Header: Header{Name: "count_mc", Category: "math", Kind: KindMultipleChoice, Baseline: 0.25,
 		About: "count one word in a list; 4 choices"}}
 	for i := 0; i < n; i++ {
 		ctx, c := g.countQ()
@@ -242,7 +245,7 @@ func (g *Generator) CountMC(n int) *Task {
 
 // SortMC: the sorted list against three other orderings of the same digits.
 func (g *Generator) SortMC(n int) *Task {
-	t := &Task{Header: Header{Name: "sort_mc", Kind: KindMultipleChoice, Baseline: 0.25,
+	t := &Task{Header: Header{Name: "sort_mc", Category: "math", Kind: KindMultipleChoice, Baseline: 0.25,
 		About: "sort 3-5 digits; distractors are other orderings of the same digits"}}
 	for len(t.Docs) < n {
 		ctx, ys := g.sortQ()

@@ -20,6 +20,9 @@ type Row struct {
 	Affected int
 	Seed     *int64
 	Task     string
+	// Category is the task file's category ("math", "semantic"), if its
+	// header gives one; the report compares categories with it.
+	Category string
 	// Metrics in the task kind's order.
 	Metrics []Value
 	// Normalized maps a metric key to (score - baseline) / (identity score
@@ -160,6 +163,10 @@ func (r *Row) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteString(`,"task":`)
 	str(r.Task)
+	if r.Category != "" {
+		b.WriteString(`,"category":`)
+		str(r.Category)
+	}
 	b.WriteString(`,"metrics":{`)
 	for i, m := range r.Metrics {
 		if i > 0 {
@@ -245,6 +252,7 @@ func (r *Row) UnmarshalJSON(data []byte) error {
 		Affected   *int            `json:"affected"`
 		Seed       *int64          `json:"seed"`
 		Task       *string         `json:"task"`
+		Category   string          `json:"category"`
 		Metrics    json.RawMessage `json:"metrics"`
 		Normalized json.RawMessage `json:"normalized"`
 		Main       string          `json:"main"`
@@ -262,7 +270,7 @@ func (r *Row) UnmarshalJSON(data []byte) error {
 	if f.Affected == nil {
 		return errors.New(`no "affected"`)
 	}
-	*r = Row{Pass: *f.Pass, Params: *f.Params, Schedule: *f.Schedule, Affected: *f.Affected, Seed: f.Seed, Task: *f.Task, Main: f.Main, Key: *f.Key}
+	*r = Row{Pass: *f.Pass, Params: *f.Params, Schedule: *f.Schedule, Affected: *f.Affected, Seed: f.Seed, Task: *f.Task, Category: f.Category, Main: f.Main, Key: *f.Key}
 	if len(f.Baseline) > 0 {
 		x, ok, err := parseNumber(f.Baseline)
 		if err != nil {

@@ -348,7 +348,7 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 		var rows []*Row
 		for _, t := range need {
 			key := Key(modelHash, v.Schedule, t.hash, want.Settings)
-			r := &Row{Pass: v.Pass, Params: v.Params, Schedule: v.Schedule, Affected: v.Affected, Seed: v.Seed, Task: t.t.Name, Key: key}
+			r := &Row{Pass: v.Pass, Params: v.Params, Schedule: v.Schedule, Affected: v.Affected, Seed: v.Seed, Task: t.t.Name, Category: t.t.Category, Key: key}
 			if old := st.byKey[key]; old != nil {
 				r.Metrics, r.Main, r.Baseline, r.HasBaseline = old.Metrics, old.Main, old.Baseline, old.HasBaseline
 				sum.Reused++
