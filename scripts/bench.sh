@@ -56,3 +56,9 @@ BENCH_RAW=build/bench-raw.json /usr/bin/python3 scripts/bench_run.py "$work" \
   --reps-fast="${BENCH_REPS_FAST:-15}" --reps-slow="${BENCH_REPS_SLOW:-5}" --reps-ort="${BENCH_REPS_ORT:-40}" |
   tee build/bench-results.txt
 echo "(table saved in build/bench-results.txt, every sample in build/bench-raw.json)"
+
+# The sweep's own cost: the default sweep of an 8-block testmodel on ONNX
+# Runtime, wall time over the sum of the variants' scoring times (goal <= 1.1).
+echo
+echo "sweep overhead (go test ./sweep -bench SweepOverhead):"
+${GO:-go} test ./sweep -run '^$' -bench SweepOverhead -benchtime 3x | awk '/^BenchmarkSweepOverhead/ {for (i = 1; i <= NF; i++) if ($i == "wall/score") print "  wall / sum of scoring times: " $(i-1) "x"}'
