@@ -367,6 +367,9 @@ func checkCompileWith(t *testing.T, m *onnx.Model, o DetectOptions) {
 		if err != nil {
 			t.Fatalf("a graph that passes Verify and Detect (T=%d, by %s) does not lower with %s: %v", b.T, b.Method, src, err)
 		}
+		if err := Verify("lower", out); err != nil {
+			t.Fatalf("lowered with %s, but the output is invalid: %v", src, err)
+		}
 		if _, err := onnx.Encode(out); err != nil {
 			t.Fatalf("lowered with %s, but cannot encode: %v", src, err)
 		}
