@@ -58,6 +58,7 @@ fuzz:
 	$(GO) test ./onnx $(FUZZFLAGS) -fuzz='^FuzzDecode$$'
 	$(GO) test ./schedule $(FUZZFLAGS) -fuzz='^FuzzParse$$'
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzDetect$$'
+	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzLayerHint$$'
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzGraphEdits$$'
 	$(GO) test ./rewrite $(FUZZFLAGS) -fuzz='^FuzzBoundaries$$'
 	$(GO) test ./cmd/painterc $(FUZZFLAGS) -fuzz='^FuzzFlags$$'

@@ -113,7 +113,7 @@ usage:
   painterc passes                                   list the passes
   painterc inspect MODEL [--json]                   describe a model and its blocks
   painterc run MODEL --input NAME=FILE.npy --out DIR  run a model on ONNX Runtime
-  painterc sweep MODEL --task FILE --out DIR       every strategy at every N, resumable; sweep merge DIR
+  painterc sweep MODEL --task FILE --out DIR        every strategy at every N, resumable (sweep merge DIR)
   painterc similarity MODEL --task FILE --out DIR   layer similarity, Block Influence, angular distance
   painterc report DIR                               report.md and figures from DIR/results.jsonl
   painterc score MODEL --task FILE [--pass=NAME]    score a model or a variant as lm-eval does
