@@ -2,78 +2,15 @@ package compile_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/internal/onnxcheck"
 	"github.com/painterc/painterc/internal/orttest"
-	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/runtime"
 	"github.com/painterc/painterc/testmodels"
 )
-
-// merged wraps a KV testmodel the way optimum's decoder_model_merged.onnx
-// is laid out: the weights in the outer graph, and an If node on
-// use_cache_branch whose then branch is the decoder reading the cache and
-// whose else branch is the same decoder with an empty cache.
-func merged(m *onnx.Model) *onnx.Model {
-	g := m.Graph
-	then := &onnx.Graph{Name: "with_past", Node: g.Node, Output: g.Output}
-	i64 := func(v ...int64) *onnx.Tensor {
-		return &onnx.Tensor{Dims: []int64{int64(len(v))}, DataType: onnx.Int64, Int64Data: v}
-	}
-	var kvShape []int64 // [kv_heads, 0, head_dim] from the past input's type
-	for _, v := range g.Input {
-		if v.Name == "past_key_values.0.key" {
-			for _, d := range v.Type.TensorType.Shape.Dim[1:] {
-				kvShape = append(kvShape, d.DimValue)
-			}
-		}
-	}
-	kvShape[1] = 0
-	empty := []*onnx.Node{
-		{Name: "/model/empty_past/Shape", OpType: "Shape", Input: []string{"input_ids"}, Output: []string{"ep_shape"}},
-		{Name: "/model/empty_past/Constant", OpType: "Constant", Output: []string{"ep_zero"}, Attribute: []*onnx.Attribute{{Name: "value", Type: onnx.AttrTensor, T: i64(0)}}},
-		{Name: "/model/empty_past/Constant_1", OpType: "Constant", Output: []string{"ep_one"}, Attribute: []*onnx.Attribute{{Name: "value", Type: onnx.AttrTensor, T: i64(1)}}},
-		{Name: "/model/empty_past/Slice", OpType: "Slice", Input: []string{"ep_shape", "ep_zero", "ep_one"}, Output: []string{"ep_batch"}},
-		{Name: "/model/empty_past/Constant_2", OpType: "Constant", Output: []string{"ep_rest"}, Attribute: []*onnx.Attribute{{Name: "value", Type: onnx.AttrTensor, T: i64(kvShape...)}}},
-		{Name: "/model/empty_past/Concat", OpType: "Concat", Input: []string{"ep_batch", "ep_rest"}, Output: []string{"ep_dims"}, Attribute: []*onnx.Attribute{{Name: "axis", Type: onnx.AttrInt, I: 0}}},
-		{Name: "/model/empty_past/ConstantOfShape", OpType: "ConstantOfShape", Input: []string{"ep_dims"}, Output: []string{"empty_past"},
-			Attribute: []*onnx.Attribute{{Name: "value", Type: onnx.AttrTensor, T: &onnx.Tensor{Dims: []int64{1}, DataType: onnx.Float, FloatData: []float32{0}}}}},
-	}
-	noPast := &onnx.Graph{Name: "without_past", Node: empty, Output: g.Output}
-	for _, n := range g.Node {
-		c := *n
-		c.Input = append([]string(nil), n.Input...)
-		for i, in := range c.Input {
-			if strings.HasPrefix(in, "past_key_values.") {
-				c.Input[i] = "empty_past"
-			}
-		}
-		noPast.Node = append(noPast.Node, &c)
-	}
-	var outs []string
-	for _, v := range g.Output {
-		outs = append(outs, v.Name)
-	}
-	flag := &onnx.ValueInfo{Name: "use_cache_branch", Type: &onnx.Type{TensorType: &onnx.TensorType{ElemType: onnx.Bool,
-		Shape: &onnx.TensorShape{Dim: []*onnx.Dimension{{DimValue: 1}}}}}}
-	outer := &onnx.Graph{
-		Name:        g.Name,
-		Input:       append(append([]*onnx.ValueInfo(nil), g.Input...), flag),
-		Output:      g.Output,
-		Initializer: g.Initializer,
-		Node: []*onnx.Node{{Name: "optimum::if", OpType: "If", Input: []string{"use_cache_branch"}, Output: outs, Attribute: []*onnx.Attribute{
-			{Name: "then_branch", Type: onnx.AttrGraph, G: then},
-			{Name: "else_branch", Type: onnx.AttrGraph, G: noPast},
-		}}},
-	}
-	out := *m
-	out.Graph = outer
-	return &out
-}
 
 // TestLowerMergedDecoder: blocks inside both branches of a merged decoder
 // are found and rewritten alike, and on ORT both branches of the rewrite
@@ -81,7 +18,7 @@ func merged(m *onnx.Model) *onnx.Model {
 func TestLowerMergedDecoder(t *testing.T) {
 	orttest.Require(t)
 	spec := testmodels.Spec{Family: testmodels.Llama, KVCache: true, Seed: 9}
-	in := merged(testmodels.MustBuild(spec, spec.Identity()))
+	in := testmodels.Merged(testmodels.MustBuild(spec, spec.Identity()))
 	b := run(t, in, compile.Options{Until: "detect"}).Blocks
 	if b.Merged == nil || b.T != 8 || len(b.Merged.Branches) != 2 {
 		t.Fatalf("merged=%v T=%d", b.Merged != nil, b.T)
@@ -96,7 +33,7 @@ func TestLowerMergedDecoder(t *testing.T) {
 		}
 		r := run(t, in, o)
 		got, sched := r.Model, r.Schedule
-		want := merged(testmodels.MustBuild(spec, sched))
+		want := testmodels.Merged(testmodels.MustBuild(spec, sched))
 		gotPath := save(t, dir, fmt.Sprintf("got%d", len(paths)), got)
 		paths = append(paths, gotPath)
 		wantPath := save(t, dir, fmt.Sprintf("want%d", len(paths)), want)

@@ -400,7 +400,7 @@ func TestDetectorGolden(t *testing.T) {
 		{"dynamo", "dynamo", small(testmodels.Spec{Family: testmodels.Llama, Dynamo: true, KVCache: true})},
 		{"dynamo-gpt2", "dynamo", small(testmodels.Spec{Family: testmodels.GPT2, Dynamo: true})},
 		{"structure", "structure", small(testmodels.Spec{Family: testmodels.GPT2, NoLayerIndex: true})},
-		{"merged", "merged", merged(small(testmodels.Spec{Family: testmodels.Llama, KVCache: true}))},
+		{"merged", "merged", testmodels.Merged(small(testmodels.Spec{Family: testmodels.Llama, KVCache: true}))},
 	} {
 		r := run(t, tc.m, compile.Options{Until: "detect"})
 		if r.Blocks.Method != tc.method || r.Blocks.T != 4 {
