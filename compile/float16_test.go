@@ -37,17 +37,7 @@ var float16Specs = []testmodels.Spec{
 // The float16 outputs also pass onnx.checker.
 func TestLowerEquivalenceFloat16(t *testing.T) {
 	orttest.Require(t)
-	scheds := map[string]schedule.Schedule{}
-	for name, r := range passRuns(t, 8, passes.Options{}) {
-		scheds["pass "+name] = r.Schedule
-	}
-	for _, src := range handSchedules {
-		s, err := schedule.Parse(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		scheds[src] = s
-	}
+	scheds := allSchedules(t)
 	dir := t.TempDir()
 	var paths []string
 	n := 0

@@ -10,10 +10,8 @@ import (
 	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/internal/orttest"
 	"github.com/painterc/painterc/onnx"
-	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/runtime"
-	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/testmodels"
 )
 
@@ -58,17 +56,7 @@ var optimizedSpecs = []testmodels.Spec{
 // so onnx.checker is not run on them.
 func TestORTOptimizedEquivalence(t *testing.T) {
 	orttest.Require(t)
-	scheds := map[string]schedule.Schedule{}
-	for name, r := range passRuns(t, 8, passes.Options{}) {
-		scheds["pass "+name] = r.Schedule
-	}
-	for _, src := range handSchedules {
-		s, err := schedule.Parse(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		scheds[src] = s
-	}
+	scheds := allSchedules(t)
 	dir := t.TempDir()
 	extendedOps := map[string]string{}
 	for _, spec := range optimizedSpecs {

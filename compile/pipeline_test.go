@@ -132,6 +132,25 @@ func run(t testing.TB, m *onnx.Model, o compile.Options) *compile.Result {
 	return r
 }
 
+// allSchedules is every pass's schedule for T=8 (keyed "pass NAME") and
+// every hand-written schedule (keyed by its text): what the equivalence
+// tests run on each family.
+func allSchedules(t testing.TB) map[string]schedule.Schedule {
+	t.Helper()
+	scheds := map[string]schedule.Schedule{}
+	for name, r := range passRuns(t, 8, passes.Options{}) {
+		scheds["pass "+name] = r.Schedule
+	}
+	for _, src := range handSchedules {
+		s, err := schedule.Parse(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scheds[src] = s
+	}
+	return scheds
+}
+
 // passOptions are the options passRuns gives pass name.
 func passOptions(name string, o passes.Options) passes.Options {
 	if name == "skip-one" || name == "swap" {
@@ -145,17 +164,7 @@ func passOptions(name string, o passes.Options) passes.Options {
 // ORT(testmodels.Build(S)), which builds the schedule directly.
 func TestLowerEquivalence(t *testing.T) {
 	orttest.Require(t)
-	scheds := map[string]schedule.Schedule{}
-	for name, r := range passRuns(t, 8, passes.Options{}) {
-		scheds["pass "+name] = r.Schedule
-	}
-	for _, src := range handSchedules {
-		s, err := schedule.Parse(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		scheds[src] = s
-	}
+	scheds := allSchedules(t)
 	dir := t.TempDir()
 	var paths []string
 	n := 0
