@@ -16,6 +16,7 @@ import (
 	"github.com/painterc/painterc/internal/orttest"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime"
+	"github.com/painterc/painterc/testmodels"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/errors.md's table from the tests")
@@ -51,6 +52,35 @@ type errRow struct {
 }
 
 var errRows = []errRow{
+	{
+		name: "score-no-tokenizer", input: "painterc score on a model with no tokenizer.json beside it", code: exitUsage,
+		msg: `painterc: no tokenizer: {DIR}/in/tokenizer.json does not exist; give the model's tokenizer.json with --tokenizer PATH`,
+		setup: func(t *testing.T, e *env) []string {
+			model, task := writeScoreFixtureIn(t, e.inDir, testmodels.Spec{Family: testmodels.Llama, Layers: 2, Vocab: len(scoreWords)})
+			if err := os.Remove(filepath.Join(e.inDir, "tokenizer.json")); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"score", model, "--task", task}
+		},
+	},
+	{
+		name: "score-gold-out-of-range", input: "a multiple-choice document whose gold index is not one of its choices", code: exitUsage,
+		msg: `painterc: {DIR}/in/bad.jsonl:2: field "gold" is 2 but there are 2 choices: it must be 0 to 1`,
+		setup: func(t *testing.T, e *env) []string {
+			model, _ := writeScoreFixtureIn(t, e.inDir, testmodels.Spec{Family: testmodels.Llama, Layers: 2, Vocab: len(scoreWords)})
+			bad := filepath.Join(e.inDir, "bad.jsonl")
+			writeFile(t, bad, []byte(`{"task": {"kind": "multiple_choice"}}`+"\n"+`{"context": "the cat", "choices": ["sat", "ran"], "gold": 2}`+"\n"))
+			return []string{"score", model, "--task", bad}
+		},
+	},
+	{
+		name: "score-output-unwritable", input: "painterc score --output into a directory that does not exist", code: exitOutput,
+		msg: `painterc: --output {DIR}/out/no/results.json: cannot create files in {DIR}/out/no: no such file or directory; choose a directory you can write to`,
+		setup: func(t *testing.T, e *env) []string {
+			model, task := writeScoreFixtureIn(t, e.inDir, testmodels.Spec{Family: testmodels.Llama, Layers: 2, Vocab: len(scoreWords)})
+			return []string{"score", model, "--task", task, "--output", filepath.Join(e.outDir, "no", "results.json")}
+		},
+	},
 	{
 		name: "truncated-file", input: "truncated file (a model cut in half)", code: exitModel,
 		msg: `painterc: {IN}: not an ONNX model: field 7 (graph): length {N} runs past the end of the input ({N} bytes left) at byte 27; the file ends early, so it is probably truncated (an interrupted download or copy): fetch or export it again`,

@@ -25,7 +25,16 @@ var scoreWords = []string{"<s>", "</s>", "<unk>", "the", "cat", "dog", "sat", "r
 // model's path and the task's.
 func writeScoreFixture(t *testing.T, spec testmodels.Spec) (model, task string) {
 	t.Helper()
-	dir := t.TempDir()
+	return writeScoreFixtureIn(t, t.TempDir(), spec)
+}
+
+// writeScoreFixtureIn is writeScoreFixture into dir (model.onnx, its
+// tokenizer files and mc.jsonl).
+func writeScoreFixtureIn(t *testing.T, dir string, spec testmodels.Spec) (model, task string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	model = writeModel(t, filepath.Join(dir, "model.onnx"), spec)
 	vocab := map[string]int{}
 	for i, w := range scoreWords {
