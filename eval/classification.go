@@ -21,12 +21,6 @@ var classificationKind = &Kind{
 	Metrics:  []string{"acc,none"},
 	Main:     "acc,none",
 	parse: func(t *Task, d *Doc, f docFields) error {
-		k := t.Kind
-		for _, name := range k.Fields {
-			if _, err := f.need(name, k); err != nil {
-				return err
-			}
-		}
 		var err error
 		if d.Text, err = f.str("text"); err != nil {
 			return err

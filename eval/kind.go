@@ -30,7 +30,8 @@ type Kind struct {
 
 	// configure reads the kind's header options into the task.
 	configure func(t *Task, opts map[string]json.RawMessage) error
-	// parse fills a document's kind-specific fields and checks them.
+	// parse fills a document's kind-specific fields and checks them; the
+	// loader has already checked that every field in Fields is present.
 	parse func(t *Task, d *Doc, f docFields) error
 	// run scores the task's documents.
 	run func(ctx context.Context, r *runner, t *Task, docs []Doc) (*TaskResult, error)

@@ -11,12 +11,6 @@ var loglikelihoodKind = &Kind{
 	Metrics: []string{"acc,none", "perplexity,none"},
 	Main:    "acc,none",
 	parse: func(t *Task, d *Doc, f docFields) error {
-		k := t.Kind
-		for _, name := range k.Fields {
-			if _, err := f.need(name, k); err != nil {
-				return err
-			}
-		}
 		var err error
 		if d.Context, err = f.str("context"); err != nil {
 			return err

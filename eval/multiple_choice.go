@@ -29,12 +29,6 @@ var multipleChoiceKind = &Kind{
 		return nil
 	},
 	parse: func(t *Task, d *Doc, f docFields) error {
-		k := t.Kind
-		for _, name := range k.Fields {
-			if _, err := f.need(name, k); err != nil {
-				return err
-			}
-		}
 		var err error
 		if d.Context, err = f.str("context"); err != nil {
 			return err

@@ -14,9 +14,6 @@ var rollingKind = &Kind{
 	Metrics: []string{"word_perplexity,none", "byte_perplexity,none", "bits_per_byte,none"},
 	Main:    "word_perplexity,none",
 	parse: func(t *Task, d *Doc, f docFields) error {
-		if _, err := f.need("text", t.Kind); err != nil {
-			return err
-		}
 		var err error
 		d.Text, err = f.str("text")
 		return err

@@ -128,7 +128,11 @@ func ReadTask(path string, r io.Reader) (*Task, error) {
 			}
 		}
 		d := Doc{Line: line}
-		if err := t.Kind.parse(t, &d, f); err != nil {
+		err := f.needAll(t.Kind)
+		if err == nil {
+			err = t.Kind.parse(t, &d, f)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %v", path, line, err)
 		}
 		t.Docs = append(t.Docs, d)
@@ -238,6 +242,17 @@ func (t *Task) configureKind(h map[string]json.RawMessage) error {
 
 // docFields is a document (or header) as JSON fields.
 type docFields map[string]json.RawMessage
+
+// needAll checks that the document has every field its kind requires, so
+// each kind's parse reads them without checking.
+func (f docFields) needAll(k *Kind) error {
+	for _, name := range k.Fields {
+		if _, err := f.need(name, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func (f docFields) need(name string, k *Kind) (json.RawMessage, error) {
 	v, ok := f[name]
