@@ -247,6 +247,25 @@ func (m *Model) checkExternal() error {
 	})
 }
 
+// ExternalFiles returns the paths of the external data files m reads
+// (resolved as Load resolved them), each once, in the order the tensors
+// name them: the inputs a command must never write onto besides the model.
+func (m *Model) ExternalFiles() []string {
+	c := newExtLookup()
+	var out []string
+	seen := map[string]bool{}
+	m.eachTensor(func(t *Tensor, _ tensorSite) error {
+		if t.IsExternal() {
+			if f, err := m.externalRange(t, c); err == nil && !seen[f.path] {
+				seen[f.path] = true
+				out = append(out, f.path)
+			}
+		}
+		return nil
+	})
+	return out
+}
+
 // tensorSite says where a tensor sits in a model.
 type tensorSite int
 
