@@ -75,6 +75,26 @@ func (s *Files) Output(flag, path string) error {
 	if path == "" {
 		return nil
 	}
+	if err := s.Check(flag, path); err != nil {
+		return err
+	}
+	e := newEntry(flag, path)
+	for _, out := range s.outputs {
+		if same(e, out) {
+			other := out.path
+			if out.what != "" {
+				other = out.what + " " + out.path
+			}
+			return &OutputError{flag, path, fmt.Sprintf("is the same file as %s: give each output its own path", other)}
+		}
+	}
+	s.outputs = append(s.outputs, e)
+	return nil
+}
+
+// Check is Output without the outputs: path is no link, no directory and
+// no input. Nothing is recorded.
+func (s *Files) Check(flag, path string) error {
 	if fi, err := os.Lstat(path); err == nil {
 		switch {
 		case fi.Mode()&fs.ModeSymlink != 0:
@@ -94,16 +114,6 @@ func (s *Files) Output(flag, path string) error {
 			return &OutputError{flag, path, fmt.Sprintf("is %s: painterc never modifies its input; choose another output path", what)}
 		}
 	}
-	for _, out := range s.outputs {
-		if same(e, out) {
-			other := out.path
-			if out.what != "" {
-				other = out.what + " " + out.path
-			}
-			return &OutputError{flag, path, fmt.Sprintf("is the same file as %s: give each output its own path", other)}
-		}
-	}
-	s.outputs = append(s.outputs, e)
 	return nil
 }
 

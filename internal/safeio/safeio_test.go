@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -174,7 +175,7 @@ func TestStage(t *testing.T) {
 		}
 		write(t, s.Path("x.csv"), "1")
 		write(t, s.Path("y.csv"), "2")
-		if err := s.Commit(); err != nil {
+		if err := s.Commit(nil); err != nil {
 			t.Fatal(err)
 		}
 		for _, n := range []string{"x.csv", "y.csv"} {
@@ -196,4 +197,44 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestStageCommitRefuses: a staged file whose place in the folder is a
+// link or an input is refused, and nothing moves.
+func TestStageCommitRefuses(t *testing.T) {
+	dir := t.TempDir()
+	results := filepath.Join(dir, "results.jsonl")
+	write(t, results, "rows")
+	os.Symlink(results, filepath.Join(dir, "report.md"))
+	s, err := NewStage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, s.Path("a.png"), "a")
+	write(t, s.Path("report.md"), "r")
+	var files Files
+	files.Input("the results", results)
+	err = s.Commit(&files)
+	want := filepath.Join(dir, "report.md") + " is a symbolic link (to " + results + "): painterc does not write through links, which could reach outside the output folder; remove the link or choose another path"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+	if got := listing(t, dir); len(got) != 3 {
+		t.Errorf("after a refused Commit: %v", got)
+	}
+	if b, _ := os.ReadFile(results); string(b) != "rows" {
+		t.Errorf("the input changed: %q", b)
+	}
+}
+
+func TestFolderEntry(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "shard-0-of-2")
+	os.Symlink(t.TempDir(), link)
+	if err := FolderEntry(link); err == nil || !strings.HasPrefix(err.Error(), link+" is a symbolic link (to ") {
+		t.Errorf("link: %v", err)
+	}
+	if err := FolderEntry(filepath.Join(dir, "new")); err != nil {
+		t.Errorf("new: %v", err)
+	}
 }

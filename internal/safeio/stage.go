@@ -52,6 +52,26 @@ func OutDir(flag, dir string) error {
 	return nil
 }
 
+// FolderEntry refuses a folder inside an output folder (a shard's
+// directory) that is a symbolic link, which would take the writes
+// elsewhere, or that is not a directory. A path that does not exist yet
+// is fine.
+func FolderEntry(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		target, _ := os.Readlink(path)
+		return &OutputError{"", path, fmt.Sprintf("is a symbolic link (to %s): painterc does not write through links, which could reach outside the output folder; remove the link", target)}
+	case !fi.IsDir():
+		return &OutputError{"", path, "is a file, not a directory: move it away"}
+	}
+	return nil
+}
+
 // NewStage makes the staging folder for dir, creating dir's missing
 // parents (Abort removes them again).
 func NewStage(dir string) (*Stage, error) {
@@ -93,10 +113,28 @@ func NewStage(dir string) (*Stage, error) {
 // Path is where the output file name is written before Commit.
 func (s *Stage) Path(name string) string { return filepath.Join(s.tmp, name) }
 
-// Commit moves the staged files into Dir. On an error it removes what is
-// left of the staging folder; files already moved stay (a rename inside
-// one folder fails only when the file system does).
-func (s *Stage) Commit() error {
+// Folder is the staging folder, for writers that take a folder.
+func (s *Stage) Folder() string { return s.tmp }
+
+// Commit moves the staged files into Dir. Each file's place in Dir is
+// first checked with files.Check (no link, no directory, no input there); a refusal aborts the stage before anything moves.
+// On an error it removes what is left of the staging folder; files
+// already moved stay (a rename inside one folder fails only when the file
+// system does).
+func (s *Stage) Commit(files *Files) error {
+	entries, err := os.ReadDir(s.tmp)
+	if err != nil {
+		s.Abort()
+		return err
+	}
+	if !s.whole && files != nil {
+		for _, e := range entries {
+			if err := files.Check("", filepath.Join(s.Dir, e.Name())); err != nil {
+				s.Abort()
+				return err
+			}
+		}
+	}
 	if s.whole {
 		if err := os.Chmod(s.tmp, 0o755); err != nil {
 			s.Abort()
@@ -111,11 +149,6 @@ func (s *Stage) Commit() error {
 			s.Abort()
 			return err
 		}
-	}
-	entries, err := os.ReadDir(s.tmp)
-	if err != nil {
-		s.Abort()
-		return err
 	}
 	for _, e := range entries {
 		if err := os.Rename(filepath.Join(s.tmp, e.Name()), filepath.Join(s.Dir, e.Name())); err != nil {
