@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/painterc/painterc/internal/clip"
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/plot"
 	"github.com/painterc/painterc/schedule"
 )
@@ -45,7 +46,7 @@ type Result struct {
 // sweep's key is a content hash of the schedule, so variants of different
 // passes that run the same schedule share it and stay separate rows.)
 func ReadResults(path string) ([]Result, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -75,10 +76,10 @@ func readResults(path string, r io.Reader) ([]Result, error) {
 			Normalized map[string]json.RawMessage `json:"normalized"`
 		}
 		if err := json.Unmarshal(b, &res); err != nil {
-			return nil, fmt.Errorf("%s:%d: not a result row: %v", path, line, err)
+			return nil, fmt.Errorf("%s:%d: not a result row: %s", path, line, clip.String(err.Error()))
 		}
 		if err := json.Unmarshal(b, &raw); err != nil {
-			return nil, fmt.Errorf("%s:%d: not a result row: %v", path, line, err)
+			return nil, fmt.Errorf("%s:%d: not a result row: %s", path, line, clip.String(err.Error()))
 		}
 		res.Line = line
 		res.Metrics, res.Normalized = numbers(raw.Metrics), numbers(raw.Normalized)
@@ -87,6 +88,9 @@ func readResults(path string, r io.Reader) ([]Result, error) {
 			return nil, fmt.Errorf("%s:%d: the row has no \"pass\"", path, line)
 		case res.Task == "":
 			return nil, fmt.Errorf("%s:%d: the row has no \"task\"", path, line)
+		}
+		if err := checkResult(&res); err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", path, line, err)
 		}
 		id := rowID{res.Key, res.Pass, res.Task, res.Seed}
 		if i, ok := byKey[id]; ok && res.Key != "" {
