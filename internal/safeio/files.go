@@ -127,3 +127,30 @@ func (s *Files) OutputIn(dir string, names ...string) error {
 	}
 	return nil
 }
+
+// InputInfo records an input that is already open (standard input), by
+// its FileInfo; what names it in messages.
+func (s *Files) InputInfo(what string, fi fs.FileInfo) {
+	if fi != nil && fi.Mode().IsRegular() {
+		s.inputs = append(s.inputs, entry{what: what, path: what, info: fi})
+	}
+}
+
+// OutputInfo checks an output that is already open (standard output
+// redirected to a file) against the inputs: appending to an input would
+// change it, and appending to the file being read would never end.
+func (s *Files) OutputInfo(what string, fi fs.FileInfo) error {
+	if fi == nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	for _, in := range s.inputs {
+		if in.info != nil && os.SameFile(fi, in.info) {
+			name := in.what
+			if in.path != in.what {
+				name += " " + in.path
+			}
+			return &OutputError{"", what, fmt.Sprintf("is %s: painterc never modifies its input; send the output to another file", name)}
+		}
+	}
+	return nil
+}
