@@ -91,7 +91,7 @@ func (r *Result) Close() error {
 // its exit code from Phase and its hint from Err's type.
 type Error struct {
 	Phase string
-	Path  string // the input's path, or "" for a model from memory
+	Path  string // the input's path (a decoded model's file), or "" for a model built in memory
 	Err   error
 }
 
@@ -233,6 +233,12 @@ func Run(ctx context.Context, in Input, o Options) (*Result, error) {
 	if o.Dump != "" && !validDump(o.Dump) {
 		return nil, fmt.Errorf("compile: no dump %q", o.Dump)
 	}
+	// Errors name the input, also when it comes decoded: every blocks or
+	// schedule error must say which model it is about.
+	name := in.Path
+	if name == "" {
+		name = in.Model.Path()
+	}
 	s := &state{ctx: ctx, in: in, o: o, r: &Result{Input: in.Model}}
 	for _, p := range Phases {
 		if err := ctx.Err(); err != nil {
@@ -250,7 +256,7 @@ func Run(ctx context.Context, in Input, o Options) (*Result, error) {
 		s.r.Timings = append(s.r.Timings, Timing{Phase: p.Name, Time: time.Since(start)})
 		if err != nil {
 			s.r.Close()
-			return nil, &Error{Phase: p.Name, Path: in.Path, Err: err}
+			return nil, &Error{Phase: p.Name, Path: name, Err: err}
 		}
 		if p.Dump != "" && p.Dump == o.Dump && o.DumpTo != nil {
 			io.WriteString(o.DumpTo, p.dump(s))
