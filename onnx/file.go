@@ -206,7 +206,7 @@ func Save(path string, m *Model, o SaveOptions) (err error) {
 		}
 		for _, data := range m.ExternalFiles() {
 			if di, e := os.Stat(data); e == nil && os.SameFile(fi, di) {
-				return fmt.Errorf("%s: refusing to overwrite %s, an external data file this model reads: save to another path", path, data)
+				return fmt.Errorf("%s: refusing to overwrite %s, an external data file of this model: its tensors are read from that file while saving, and painterc never modifies its input; save to another path", path, data)
 			}
 		}
 	}
