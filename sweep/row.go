@@ -305,12 +305,12 @@ func (r *Row) UnmarshalJSON(data []byte) error {
 		}
 		x, _, err := parseNumber(kv.value)
 		if err != nil {
-			return fmt.Errorf("metrics %q: %v", kv.key, err)
+			return fmt.Errorf("metrics %s: %v", clip.Quote(kv.key), err)
 		}
 		v := Value{Key: kv.key, Value: x}
 		if raw, ok := stderr[stderrKey(kv.key)]; ok {
 			if v.Stderr, v.HasStderr, err = parseNumber(raw); err != nil {
-				return fmt.Errorf("metrics %q: %v", stderrKey(kv.key), err)
+				return fmt.Errorf("metrics %s: %v", clip.Quote(stderrKey(kv.key)), err)
 			}
 			if !v.HasStderr {
 				v.Stderr = 0
@@ -325,7 +325,7 @@ func (r *Row) UnmarshalJSON(data []byte) error {
 	for _, kv := range norm {
 		x, _, err := parseNumber(kv.value)
 		if err != nil {
-			return fmt.Errorf("normalized %q: %v", kv.key, err)
+			return fmt.Errorf("normalized %s: %v", clip.Quote(kv.key), err)
 		}
 		r.Normalized = append(r.Normalized, Norm{Key: kv.key, Value: x})
 	}
