@@ -101,8 +101,16 @@ func Write(dir string) (path string, err error) {
 	b.WriteString("## Figures\n\n")
 	type fig struct{ name, title string }
 	figs := []fig{{"median", "median across tasks"}}
+	used := map[string]bool{"median": true}
 	for _, t := range tasks {
-		figs = append(figs, fig{fileSafe(t), t})
+		// Task names that map to one file name ("a b" and "a_b", or a
+		// task called median) get numbered, so no figure replaces another.
+		name := fileSafe(t)
+		for k := 2; used[name]; k++ {
+			name = fmt.Sprintf("%s_%d", fileSafe(t), k)
+		}
+		used[name] = true
+		figs = append(figs, fig{name, t})
 	}
 	for i, f := range figs {
 		task := plot.Median
