@@ -651,7 +651,7 @@ func planSave(path string, m *Model, o SaveOptions, external bool) (*savePlan, e
 	if out, err := os.Stat(absPath); err == nil {
 		for p := range referenced {
 			if fi, err := os.Stat(p); err == nil && os.SameFile(out, fi) {
-				return nil, fmt.Errorf("refusing to overwrite %s: the model reads external data from it", p)
+				return nil, fmt.Errorf("refusing to overwrite %s: the model reads external data from it, and painterc never modifies its input; choose another output path", p)
 			}
 		}
 	}

@@ -204,11 +204,6 @@ func Save(path string, m *Model, o SaveOptions) (err error) {
 				return fmt.Errorf("%s: refusing to overwrite the file this model was loaded from (%s): its tensors are read from that file while saving; save to another path", path, m.srcPath)
 			}
 		}
-		for _, data := range m.ExternalFiles() {
-			if di, e := os.Stat(data); e == nil && os.SameFile(fi, di) {
-				return fmt.Errorf("%s: refusing to overwrite %s, an external data file of this model: its tensors are read from that file while saving, and painterc never modifies its input; save to another path", path, data)
-			}
-		}
 	}
 	plan, err := planSave(path, m, o, false)
 	if err != nil {

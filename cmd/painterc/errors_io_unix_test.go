@@ -68,7 +68,7 @@ const (
 var fileRows = []errRow{
 	{
 		name: "output-is-external-data", input: "output path equal to the input's external data file", code: exitOutput,
-		msg: `painterc: {IN}.data: refusing to overwrite {IN}.data, an external data file of this model: its tensors are read from that file while saving, and painterc never modifies its input; save to another path`,
+		msg: `painterc: {IN}.data: refusing to overwrite {IN}.data: the model reads external data from it, and painterc never modifies its input; choose another output path`,
 		setup: func(t *testing.T, e *env) []string {
 			externalModel(t, e.inDir)
 			return []string{"--pass=skip", e.in, "-o", e.in + ".data"}
