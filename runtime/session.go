@@ -119,15 +119,10 @@ func NewSessionFromBytes(model []byte, name string, so SessionOptions) (*Session
 // tensor attributes, subgraphs included) that is stored as external data,
 // or returns "".
 func firstExternal(m *onnx.Model) string {
-	return firstExternalWhere(m, func(*onnx.Tensor) bool { return true })
-}
-
-// firstExternalWhere names the first external tensor for which pred is true.
-func firstExternalWhere(m *onnx.Model, pred func(*onnx.Tensor) bool) string {
 	var graph func(g *onnx.Graph) string
 	var attrs func(as []*onnx.Attribute) string
 	tensor := func(t *onnx.Tensor) string {
-		if t.IsExternal() && pred(t) {
+		if t.IsExternal() {
 			if t.Name == "" {
 				return "(unnamed)"
 			}
