@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/painterc/painterc/eval"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*/want.jsonl from the converters")
@@ -89,5 +91,31 @@ func TestTaskFileShape(t *testing.T) {
 	var m map[string]map[string]any
 	if err := json.Unmarshal([]byte(first), &m); err != nil || len(m) != 1 || m["task"] == nil {
 		t.Fatalf("first line %s is not {\"task\": {...}}", first)
+	}
+}
+
+// TestOutputLoads: every converted file is a task file the scorer reads,
+// with the benchmark's kind and every document. WinoGrande's partial
+// evaluation (contexts + continuation) is left out until eval's loader
+// takes that shape.
+func TestOutputLoads(t *testing.T) {
+	for _, b := range Benchmarks() {
+		if b.Name == "winogrande" {
+			continue
+		}
+		t.Run(b.Name, func(t *testing.T) {
+			tf := convertFile(t, b.Name, "input.jsonl")
+			var buf bytes.Buffer
+			if err := tf.Write(&buf); err != nil {
+				t.Fatal(err)
+			}
+			task, err := eval.ReadTask(b.Name+".jsonl", &buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if task.Name != b.Name || task.Kind.Name != b.Header.Kind || len(task.Docs) != len(tf.Docs) {
+				t.Errorf("loaded %s, kind %s, %d documents; want %s, %s, %d", task.Name, task.Kind.Name, len(task.Docs), b.Name, b.Header.Kind, len(tf.Docs))
+			}
+		})
 	}
 }
