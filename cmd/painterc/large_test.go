@@ -131,6 +131,19 @@ func TestScoreOver2GiB(t *testing.T) {
 		fmt.Printf("LARGE %s filled=%v weights_mib=%d score: %v peak/weights=%.2f; ort-by-path: %v peak/weights=%.2f; score/ort-by-path=%.2f\n",
 			c.name, fill, size>>20, peak, float64(peak.Total)/float64(size), runPeak, float64(runPeak.Total)/float64(size), float64(peak.Total)/float64(runPeak.Total))
 	}
+	// A sweep of the skip variant at N = 4 scores the original too (its
+	// baseline): both load the same way.
+	sweepDir := filepath.Join(work, "sweep")
+	r, peak := cliChildPeak(t, []string{"sweep", model, "--task", task, "--passes", "skip", "--n", "4..4", "--out", sweepDir, "--threads", "2", "-q"})
+	if r.code != 0 {
+		t.Fatalf("sweep: exit %d: %s", r.code, r.stderr)
+	}
+	rows := lines(string(readFile(t, filepath.Join(sweepDir, "results.jsonl"))))
+	if len(rows) < 2 {
+		t.Errorf("sweep wrote %d results, want the original and the skip variant:\n%s", len(rows), strings.Join(rows, "\n"))
+	}
+	fmt.Printf("LARGE sweep filled=%v weights_mib=%d results=%d %v peak/weights=%.2f\n", fill, size>>20, len(rows), peak, float64(peak.Total)/float64(size))
+
 	if after := statDir(t, in); !maps.Equal(before, after) {
 		t.Errorf("scoring changed the model's folder:\n before %v\n after %v", before, after)
 	}
