@@ -75,6 +75,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdReport(args[1:], stdout, stderr)
 	case "score":
 		err = cmdScore(args[1:], stdout, stderr)
+	case "tasks":
+		err = cmdTasks(args[1:], stdout, stderr)
 	case "tokenize":
 		err = cmdTokenize(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version":
@@ -117,6 +119,8 @@ usage:
   painterc similarity MODEL --task FILE --out DIR   layer similarity, Block Influence, angular distance
   painterc report DIR                               report.md and figures from DIR/results.jsonl
   painterc score MODEL --task FILE [--pass=NAME]    score a model or a variant as lm-eval does
+  painterc tasks import --benchmark NAME DATA -o OUT.jsonl
+                                                    a task file with lm-eval's prompts from a dataset split
   painterc tokenize --tokenizer PATH [--no-special] [--decode]
                                                     JSONL text <-> token ids (Hugging Face tokenizer.json)
   painterc version

@@ -221,7 +221,7 @@ func TestInputErrors(t *testing.T) {
 }
 
 // TestExternalWeights: a model loaded with its weights in an external data
-// file is encoded in-file for the session. With all-zero weights every
+// file (a sparse one) scores with ORT reading the file. With all-zero weights every
 // logit is 0, so each token's log-probability is -log(vocab), and only
 // token 0 (the first of equal maxima) is greedy.
 func TestExternalWeights(t *testing.T) {
@@ -251,7 +251,7 @@ func TestExternalWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	lm := open(t, loaded, Options{MaxLength: 16})
-	loaded.Close() // the session holds its own copy
+	loaded.Close() // the session reads the data file itself
 	got, err := lm.LogLikelihood(bg, []eval.LLRequest{
 		{Context: []int{3, 4}, Continuation: []int{5, 6, 7}},
 		{Context: []int{3}, Continuation: []int{0, 0}},
