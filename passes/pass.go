@@ -67,6 +67,12 @@ func (p *Pass) Run(T int, o Options) (Result, error) {
 		return Result{}, err
 	}
 	if err := r.Schedule.Validate(T); err != nil {
+		// Too many instances is the user's parameters (a huge --loops),
+		// not a bug in the pass: say which parameters.
+		var se *schedule.SizeError
+		if errors.As(err, &se) {
+			return Result{}, fmt.Errorf("%s %s: %w: use a smaller middle or fewer loops", p.Name, r.Params, err)
+		}
 		return Result{}, fmt.Errorf("internal error: pass %s built an invalid schedule %s: %v", p.Name, r.Schedule, err)
 	}
 	r.Notes = append(r.Notes, ignored(p.Name, o, p.Flags)...)

@@ -149,6 +149,9 @@ func TestPassErrors(t *testing.T) {
 		{"looped-parallel", 32, Options{Loops: 0, HasLoops: true}, "--loops 0: the loop count must be at least 1"},
 		{"looped-parallel", 32, Options{Loops: -2}, "--loops -2: the loop count must be at least 1"},
 		{"looped-parallel", 32, Options{Loops: 1 << 20}, "--loops 1048576 is too large: at most 100000 is allowed"},
+		// Within --loops' own limit, but 32 x 100000 instances: refused by
+		// the schedule's instance cap, naming the parameters.
+		{"looped-parallel", 32, Options{Loops: 100000, Layers: [2]int{0, 31}, HasLayers: true}, "looped-parallel layers=0-31 loops=100000: the schedule runs 3200000 block instances; at most 100000 are allowed: use a smaller middle or fewer loops"},
 		{"skip-one", 32, Options{}, "skip-one needs --index I, the block to skip (I in 0-31)"},
 		{"skip-one", 32, Options{Index: 32, HasIndex: true}, "--index 32 is out of range: the model has 32 blocks (0-31)"},
 		{"skip-one", 32, Options{Index: -1, HasIndex: true}, "--index -1 is out of range: the model has 32 blocks (0-31)"},
