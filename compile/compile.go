@@ -239,27 +239,37 @@ func Run(ctx context.Context, in Input, o Options) (*Result, error) {
 			s.r.Close()
 			return nil, err
 		}
-		if p.skip != nil && p.skip(s) {
-			continue
+		if p.skip == nil || !p.skip(s) {
+			if err := runPhase(s, p); err != nil {
+				s.r.Close()
+				return nil, err
+			}
 		}
-		start := time.Now()
-		err := p.run(s)
-		if err == nil && p.check != nil {
-			err = p.check(s)
-		}
-		s.r.Timings = append(s.r.Timings, Timing{Phase: p.Name, Time: time.Since(start)})
-		if err != nil {
-			s.r.Close()
-			return nil, &Error{Phase: p.Name, Path: in.Path, Err: err}
-		}
-		if p.Dump != "" && p.Dump == o.Dump && o.DumpTo != nil {
-			io.WriteString(o.DumpTo, p.dump(s))
-		}
+		// A skipped phase still ends the run when it is the one asked for:
+		// Until "decode" on a model from memory stops before detection.
 		if p.Name == o.Until {
 			break
 		}
 	}
 	return s.r, nil
+}
+
+// runPhase runs one phase and its check, records its time, and writes its
+// dump when that is the one asked for.
+func runPhase(s *state, p *Phase) error {
+	start := time.Now()
+	err := p.run(s)
+	if err == nil && p.check != nil {
+		err = p.check(s)
+	}
+	s.r.Timings = append(s.r.Timings, Timing{Phase: p.Name, Time: time.Since(start)})
+	if err != nil {
+		return &Error{Phase: p.Name, Path: s.in.Path, Err: err}
+	}
+	if p.Dump != "" && p.Dump == s.o.Dump && s.o.DumpTo != nil {
+		io.WriteString(s.o.DumpTo, p.dump(s))
+	}
+	return nil
 }
 
 func validDump(name string) bool {

@@ -90,6 +90,21 @@ func TestRunStopsAndDumps(t *testing.T) {
 	}
 }
 
+// TestRunUntilSkippedPhase: Until stops at its phase even when that phase
+// is skipped (a model from memory is not decoded), instead of running on to
+// the end.
+func TestRunUntilSkippedPhase(t *testing.T) {
+	m := testmodels.MustBuild(testmodels.Spec{Family: testmodels.Llama, Layers: 4}, testmodels.Spec{Family: testmodels.Llama, Layers: 4}.Identity())
+	r, err := compile.Run(context.Background(), compile.Input{Model: m}, compile.Options{Pass: "reverse", Until: "decode"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Input != m || r.Blocks != nil || r.Model != nil || len(r.Timings) != 0 {
+		t.Errorf("Until decode on a model from memory: input given %v, blocks %v, model %v, timings %v; want the input and nothing run",
+			r.Input == m, r.Blocks != nil, r.Model != nil, r.Timings)
+	}
+}
+
 // TestRunErrors: each failing phase is named, with the input's path.
 func TestRunErrors(t *testing.T) {
 	dir := t.TempDir()
