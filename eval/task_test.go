@@ -19,7 +19,7 @@ func readTask(t *testing.T, path, content string) *Task {
 
 func TestLookupKind(t *testing.T) {
 	names := []string{}
-	for _, k := range Kinds() {
+	for _, k := range All {
 		got, err := LookupKind(k.Name)
 		if err != nil || got != k {
 			t.Errorf("LookupKind(%q) = %v, %v", k.Name, got, err)
