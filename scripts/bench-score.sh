@@ -26,12 +26,12 @@ go test -c -o "$bin/ortmodel.test" ./eval/ortmodel
 cd eval/ortmodel
 
 echo "== throughput and shared-context speed-up (interleaved medians)"
-PAINTERC_BENCH=1 "$bin/ortmodel.test" -test.run '^TestBenchRatios$' -test.v | grep '^BENCH' | sed 's/^BENCH /  /'
+"$bin/ortmodel.test" -test.run '^$' -test.bench '^BenchmarkRatios$' -test.benchtime 1x | grep '^BENCH' | sed 's/^BENCH /  /'
 
 echo "== peak RSS, one batch of 8 x 512 tokens, vocabulary 128000"
 declare -A peak
 for mode in epilogue epilogue-lse after-head after-head-lse bare; do
-  line=$(PAINTERC_RSS_MODE=$mode "$bin/ortmodel.test" -test.run '^TestPeakRSS$' -test.v | grep '^RSS ')
+  line=$(PAINTERC_RSS_MODE=$mode "$bin/ortmodel.test" -test.run '^$' -test.bench '^BenchmarkPeakRSS$' -test.benchtime 1x | grep '^RSS ')
   echo "  $line"
   peak[$mode]=$(sed 's/.*peak_mib=\([0-9]*\).*/\1/' <<<"$line")
 done
