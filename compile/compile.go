@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/painterc/painterc/internal/fault"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/rewrite"
@@ -87,8 +88,9 @@ func (r *Result) Close() error {
 	return r.Input.Close()
 }
 
-// Error is a failed phase: which phase, which input, and why. The CLI picks
-// its exit code from Phase and its hint from Err's type.
+// Error is a failed phase: which phase, which input, and why. Err carries
+// the phase's [fault.Kind] (see [Phase].Fails), from which the CLI takes its
+// exit code; its hint comes from Err's type.
 type Error struct {
 	Phase string
 	Path  string // the input's path, or "" for a model from memory
@@ -121,6 +123,10 @@ type Phase struct {
 	// Dump names the text dump available after this phase (--dump=NAME),
 	// or "" for none.
 	Dump string
+	// Fails is what a failure of this phase is, unless its error says
+	// otherwise: a bad model, blocks not found, a schedule that does not
+	// fit, an output that cannot be written, or a bug.
+	Fails fault.Kind
 	// Skip reports that the phase does not apply (a model from memory is
 	// not decoded; nothing is saved without an output path).
 	skip  func(*state) bool
@@ -134,6 +140,7 @@ var Phases = []*Phase{
 	{
 		Name: "decode", Pkg: "onnx", Does: "read the ModelProto; external data is memory-mapped, never read whole",
 		Check: "rewrite.Verify: every input defined before it is read, names unique, outputs produced (decoding itself refuses external data outside the model's directory)",
+		Fails: fault.Model,
 		skip:  func(s *state) bool { return s.in.Model != nil },
 		run: func(s *state) error {
 			m, err := onnx.Load(s.in.Path)
@@ -149,6 +156,7 @@ var Phases = []*Phase{
 		Name: "detect", Pkg: "rewrite", Does: "find the residual stream and assign every node to the prologue, a block or the epilogue",
 		Check: "rewrite.VerifyBlocks: every node in exactly one part, T+1 boundaries, T non-empty blocks, one KV slot per block",
 		Dump:  "blocks",
+		Fails: fault.Blocks,
 		run: func(s *state) error {
 			b, err := rewrite.Detect(s.r.Input.Graph, rewrite.DetectOptions{Boundaries: s.o.Boundaries})
 			if err != nil {
@@ -164,6 +172,7 @@ var Phases = []*Phase{
 		Name: "plan", Pkg: "passes, schedule", Does: "turn the pass and its flags, or --schedule, into a schedule",
 		Check: "Schedule.Validate: every block in range, groups non-empty, at most 100000 instances",
 		Dump:  "schedule",
+		Fails: fault.Schedule,
 		run:   plan,
 		check: func(s *state) error { return s.r.Schedule.Validate(s.r.Blocks.T) },
 		dump:  func(s *state) string { return s.r.Schedule.String() + "\n" },
@@ -172,6 +181,7 @@ var Phases = []*Phase{
 		Name: "lower", Pkg: "rewrite", Does: "clone each block instance with shared weights, fan out and average parallel groups, renumber KV slots",
 		Check: "rewrite.Verify on the output graph",
 		Dump:  "lowered",
+		Fails: fault.Internal, // the schedule was checked: a failure here is a bug
 		run: func(s *state) error {
 			m, err := rewrite.Lower(s.r.Input, s.r.Blocks, s.r.Schedule, s.r.Provenance)
 			if err != nil {
@@ -186,6 +196,7 @@ var Phases = []*Phase{
 	{
 		Name: "save", Pkg: "onnx", Does: "encode to a temporary file, fsync, rename; weights copied kernel-side or referenced",
 		Check: "none: the file is the lowered model, byte for byte deterministic",
+		Fails: fault.Output,
 		skip:  func(s *state) bool { return s.o.Output == "" },
 		run: func(s *state) error {
 			so := s.o.Save
@@ -264,7 +275,7 @@ func runPhase(s *state, p *Phase) error {
 	}
 	s.r.Timings = append(s.r.Timings, Timing{Phase: p.Name, Time: time.Since(start)})
 	if err != nil {
-		return &Error{Phase: p.Name, Path: s.in.Path, Err: err}
+		return &Error{Phase: p.Name, Path: s.in.Path, Err: fault.New(p.Fails, err)}
 	}
 	if p.Dump != "" && p.Dump == s.o.Dump && s.o.DumpTo != nil {
 		io.WriteString(s.o.DumpTo, p.dump(s))

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/painterc/painterc/compile"
+	"github.com/painterc/painterc/internal/fault"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/runtime"
@@ -152,28 +153,28 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// compileError gives a pipeline error its exit code and the hint for the
-// user, by the phase that failed and the error's type.
+// compileError gives a pipeline error its exit code, from its kind, and
+// the hint for the user, from its kind and type.
 func compileError(pf *planFlags, err error) error {
 	var ce *compile.Error
 	if !errors.As(err, &ce) {
-		return fail(exitInternal, err)
+		return failByKind(err)
 	}
-	switch ce.Phase {
-	case "decode":
+	switch fault.KindOf(ce) {
+	case fault.Model:
 		var ve *rewrite.VerifyError
 		if errors.As(ce.Err, &ve) {
 			return fail(exitModel, invalidGraph(ce.Path, ve))
 		}
 		return fail(exitModel, explainLoad(ce.Err))
-	case "detect":
+	case fault.Blocks:
 		return fail(exitBlocks, ce)
-	case "plan":
+	case fault.Schedule:
 		if pf == nil {
 			return fail(exitSchedule, ce.Err)
 		}
 		return pf.planError(ce.Err)
-	case "save":
+	case fault.Output:
 		return fail(exitOutput, explainSave(ce.Err))
 	}
 	return fail(exitInternal, fmt.Errorf("%w\nthis is a bug in painterc: please report it with the command line and the output of `painterc inspect %s`", ce, ce.Path))
