@@ -62,6 +62,10 @@ type Result struct {
 	Schedule   schedule.Schedule
 	Provenance rewrite.Provenance
 	Model      *onnx.Model // the lowered model; nil when Until stopped earlier
+	// Streams are the residual stream of each stage of Model's main graph,
+	// the one before the first stage included (see [rewrite.Lower]); nil
+	// for a merged decoder, whose blocks live inside an If node.
+	Streams []rewrite.Stream
 	// Notes are what painterc decided for the user (the default N, flags a
 	// pass ignored) and what the save wrote beside the output.
 	Notes []string
@@ -183,11 +187,11 @@ var Phases = []*Phase{
 		Dump:  "lowered",
 		Fails: fault.Internal, // the schedule was checked: a failure here is a bug
 		run: func(s *state) error {
-			m, err := rewrite.Lower(s.r.Input, s.r.Blocks, s.r.Schedule, s.r.Provenance)
+			m, streams, err := rewrite.Lower(s.r.Input, s.r.Blocks, s.r.Schedule, s.r.Provenance)
 			if err != nil {
 				return fmt.Errorf("lowering schedule %s: %w", s.r.Schedule, err)
 			}
-			s.r.Model = m
+			s.r.Model, s.r.Streams = m, streams
 			return nil
 		},
 		check: func(s *state) error { return rewrite.Verify("lower", s.r.Model) },

@@ -477,7 +477,7 @@ func variant(t *testing.T, m *onnx.Model, src string) *Probe {
 	if err != nil {
 		t.Fatal(err)
 	}
-	streams := rewrite.StageStreams(r.Blocks, r.Schedule)
+	streams := r.Streams
 	if len(streams) != len(r.Schedule.Stages())+1 {
 		t.Fatalf("%s: %d streams for %d stages", src, len(streams), len(r.Schedule.Stages()))
 	}
@@ -489,9 +489,9 @@ func variant(t *testing.T, m *onnx.Model, src string) *Probe {
 	return p
 }
 
-// TestVariantStages: rewrite.StageStreams names tensors the lowered graph
-// has (ORT refuses an output it cannot find), for single blocks, repeats,
-// reversals, parallel groups and the fused layout's pairs. Two oracles:
+// TestVariantStages: the stage streams rewrite.Lower returns name tensors
+// the lowered graph has (ORT refuses an output it cannot find), for single
+// blocks, repeats, reversals, parallel groups and the fused layout's pairs. Two oracles:
 // the identity rewrite's stages are the original model's states, and with
 // identity blocks every stage of every schedule is the embedding output.
 func TestVariantStages(t *testing.T) {
