@@ -363,3 +363,43 @@ func TestParamsDeclared(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepDeclarations: each pass declares how a sweep varies it and
+// reports the M of its result, so package sweep repeats no pass names and
+// computes no M itself. M = T-2N-1 for the strategies (17 for T=32, N=7).
+func TestSweepDeclarations(t *testing.T) {
+	var swept []string
+	for _, p := range Swept() {
+		swept = append(swept, p.Name)
+	}
+	if diff := cmp.Diff([]string{"skip", "middle-repeat", "reverse", "random", "parallel", "looped-parallel"}, swept); diff != "" {
+		t.Errorf("Swept (-want +got):\n%s", diff)
+	}
+	for _, tc := range []struct {
+		pass     string
+		sweep    Sweep
+		o        Options
+		affected int
+	}{
+		{"identity", Reference, Options{}, 0},
+		{"skip", OverN, Options{N: 7, HasN: true}, 17},
+		{"middle-repeat", OverN, Options{N: 7, HasN: true}, 17},
+		{"reverse", OverN, Options{Layers: [2]int{8, 24}, HasLayers: true}, 17},
+		{"random", OverNSeeds, Options{N: 15, HasN: true}, 1},
+		{"parallel", OverN, Options{N: 0, HasN: true}, 31},
+		{"looped-parallel", OverNLoops, Options{N: 7, HasN: true, Loops: 4}, 17},
+		{"skip-one", OverBlocks, Options{Index: 5, HasIndex: true}, 1},
+		{"swap", NotSwept, Options{Index: 5, HasIndex: true}, 2},
+	} {
+		p, err := Lookup(tc.pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Sweep != tc.sweep {
+			t.Errorf("%s: Sweep %v, want %v", tc.pass, p.Sweep, tc.sweep)
+		}
+		if r := run(t, tc.pass, 32, tc.o); r.Affected != tc.affected {
+			t.Errorf("%s %+v on 32 blocks: Affected %d, want %d", tc.pass, tc.o, r.Affected, tc.affected)
+		}
+	}
+}
