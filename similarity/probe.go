@@ -86,6 +86,11 @@ func WithStreams(m *onnx.Model, streams []rewrite.Stream) (*onnx.Model, []string
 	}
 	c := *m
 	c.Graph = &g
+	// Checked like every other graph edit: a state name that collides
+	// with one of the model's own would otherwise reach ONNX Runtime.
+	if err := rewrite.Verify("the similarity probe", &c); err != nil {
+		return nil, nil, fmt.Errorf("similarity: %w", err)
+	}
 	return &c, names, nil
 }
 

@@ -274,6 +274,17 @@ func (c *genAIConfig) withLayers(slots int, out string) ([]byte, error) {
 	return append(enc, '\n'), nil
 }
 
+// verifyOptimized decodes the model ONNX Runtime's optimizer wrote and
+// runs rewrite.Verify on it. Its external data, if any, is not read:
+// Verify checks the graph, not the weights.
+func verifyOptimized(data []byte) error {
+	m, err := onnx.Decode(data)
+	if err != nil {
+		return fmt.Errorf("ONNX Runtime wrote a model painterc cannot decode: %w", err)
+	}
+	return rewrite.Verify("ONNX Runtime's optimizer", m)
+}
+
 // ortOptimize replaces the model at path with what ONNX Runtime's graph
 // optimizer makes of it at level (a session with
 // SetOptimizedModelFilePath), written atomically like every output.
@@ -295,6 +306,13 @@ func ortOptimize(path, level, lib string, sync bool) error {
 	data, err := os.ReadFile(tmp.Name())
 	if err == nil && len(data) == 0 {
 		err = fmt.Errorf("ONNX Runtime wrote an empty optimized model")
+	}
+	if err == nil {
+		// ORT's edits are checked like painterc's own phases' before they
+		// replace the output.
+		if verr := verifyOptimized(data); verr != nil {
+			return fail(exitRuntime, fmt.Errorf("--ort-optimize: %w", verr))
+		}
 	}
 	if err == nil {
 		err = onnx.WriteFileAtomic(path, data, sync)
