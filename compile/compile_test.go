@@ -134,6 +134,8 @@ func TestRunErrors(t *testing.T) {
 		{"bad schedule", compile.Input{Model: llama}, compile.Options{Schedule: "0-9"}, "plan", fault.Schedule, "schedule column 3: block 9 is out of range: the model has 4 blocks (0-3)"},
 		{"unknown pass", compile.Input{Model: llama}, compile.Options{Pass: "loop"}, "plan", fault.Schedule, `unknown pass "loop"`},
 		{"nothing", compile.Input{Model: llama}, compile.Options{}, "plan", fault.Schedule, "nothing to compile into: give a pass or a schedule"},
+		{"instance cap", compile.Input{Model: llama}, compile.Options{Pass: "looped-parallel", PassOptions: passes.Options{Layers: [2]int{0, 3}, HasLayers: true, Loops: 100000, HasLoops: true}}, "plan", fault.Schedule,
+			"looped-parallel layers=0-3 loops=100000: the schedule runs 400000 block instances; at most 100000 are allowed"},
 	} {
 		_, err := compile.Run(context.Background(), tc.in, tc.o)
 		var ce *compile.Error
