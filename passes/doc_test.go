@@ -37,6 +37,9 @@ func readmeTable(t *testing.T) string {
 		for i, f := range p.Flags {
 			flags[i] = "`--" + f + "`"
 		}
+		if len(flags) == 0 {
+			flags = []string{"none"}
+		}
 		fmt.Fprintf(&b, "| %s | %s | `%s` |\n", name, strings.Join(flags, " "), r.Schedule)
 	}
 	return b.String()
