@@ -262,9 +262,14 @@ func (r *Row) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return err
 	}
-	for name, p := range map[string]*string{"pass": f.Pass, "params": f.Params, "schedule": f.Schedule, "task": f.Task, "key": f.Key} {
-		if p == nil {
-			return fmt.Errorf("no %q", name)
+	// In the order the row is written, so the error names the first
+	// missing field, the same one every time.
+	for _, field := range []struct {
+		name string
+		p    *string
+	}{{"pass", f.Pass}, {"params", f.Params}, {"schedule", f.Schedule}, {"task", f.Task}, {"key", f.Key}} {
+		if field.p == nil {
+			return fmt.Errorf("no %q", field.name)
 		}
 	}
 	if f.Affected == nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/painterc/painterc/internal/onnxcheck"
 	"github.com/painterc/painterc/internal/orttest"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/runtime"
 	"github.com/painterc/painterc/testmodels"
 )
@@ -180,6 +181,38 @@ func TestEpilogueRefusesOldOpset(t *testing.T) {
 	want := `ortmodel: model "lookup" imports opset 10 of the default domain; the scoring epilogue needs opset 11 or later (GatherElements)`
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v\nwant %s", err, want)
+	}
+}
+
+// TestEpilogueNamesAvoidEveryDefinition: the epilogue's fresh names avoid
+// every name the graph defines, a sparse initializer's included (the scan
+// is rewrite.Defined, shared with the rewriter), and the edited graph
+// passes rewrite.Verify, which withEpilogue runs.
+func TestEpilogueNamesAvoidEveryDefinition(t *testing.T) {
+	m := lookupLM(17, onnx.Float, make([]float32, 4), 2)
+	taken := "painterc.score.flat"
+	m.Graph.SparseInitializer = append(m.Graph.SparseInitializer, &onnx.SparseTensor{
+		Values:  &onnx.Tensor{Name: taken, Dims: []int64{0}, DataType: onnx.Float},
+		Indices: &onnx.Tensor{Name: taken + ".indices", Dims: []int64{0}, DataType: onnx.Int64},
+		Dims:    []int64{4},
+	})
+	f, err := findIO(m.Graph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := withEpilogue(m, f, formLogSumExp, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range e.Graph.Node {
+		for _, o := range n.Output {
+			if o == taken {
+				t.Errorf("node %s writes %q, which the sparse initializer defines", n.Name, o)
+			}
+		}
+	}
+	if err := rewrite.Verify("test", e); err != nil {
+		t.Error(err)
 	}
 }
 
