@@ -38,12 +38,22 @@ $(TOK_DIR)/VERSIONS:
 demo: build ort
 	QUICK=$(QUICK) bash scripts/demo.sh
 
-# The whole suite. ORT-backed tests need the library; PAINTERC_REQUIRE_ORT=1
-# turns a missing library into a failure instead of a skip, and
-# PAINTERC_REQUIRE_TOKENIZERS=1 does the same for the tokenizer referee.
+# The whole suite, and nothing skipped: each PAINTERC_REQUIRE_X=1 turns a
+# missing dependency into a failure instead of a skip. `make ort tokenizers`
+# fetch two of them; the rest come from the system, as .ci/run installs them:
+#   ORT         the ONNX Runtime library (make ort)
+#   TOKENIZERS  the tokenizer referee (make tokenizers)
+#   CHECKER     onnx.checker: /usr/bin/python3 with onnx (python3-onnx)
+#   NUMPY       /usr/bin/python3 with NumPy (python3-numpy)
+#   SLURM       a one-node Slurm cluster, as root (slurm-wlm, munge)
+#   MODCACHE    onnxruntime_go's test models in the Go module cache
+#   CORPUS      models/painter-16's committed task files
+# Set one to 0 to let its tests skip, e.g. make test PAINTERC_REQUIRE_SLURM=0.
+REQUIRES := ORT TOKENIZERS CHECKER NUMPY SLURM MODCACHE CORPUS
+$(foreach r,$(REQUIRES),$(eval PAINTERC_REQUIRE_$(r) ?= 1))
 test: build ort tokenizers
 	$(GO) vet ./...
-	PAINTERC_REQUIRE_ORT=1 PAINTERC_REQUIRE_TOKENIZERS=1 $(GO) test -count=1 ./...
+	$(foreach r,$(REQUIRES),PAINTERC_REQUIRE_$(r)=$(PAINTERC_REQUIRE_$(r))) $(GO) test -count=1 ./...
 
 # Regenerate golden files after an intended change in output.
 golden: ort

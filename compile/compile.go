@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/painterc/painterc/internal/fault"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/rewrite"
@@ -61,6 +62,10 @@ type Result struct {
 	Schedule   schedule.Schedule
 	Provenance rewrite.Provenance
 	Model      *onnx.Model // the lowered model; nil when Until stopped earlier
+	// Streams are the residual stream of each stage of Model's main graph,
+	// the one before the first stage included (see [rewrite.Lower]); nil
+	// for a merged decoder, whose blocks live inside an If node.
+	Streams []rewrite.Stream
 	// Notes are what painterc decided for the user (the default N, flags a
 	// pass ignored) and what the save wrote beside the output.
 	Notes []string
@@ -87,8 +92,9 @@ func (r *Result) Close() error {
 	return r.Input.Close()
 }
 
-// Error is a failed phase: which phase, which input, and why. The CLI picks
-// its exit code from Phase and its hint from Err's type.
+// Error is a failed phase: which phase, which input, and why. Err carries
+// the phase's [fault.Kind] (see [Phase].Fails), from which the CLI takes its
+// exit code; its hint comes from Err's type.
 type Error struct {
 	Phase string
 	Path  string // the input's path (a decoded model's file), or "" for a model built in memory
@@ -121,6 +127,10 @@ type Phase struct {
 	// Dump names the text dump available after this phase (--dump=NAME),
 	// or "" for none.
 	Dump string
+	// Fails is what a failure of this phase is, unless its error says
+	// otherwise: a bad model, blocks not found, a schedule that does not
+	// fit, an output that cannot be written, or a bug.
+	Fails fault.Kind
 	// Skip reports that the phase does not apply (a model from memory is
 	// not decoded; nothing is saved without an output path).
 	skip  func(*state) bool
@@ -134,6 +144,7 @@ var Phases = []*Phase{
 	{
 		Name: "decode", Pkg: "onnx", Does: "read the ModelProto; external data is memory-mapped, never read whole",
 		Check: "rewrite.Verify: every input defined before it is read, names unique, outputs produced (decoding itself refuses external data outside the model's directory)",
+		Fails: fault.Model,
 		skip:  func(s *state) bool { return s.in.Model != nil },
 		run: func(s *state) error {
 			m, err := onnx.Load(s.in.Path)
@@ -149,6 +160,7 @@ var Phases = []*Phase{
 		Name: "detect", Pkg: "rewrite", Does: "find the residual stream and assign every node to the prologue, a block or the epilogue",
 		Check: "rewrite.VerifyBlocks: every node in exactly one part, T+1 boundaries, T non-empty blocks, one KV slot per block",
 		Dump:  "blocks",
+		Fails: fault.Blocks,
 		run: func(s *state) error {
 			b, err := rewrite.Detect(s.r.Input.Graph, rewrite.DetectOptions{Boundaries: s.o.Boundaries})
 			if err != nil {
@@ -164,6 +176,7 @@ var Phases = []*Phase{
 		Name: "plan", Pkg: "passes, schedule", Does: "turn the pass and its flags, or --schedule, into a schedule",
 		Check: "Schedule.Validate: every block in range, groups non-empty, at most 100000 instances",
 		Dump:  "schedule",
+		Fails: fault.Schedule,
 		run:   plan,
 		check: func(s *state) error { return s.r.Schedule.Validate(s.r.Blocks.T) },
 		dump:  func(s *state) string { return s.r.Schedule.String() + "\n" },
@@ -172,12 +185,13 @@ var Phases = []*Phase{
 		Name: "lower", Pkg: "rewrite", Does: "clone each block instance with shared weights, fan out and average parallel groups, renumber KV slots",
 		Check: "rewrite.Verify on the output graph",
 		Dump:  "lowered",
+		Fails: fault.Internal, // the schedule was checked: a failure here is a bug
 		run: func(s *state) error {
-			m, err := rewrite.Lower(s.r.Input, s.r.Blocks, s.r.Schedule, s.r.Provenance)
+			m, streams, err := rewrite.Lower(s.r.Input, s.r.Blocks, s.r.Schedule, s.r.Provenance)
 			if err != nil {
 				return fmt.Errorf("lowering schedule %s: %w", s.r.Schedule, err)
 			}
-			s.r.Model = m
+			s.r.Model, s.r.Streams = m, streams
 			return nil
 		},
 		check: func(s *state) error { return rewrite.Verify("lower", s.r.Model) },
@@ -186,6 +200,7 @@ var Phases = []*Phase{
 	{
 		Name: "save", Pkg: "onnx", Does: "encode to a temporary file, fsync, rename; weights copied kernel-side or referenced",
 		Check: "none: the file is the lowered model, byte for byte deterministic",
+		Fails: fault.Output,
 		skip:  func(s *state) bool { return s.o.Output == "" },
 		run: func(s *state) error {
 			so := s.o.Save
@@ -233,39 +248,52 @@ func Run(ctx context.Context, in Input, o Options) (*Result, error) {
 	if o.Dump != "" && !validDump(o.Dump) {
 		return nil, fmt.Errorf("compile: no dump %q", o.Dump)
 	}
-	// Errors name the input, also when it comes decoded: every blocks or
-	// schedule error must say which model it is about.
-	name := in.Path
-	if name == "" {
-		name = in.Model.Path()
-	}
 	s := &state{ctx: ctx, in: in, o: o, r: &Result{Input: in.Model}}
 	for _, p := range Phases {
 		if err := ctx.Err(); err != nil {
 			s.r.Close()
 			return nil, err
 		}
-		if p.skip != nil && p.skip(s) {
-			continue
+		if p.skip == nil || !p.skip(s) {
+			if err := runPhase(s, p); err != nil {
+				s.r.Close()
+				return nil, err
+			}
 		}
-		start := time.Now()
-		err := p.run(s)
-		if err == nil && p.check != nil {
-			err = p.check(s)
-		}
-		s.r.Timings = append(s.r.Timings, Timing{Phase: p.Name, Time: time.Since(start)})
-		if err != nil {
-			s.r.Close()
-			return nil, &Error{Phase: p.Name, Path: name, Err: err}
-		}
-		if p.Dump != "" && p.Dump == o.Dump && o.DumpTo != nil {
-			io.WriteString(o.DumpTo, p.dump(s))
-		}
+		// A skipped phase still ends the run when it is the one asked for:
+		// Until "decode" on a model from memory stops before detection.
 		if p.Name == o.Until {
 			break
 		}
 	}
 	return s.r, nil
+}
+
+// runPhase runs one phase and its check, records its time, and writes its
+// dump when that is the one asked for.
+// name is the input's file for messages, also when it comes decoded:
+// every blocks or schedule error must say which model it is about.
+func (in Input) name() string {
+	if in.Path == "" && in.Model != nil {
+		return in.Model.Path()
+	}
+	return in.Path
+}
+
+func runPhase(s *state, p *Phase) error {
+	start := time.Now()
+	err := p.run(s)
+	if err == nil && p.check != nil {
+		err = p.check(s)
+	}
+	s.r.Timings = append(s.r.Timings, Timing{Phase: p.Name, Time: time.Since(start)})
+	if err != nil {
+		return &Error{Phase: p.Name, Path: s.in.name(), Err: fault.New(p.Fails, err)}
+	}
+	if p.Dump != "" && p.Dump == s.o.Dump && s.o.DumpTo != nil {
+		io.WriteString(s.o.DumpTo, p.dump(s))
+	}
+	return nil
 }
 
 func validDump(name string) bool {

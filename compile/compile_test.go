@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/painterc/painterc/compile"
+	"github.com/painterc/painterc/internal/fault"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/testmodels"
@@ -90,6 +91,21 @@ func TestRunStopsAndDumps(t *testing.T) {
 	}
 }
 
+// TestRunUntilSkippedPhase: Until stops at its phase even when that phase
+// is skipped (a model from memory is not decoded), instead of running on to
+// the end.
+func TestRunUntilSkippedPhase(t *testing.T) {
+	m := testmodels.MustBuild(testmodels.Spec{Family: testmodels.Llama, Layers: 4}, testmodels.Spec{Family: testmodels.Llama, Layers: 4}.Identity())
+	r, err := compile.Run(context.Background(), compile.Input{Model: m}, compile.Options{Pass: "reverse", Until: "decode"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Input != m || r.Blocks != nil || r.Model != nil || len(r.Timings) != 0 {
+		t.Errorf("Until decode on a model from memory: input given %v, blocks %v, model %v, timings %v; want the input and nothing run",
+			r.Input == m, r.Blocks != nil, r.Model != nil, r.Timings)
+	}
+}
+
 // TestRunErrors: each failing phase is named, with the input's path.
 func TestRunErrors(t *testing.T) {
 	dir := t.TempDir()
@@ -109,14 +125,17 @@ func TestRunErrors(t *testing.T) {
 		in    compile.Input
 		o     compile.Options
 		phase string
+		kind  fault.Kind
 		want  string
 	}{
-		{"missing file", compile.Input{Path: filepath.Join(dir, "none.onnx")}, compile.Options{Pass: "skip"}, "decode", "none.onnx: no such file or directory"},
-		{"not onnx", compile.Input{Path: garbage}, compile.Options{Pass: "skip"}, "decode", "garbage.onnx: "},
-		{"no blocks", compile.Input{Model: noBlocks}, compile.Options{Pass: "skip"}, "detect", "cannot find the transformer blocks"},
-		{"bad schedule", compile.Input{Model: llama}, compile.Options{Schedule: "0-9"}, "plan", "schedule column 3: block 9 is out of range: the model has 4 blocks (0-3)"},
-		{"unknown pass", compile.Input{Model: llama}, compile.Options{Pass: "loop"}, "plan", `unknown pass "loop"`},
-		{"nothing", compile.Input{Model: llama}, compile.Options{}, "plan", "nothing to compile into: give a pass or a schedule"},
+		{"missing file", compile.Input{Path: filepath.Join(dir, "none.onnx")}, compile.Options{Pass: "skip"}, "decode", fault.Model, "none.onnx: no such file or directory"},
+		{"not onnx", compile.Input{Path: garbage}, compile.Options{Pass: "skip"}, "decode", fault.Model, "garbage.onnx: "},
+		{"no blocks", compile.Input{Model: noBlocks}, compile.Options{Pass: "skip"}, "detect", fault.Blocks, "cannot find the transformer blocks"},
+		{"bad schedule", compile.Input{Model: llama}, compile.Options{Schedule: "0-9"}, "plan", fault.Schedule, "schedule column 3: block 9 is out of range: the model has 4 blocks (0-3)"},
+		{"unknown pass", compile.Input{Model: llama}, compile.Options{Pass: "loop"}, "plan", fault.Schedule, `unknown pass "loop"`},
+		{"nothing", compile.Input{Model: llama}, compile.Options{}, "plan", fault.Schedule, "nothing to compile into: give a pass or a schedule"},
+		{"instance cap", compile.Input{Model: llama}, compile.Options{Pass: "looped-parallel", PassOptions: passes.Options{Layers: [2]int{0, 3}, HasLayers: true, Loops: 100000, HasLoops: true}}, "plan", fault.Schedule,
+			"looped-parallel layers=0-3 loops=100000: the schedule runs 400000 block instances; at most 100000 are allowed"},
 	} {
 		_, err := compile.Run(context.Background(), tc.in, tc.o)
 		var ce *compile.Error
@@ -124,8 +143,8 @@ func TestRunErrors(t *testing.T) {
 			t.Errorf("%s: error %v (%T), want a *compile.Error", tc.name, err, err)
 			continue
 		}
-		if ce.Phase != tc.phase || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: phase %s, error %q; want phase %s and %q", tc.name, ce.Phase, err, tc.phase, tc.want)
+		if ce.Phase != tc.phase || fault.KindOf(err) != tc.kind || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: phase %s, kind %v, error %q; want phase %s, kind %v and %q", tc.name, ce.Phase, fault.KindOf(err), err, tc.phase, tc.kind, tc.want)
 		}
 	}
 	if _, err := compile.Run(context.Background(), compile.Input{}, compile.Options{}); err == nil || err.Error() != "compile: give exactly one of Input.Path and Input.Model" {

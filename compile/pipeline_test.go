@@ -424,7 +424,19 @@ func TestDetectorGolden(t *testing.T) {
 // writes no more than 1.01x the input's bytes, because every instance
 // reads the block's shared {weight}_Q4 and {weight}_scales; skip writes
 // less. (That the int4 rewrites run and equal Build is TestLowerEquivalence.)
+// docs/layouts.md quotes both ratios; the test checks that it quotes these.
 func TestGenAIInt4Size(t *testing.T) {
+	ratios := map[string]string{}
+	defer func() {
+		doc, err := os.ReadFile(filepath.Join("..", "docs", "layouts.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("(middle-repeat %s×, skip %s× the input on 32 blocks", ratios["middle-repeat"], ratios["skip"])
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("docs/layouts.md does not say %q: update its genai int4 row", want)
+		}
+	}()
 	spec := testmodels.Spec{Family: testmodels.Llama, GenAI: true, Int4: true, KVCache: true, Layers: 32}
 	m, err := testmodels.Default(spec)
 	if err != nil {
@@ -448,6 +460,7 @@ func TestGenAIInt4Size(t *testing.T) {
 		}
 		ratio := float64(len(data)) / float64(len(in))
 		t.Logf("%s: output %d bytes, input %d bytes (%.3fx), %d _Q4 weights", pass, len(data), len(in), ratio, q4)
+		ratios[pass] = fmt.Sprintf("%.3f", ratio)
 		// 5 per distinct block that runs (0-7, 25-31, and 16 for
 		// middle-repeat), plus the lm_head's: the 17 instances of block 16
 		// share one set.

@@ -75,19 +75,19 @@ func runClassification(ctx context.Context, r *runner, t *Task, docs []Doc) (*Ta
 	}
 	got, err := r.model.Classify(ctx, reqs, r.progress(t, len(reqs)))
 	if err != nil {
-		return nil, err
+		return nil, modelError(err)
 	}
 	if len(got) != len(reqs) {
-		return nil, fmt.Errorf("the model returned %d sets of logits for %d requests", len(got), len(reqs))
+		return nil, modelErrorf("the model returned %d sets of logits for %d requests", len(got), len(reqs))
 	}
 	acc := make([]float64, len(docs))
 	classes := len(got[0])
 	for i, d := range docs {
 		if len(got[i]) != classes {
-			return nil, fmt.Errorf("the model returned %d logits for document %d but %d for document 0", len(got[i]), i, classes)
+			return nil, modelErrorf("the model returned %d logits for document %d but %d for document 0", len(got[i]), i, classes)
 		}
 		if classes == 0 {
-			return nil, errors.New("the model returned no logits")
+			return nil, modelErrorf("the model returned no logits")
 		}
 		if d.Label >= classes {
 			return nil, docErr(t, d, fmt.Errorf("field \"label\" is %d but the model has %d classes: it must be 0 to %d", d.Label, classes, classes-1))

@@ -169,10 +169,10 @@ func runGenerate(ctx context.Context, r *runner, t *Task, docs []Doc) (*TaskResu
 	}
 	got, err := r.model.Generate(ctx, reqs, r.progress(t, len(reqs)))
 	if err != nil {
-		return nil, err
+		return nil, modelError(err)
 	}
 	if len(got) != len(reqs) {
-		return nil, fmt.Errorf("the model returned %d generations for %d requests", len(got), len(reqs))
+		return nil, modelErrorf("the model returned %d generations for %d requests", len(got), len(reqs))
 	}
 	strict := make([]float64, len(docs))
 	flex := make([]float64, len(docs))

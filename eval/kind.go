@@ -48,9 +48,6 @@ var All = []*Kind{
 	classificationKind,
 }
 
-// Kinds returns every task kind, in the registry's order.
-func Kinds() []*Kind { return All }
-
 // LookupKind returns the kind with the given name.
 func LookupKind(name string) (*Kind, error) {
 	for _, k := range All {

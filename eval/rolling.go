@@ -2,7 +2,6 @@ package eval
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 )
@@ -66,7 +65,7 @@ func runRolling(ctx context.Context, r *runner, t *Task, docs []Doc) (*TaskResul
 		totalBytes += b
 	}
 	if totalBytes == 0 {
-		return nil, errors.New("every text is empty: byte perplexity divides by the number of bytes")
+		return nil, inputErrorf("every text is empty: byte perplexity divides by the number of bytes")
 	}
 	wb := weightedMean(lls, byteCounts)
 	tr.Metrics = []Metric{

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/painterc/painterc/internal/fault"
 )
 
 // Options are the parameters of Run.
@@ -28,10 +30,15 @@ type runner struct {
 // Run scores every task on the model, in order. Each task's requests go to
 // the model in one call, so that it can sort and batch them; a document's
 // requests are adjacent (its choices share a context).
+//
+// Its errors carry a [fault.Kind]: fault.Input when the tasks, the
+// tokenizer or the options are at fault (a document that cannot be
+// scored, a tokenizer that does not belong to the model), fault.Runtime
+// when the model fails or answers wrongly; context errors pass through.
 func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Options) (*Results, error) {
 	start := time.Now()
 	if opts.Limit < 0 {
-		return nil, fmt.Errorf("limit %d: the limit must be at least 0 (0 means every document)", opts.Limit)
+		return nil, inputErrorf("limit %d: the limit must be at least 0 (0 means every document)", opts.Limit)
 	}
 	// A language model scores token ids, so every id the tokenizer makes
 	// needs a logit. A classifier's outputs are its classes, not tokens,
@@ -41,15 +48,15 @@ func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Op
 		scoresTokens = scoresTokens || t.Kind != classificationKind
 	}
 	if mv, tv := model.VocabSize(), tok.VocabSize(); scoresTokens && mv > 0 && tv > mv {
-		return nil, fmt.Errorf("the tokenizer has %d tokens but the model's vocabulary has %d: the tokenizer does not belong to this model", tv, mv)
+		return nil, inputErrorf("the tokenizer has %d tokens but the model's vocabulary has %d: the tokenizer does not belong to this model", tv, mv)
 	}
 	if model.MaxLength() < 1 {
-		return nil, fmt.Errorf("the model's maximum length is %d: it must be at least 1", model.MaxLength())
+		return nil, inputErrorf("the model's maximum length is %d: it must be at least 1", model.MaxLength())
 	}
 	paths := map[string]string{}
 	for _, t := range tasks {
 		if p, ok := paths[t.Name]; ok {
-			return nil, fmt.Errorf("two tasks are named %s (%s and %s): results are keyed by name, so give one a header \"name\"", t.Name, p, t.Path)
+			return nil, inputErrorf("two tasks are named %s (%s and %s): results are keyed by name, so give one a header \"name\"", t.Name, p, t.Path)
 		}
 		paths[t.Name] = t.Path
 	}
@@ -64,7 +71,7 @@ func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Op
 			return nil, err
 		}
 		if len(docs) == 0 {
-			return nil, fmt.Errorf("task %s: %s has no documents", t.Name, t.Path)
+			return nil, inputErrorf("task %s: %s has no documents", t.Name, t.Path)
 		}
 		tr, err := t.Kind.run(ctx, r, t, docs)
 		if err != nil {
@@ -90,9 +97,25 @@ func (r *runner) progress(t *Task, total int) Progress {
 	return func(done int) { r.opts.Progress(t.Name, done, total) }
 }
 
-// docErr places an error at a document's line.
+// docErr places an error at a document's line: the document cannot be
+// scored as written, an input error.
 func docErr(t *Task, d Doc, err error) error {
-	return fmt.Errorf("%s:%d: %v", t.Path, d.Line, err)
+	return inputErrorf("%s:%d: %v", t.Path, d.Line, err)
+}
+
+// inputErrorf is an error in what Run was given: the tasks, the tokenizer
+// or the options.
+func inputErrorf(format string, args ...any) error {
+	return fault.Errorf(fault.Input, format, args...)
+}
+
+// modelError is an error from the model: it failed, or answered
+// something other than what was asked.
+func modelError(err error) error { return fault.New(fault.Runtime, err) }
+
+// modelErrorf is a wrong answer from the model.
+func modelErrorf(format string, args ...any) error {
+	return fault.Errorf(fault.Runtime, format, args...)
 }
 
 // sample starts a document's log.
@@ -131,10 +154,10 @@ func (r *runner) loglikelihood(ctx context.Context, t *Task, reqs []LLRequest) (
 	}
 	got, err := r.model.LogLikelihood(ctx, send, r.progress(t, len(send)))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, modelError(err)
 	}
 	if len(got) != len(send) {
-		return nil, nil, fmt.Errorf("the model returned %d loglikelihoods for %d requests", len(got), len(send))
+		return nil, nil, modelErrorf("the model returned %d loglikelihoods for %d requests", len(got), len(send))
 	}
 	for j, i := range idx {
 		out[i] = got[j]

@@ -2,10 +2,13 @@ package eval
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/painterc/painterc/internal/fault"
 )
 
 func readTask(t *testing.T, path, content string) *Task {
@@ -19,7 +22,7 @@ func readTask(t *testing.T, path, content string) *Task {
 
 func TestLookupKind(t *testing.T) {
 	names := []string{}
-	for _, k := range Kinds() {
+	for _, k := range All {
 		got, err := LookupKind(k.Name)
 		if err != nil || got != k {
 			t.Errorf("LookupKind(%q) = %v, %v", k.Name, got, err)
@@ -223,6 +226,43 @@ func TestRunChecks(t *testing.T) {
 	m.V = 128
 	if _, err := Run(context.Background(), m, newTok(), []*Task{task}, Options{}); err != nil {
 		t.Errorf("padded vocabulary: %v", err)
+	}
+}
+
+// failingModel is a model whose every LogLikelihood call fails, as ONNX
+// Runtime does when it cannot run the graph.
+type failingModel struct{ *fakeModel }
+
+func (failingModel) LogLikelihood(context.Context, []LLRequest, Progress) ([]LLResult, error) {
+	return nil, errors.New("ORT: node 7 (MatMul): shapes do not match")
+}
+
+// TestRunErrorKinds: Run's errors say whose fault they are, so the CLI can
+// pick the exit code: the tokenizer of another model and a document the
+// model cannot score are input errors, the model failing is a runtime
+// error, and the message keeps the task's name.
+func TestRunErrorKinds(t *testing.T) {
+	task := readTask(t, "t.jsonl", `{"context": "ab", "target": "cd"}`)
+	small := newModel(8)
+	small.V = 50
+	cls := readTask(t, "c.jsonl", "{\"text\": \"a\", \"label\": 0}\n{\"text\": \"b\", \"label\": 5}")
+	for _, tc := range []struct {
+		name  string
+		model Model
+		task  *Task
+		opts  Options
+		kind  fault.Kind
+		want  string
+	}{
+		{"tokenizer of another model", small, task, Options{}, fault.Input, "the tokenizer has 100 tokens but the model's vocabulary has 50: the tokenizer does not belong to this model"},
+		{"negative limit", newModel(8), task, Options{Limit: -1}, fault.Input, "limit -1: the limit must be at least 0 (0 means every document)"},
+		{"label past the model's classes", newModel(8), cls, Options{}, fault.Input, "task c: c.jsonl:2: field \"label\" is 5 but the model has 3 classes: it must be 0 to 2"},
+		{"model fails", failingModel{newModel(8)}, task, Options{}, fault.Runtime, "task t: ORT: node 7 (MatMul): shapes do not match"},
+	} {
+		_, err := Run(context.Background(), tc.model, newTok(), []*Task{tc.task}, tc.opts)
+		if err == nil || err.Error() != tc.want || fault.KindOf(err) != tc.kind {
+			t.Errorf("%s: error %v (kind %v), want %q of kind %v", tc.name, err, fault.KindOf(err), tc.want, tc.kind)
+		}
 	}
 }
 

@@ -12,6 +12,7 @@ var loopedParallelPass = newMiddlePass("looped-parallel",
 	"run the middle in parallel R times (--loops, default 3), each pass fed the previous mean",
 	"Looped parallel: the parallel middle repeated R times, each iteration fed the previous mean; the main results use R = 3 and the best R grows roughly with M (Figure 1).",
 	[]string{"loops"},
+	OverNLoops,
 	func(a, b int, o Options) ([]schedule.Step, string, []string, error) {
 		r := o.Loops
 		var notes []string

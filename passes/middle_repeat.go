@@ -11,6 +11,7 @@ var middleRepeatPass = newMiddlePass("middle-repeat",
 	"run the centre block of the middle M times in place of the M middle blocks",
 	"Middle repeat: block floor(T/2) (16 for Llama2-7B, 12 for BERT-Large) runs M = T-2N-1 times in sequence in place of the middle (Figure 1).",
 	nil,
+	OverN,
 	func(a, b int, o Options) ([]schedule.Step, string, []string, error) {
 		return []schedule.Step{{Kind: schedule.StepBlock, Block: (a + b) / 2, Repeat: b - a + 1}}, "", nil, nil
 	})

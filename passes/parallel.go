@@ -9,6 +9,7 @@ var parallelPass = newMiddlePass("parallel",
 	"run the middle blocks in parallel on the same input and average their outputs",
 	"Parallel: every middle block receives the same h; the output is mean_i block_i(h) = h + mean_i delta_i (Figure 1).",
 	nil,
+	OverN,
 	func(a, b int, o Options) ([]schedule.Step, string, []string, error) {
 		return []schedule.Step{{Kind: schedule.StepParallel, Members: blocks(a, b), Repeat: 1}}, "", nil, nil
 	})

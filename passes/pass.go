@@ -35,6 +35,10 @@ const defaultLoops = 3
 // Result is what a pass computes.
 type Result struct {
 	Schedule schedule.Schedule
+	// Affected is the number of blocks the schedule changes: the paper's M
+	// (the middle's size, T-2N-1 with --n N) for a strategy, 1 for a
+	// skipped block, 2 for a swap, 0 for the identity.
+	Affected int
 	// Params are the parameters the schedule came from, canonical and
 	// deterministic ("n=7 loops=3"): they are recorded in the output model as
 	// painterc.pass, e.g. "looped-parallel n=7 loops=3". See Pass.Label.
@@ -49,6 +53,8 @@ type Pass struct {
 	Doc   string   // one line, for `painterc passes`
 	Paper string   // the paper's definition
 	Flags []string // the [Params] Build reads, by name
+	// Sweep says how `painterc sweep` varies the pass (package sweep).
+	Sweep Sweep
 	// Build computes the schedule for a model with T blocks. It reads only
 	// the options its Flags name.
 	Build func(T int, o Options) (Result, error)
@@ -67,10 +73,41 @@ func (p *Pass) Run(T int, o Options) (Result, error) {
 		return Result{}, err
 	}
 	if err := r.Schedule.Validate(T); err != nil {
+		// Too many instances is the user's parameters (a huge --loops),
+		// not a bug in the pass: say which parameters.
+		var se *schedule.SizeError
+		if errors.As(err, &se) {
+			return Result{}, fmt.Errorf("%s %s: %w: use a smaller middle or fewer loops", p.Name, r.Params, err)
+		}
 		return Result{}, fmt.Errorf("internal error: pass %s built an invalid schedule %s: %v", p.Name, r.Schedule, err)
 	}
 	r.Notes = append(r.Notes, ignored(p.Name, o, p.Flags)...)
 	return r, nil
+}
+
+// Sweep is how a sweep varies a pass: package sweep plans its variants
+// from this, so a new pass says here whether and how it is swept.
+type Sweep int
+
+const (
+	NotSwept   Sweep = iota // run only by hand
+	Reference               // run once, first, in every sweep: the identity that scores normalize by
+	OverN                   // one variant per N (the paper's strategies)
+	OverNSeeds              // one per N and per seed (--seeds)
+	OverNLoops              // one per N and per loop count R (--loops)
+	OverBlocks              // one per block, with --probes (the paper's Figure 2)
+)
+
+// Swept returns the passes a sweep walks over N, in the order of [All]:
+// the paper's six strategies.
+func Swept() []*Pass {
+	var out []*Pass
+	for _, p := range All {
+		if p.Sweep >= OverN && p.Sweep <= OverNLoops {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Label returns the painterc.pass metadata value: the name, then the
@@ -169,8 +206,9 @@ func middleParams(o Options, a, b int) string {
 
 // newMiddlePass builds a paper strategy: its schedule is 0..a-1, then mid,
 // then b+1..T-1, where mid is what the strategy runs instead of the middle
-// a..b and may add parameters and notes of its own (extra names its flags).
-func newMiddlePass(name, doc, paper string, extra []string, mid func(a, b int, o Options) (steps []schedule.Step, params string, notes []string, err error)) *Pass {
+// a..b and may add parameters and notes of its own (extra names its flags,
+// sweep how a sweep varies it). It affects the b-a+1 blocks of the middle.
+func newMiddlePass(name, doc, paper string, extra []string, sweep Sweep, mid func(a, b int, o Options) (steps []schedule.Step, params string, notes []string, err error)) *Pass {
 	flags := append([]string{"n", "layers"}, extra...)
 	build := func(T int, o Options) (Result, error) {
 		a, b, notes, err := Middle(T, o)
@@ -197,9 +235,9 @@ func newMiddlePass(name, doc, paper string, extra []string, mid func(a, b int, o
 		if params != "" {
 			p += " " + params
 		}
-		return Result{Schedule: schedule.Schedule{Steps: all}, Params: p, Notes: notes}, nil
+		return Result{Schedule: schedule.Schedule{Steps: all}, Affected: b - a + 1, Params: p, Notes: notes}, nil
 	}
-	return &Pass{Name: name, Doc: doc, Paper: paper, Flags: flags, Build: build}
+	return &Pass{Name: name, Doc: doc, Paper: paper, Flags: flags, Sweep: sweep, Build: build}
 }
 
 // ignored returns a note for each option that was given but that the pass

@@ -149,6 +149,9 @@ func TestPassErrors(t *testing.T) {
 		{"looped-parallel", 32, Options{Loops: 0, HasLoops: true}, "--loops 0: the loop count must be at least 1"},
 		{"looped-parallel", 32, Options{Loops: -2}, "--loops -2: the loop count must be at least 1"},
 		{"looped-parallel", 32, Options{Loops: 1 << 20}, "--loops 1048576 is too large: at most 100000 is allowed"},
+		// Within --loops' own limit, but 32 x 100000 instances: refused by
+		// the schedule's instance cap, naming the parameters.
+		{"looped-parallel", 32, Options{Loops: 100000, Layers: [2]int{0, 31}, HasLayers: true}, "looped-parallel layers=0-31 loops=100000: the schedule runs 3200000 block instances; at most 100000 are allowed: use a smaller middle or fewer loops"},
 		{"skip-one", 32, Options{}, "skip-one needs --index I, the block to skip (I in 0-31)"},
 		{"skip-one", 32, Options{Index: 32, HasIndex: true}, "--index 32 is out of range: the model has 32 blocks (0-31)"},
 		{"skip-one", 32, Options{Index: -1, HasIndex: true}, "--index -1 is out of range: the model has 32 blocks (0-31)"},
@@ -357,6 +360,46 @@ func TestParamsDeclared(t *testing.T) {
 	} {
 		if err := o.Set(tc[0], tc[1]); err == nil || err.Error() != tc[2] {
 			t.Errorf("Set(%q, %q) = %v, want %s", tc[0], tc[1], err, tc[2])
+		}
+	}
+}
+
+// TestSweepDeclarations: each pass declares how a sweep varies it and
+// reports the M of its result, so package sweep repeats no pass names and
+// computes no M itself. M = T-2N-1 for the strategies (17 for T=32, N=7).
+func TestSweepDeclarations(t *testing.T) {
+	var swept []string
+	for _, p := range Swept() {
+		swept = append(swept, p.Name)
+	}
+	if diff := cmp.Diff([]string{"skip", "middle-repeat", "reverse", "random", "parallel", "looped-parallel"}, swept); diff != "" {
+		t.Errorf("Swept (-want +got):\n%s", diff)
+	}
+	for _, tc := range []struct {
+		pass     string
+		sweep    Sweep
+		o        Options
+		affected int
+	}{
+		{"identity", Reference, Options{}, 0},
+		{"skip", OverN, Options{N: 7, HasN: true}, 17},
+		{"middle-repeat", OverN, Options{N: 7, HasN: true}, 17},
+		{"reverse", OverN, Options{Layers: [2]int{8, 24}, HasLayers: true}, 17},
+		{"random", OverNSeeds, Options{N: 15, HasN: true}, 1},
+		{"parallel", OverN, Options{N: 0, HasN: true}, 31},
+		{"looped-parallel", OverNLoops, Options{N: 7, HasN: true, Loops: 4}, 17},
+		{"skip-one", OverBlocks, Options{Index: 5, HasIndex: true}, 1},
+		{"swap", NotSwept, Options{Index: 5, HasIndex: true}, 2},
+	} {
+		p, err := Lookup(tc.pass)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Sweep != tc.sweep {
+			t.Errorf("%s: Sweep %v, want %v", tc.pass, p.Sweep, tc.sweep)
+		}
+		if r := run(t, tc.pass, 32, tc.o); r.Affected != tc.affected {
+			t.Errorf("%s %+v on 32 blocks: Affected %d, want %d", tc.pass, tc.o, r.Affected, tc.affected)
 		}
 	}
 }

@@ -13,6 +13,7 @@ var randomPass = newMiddlePass("random",
 	"run the middle blocks in a random order chosen by --seed",
 	"Random: the middle blocks run in a seeded random order; the paper averages 10 seeds (Figure 1).",
 	[]string{"seed"},
+	OverNSeeds,
 	func(a, b int, o Options) ([]schedule.Step, string, []string, error) {
 		m := blocks(a, b)
 		shuffle(m, o.Seed)

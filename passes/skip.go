@@ -9,6 +9,7 @@ var skipPass = newMiddlePass("skip",
 	"drop the middle blocks: h goes straight from block N to block T-N",
 	"Skip: nothing runs in the middle; h goes straight from block N to block T-N (Figure 1).",
 	nil,
+	OverN,
 	func(a, b int, o Options) ([]schedule.Step, string, []string, error) {
 		return nil, "", nil, nil
 	})

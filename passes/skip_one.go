@@ -13,6 +13,7 @@ var skipOnePass = &Pass{
 	Doc:   "drop block I (--index) alone",
 	Paper: "Skip one (Figure 2): block i is skipped and every other block runs in order.",
 	Flags: []string{"index"},
+	Sweep: OverBlocks,
 	Build: func(T int, o Options) (Result, error) {
 		i, err := index("skip-one", "the block to skip", T, o, T-1)
 		if err != nil {
@@ -28,7 +29,7 @@ var skipOnePass = &Pass{
 		if i < T-1 {
 			steps = append(steps, schedule.Span(i+1, T-1)...)
 		}
-		return Result{Schedule: schedule.Schedule{Steps: steps}, Params: fmt.Sprintf("index=%d", i)}, nil
+		return Result{Schedule: schedule.Schedule{Steps: steps}, Affected: 1, Params: fmt.Sprintf("index=%d", i)}, nil
 	},
 }
 

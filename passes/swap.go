@@ -25,6 +25,6 @@ var swapPass = &Pass{
 		if i+2 <= T-1 {
 			steps = append(steps, schedule.Span(i+2, T-1)...)
 		}
-		return Result{Schedule: schedule.Schedule{Steps: steps}, Params: fmt.Sprintf("index=%d", i)}, nil
+		return Result{Schedule: schedule.Schedule{Steps: steps}, Affected: 2, Params: fmt.Sprintf("index=%d", i)}, nil
 	},
 }

@@ -9,8 +9,8 @@
 // DIR/similarity.csv, DIR/block_influence.csv and DIR/angular_distance.csv
 // when they exist (package similarity writes them), and it writes into DIR
 // the score figures (package plot) and report.md, which links them
-// relatively. It does not depend on the sweep package: the row format is
-// read here.
+// relatively. The rows are read with package sweep's reader: there is one
+// row schema (sweep.Row), defined where the rows are written.
 package report
 
 import (

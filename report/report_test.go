@@ -2,10 +2,11 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"image/png"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/painterc/painterc/sweep"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/report.golden.md")
@@ -114,12 +117,18 @@ func load(t *testing.T) []Result {
 func edit(res []Result, f func(r *Result) bool) []Result {
 	var out []Result
 	for _, r := range res {
-		r.Normalized = map[string]float64{"acc,none": r.Normalized["acc,none"]}
+		acc, _ := r.NormalizedValue("acc,none")
+		setAcc(&r, acc)
 		if f(&r) {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// setAcc makes v the row's only normalized score, acc,none.
+func setAcc(r *Result, v float64) {
+	r.Normalized = []sweep.Norm{{Key: "acc,none", Value: v}}
 }
 
 func verdict(t *testing.T, res []Result, n int) Finding {
@@ -140,7 +149,7 @@ func TestFindingsFlip(t *testing.T) {
 	set := func(pass string, v func(r *Result) float64) func(r *Result) bool {
 		return func(r *Result) bool {
 			if r.Pass == pass {
-				r.Normalized["acc,none"] = v(r)
+				setAcc(r, v(r))
 			}
 			return true
 		}
@@ -164,7 +173,7 @@ func TestFindingsFlip(t *testing.T) {
 		// 1: the middle blocks matter as much as block 0.
 		{"skipping block 0 is harmless", 1, func(r *Result) bool {
 			if r.Pass == "skip-one" && r.ParamMap()["index"] == "0" {
-				r.Normalized["acc,none"] = 0.99
+				setAcc(r, 0.99)
 			}
 			return true
 		}, DoesNotHold},
@@ -186,7 +195,7 @@ func TestFindingsFlip(t *testing.T) {
 		// 6: semantic tasks suffer more from reordering than math ones.
 		{"semantic tasks are the order-sensitive ones", 6, func(r *Result) bool {
 			if (r.Pass == "reverse" || r.Pass == "random") && Category(*r) == "semantic" {
-				r.Normalized["acc,none"] = 0
+				setAcc(r, 0)
 			}
 			return true
 		}, DoesNotHold},
@@ -228,50 +237,56 @@ func TestFindingsEvidence(t *testing.T) {
 	}
 }
 
-// TestReadResults: rows with the same key supersede earlier ones,
-// non-numeric metrics are dropped, params may be a string or an object,
-// and a row without a task is refused with its line.
+// TestReadResults: report reads sweep's one row schema with sweep's
+// reader; a row with the same key, pass, params and task as an earlier one
+// supersedes it, a null (NaN) normalization is no score, and a row
+// sweep would not write is refused with its line.
 func TestReadResults(t *testing.T) {
-	in := strings.Join([]string{
-		`{"pass":"random","params":"n=2 seed=1 loops=3","schedule":"0-2,4,3,5-7","affected":3,"seed":1,"task":"a","metrics":{"acc,none":0.5,"acc_stderr,none":"N/A"},"normalized":{"acc,none":0.4},"key":"k1"}`,
+	dir := t.TempDir()
+	write := func(lines ...string) string {
+		path := filepath.Join(dir, "results.jsonl")
+		if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	res, err := ReadResults(write(
+		`{"pass":"random","params":"n=2 seed=1 loops=3","schedule":"0-2,4,3,5-7","affected":3,"seed":1,"task":"a","metrics":{"acc,none":0.5,"acc_stderr,none":null},"normalized":{"acc,none":0.4},"main":"acc,none","baseline":0.25,"key":"k1"}`,
 		``,
-		`{"pass":"skip","params":{"n":2},"schedule":"0-2,6-7","affected":3,"seed":0,"task":"a","metrics":{},"normalized":{"acc,none":0.1},"key":"k2"}`,
-		`{"pass":"random","params":{"n":2,"seed":1},"schedule":"0-2,4,3,5-7","affected":3,"seed":1,"task":"a","normalized":{"acc,none":0.6,"acc_norm,none":0.7},"key":"k1"}`,
-	}, "\n")
-	res, err := readResults("r.jsonl", strings.NewReader(in))
+		`{"pass":"skip","params":"n=2","schedule":"0-2,6-7","affected":3,"seed":null,"task":"a","metrics":{},"normalized":{"acc,none":null},"main":"acc,none","baseline":0.25,"key":"k2"}`,
+		`{"pass":"random","params":"n=2 seed=1 loops=3","schedule":"0-2,4,3,5-7","affected":3,"seed":1,"task":"a","metrics":{},"normalized":{"acc_norm,none":0.7,"acc,none":0.6},"main":"","baseline":0.25,"key":"k1"}`,
+	))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 2 || res[0].Pass != "random" || res[0].Line != 4 || res[1].Pass != "skip" {
+	if len(res) != 2 || res[0].Pass != "random" || res[1].Pass != "skip" {
 		t.Fatalf("rows %+v", res)
 	}
 	if s, m, _ := res[0].Score(); s != 0.6 || m != "acc,none" {
 		t.Errorf("Score = %v %s, want the first sorted key acc,none = 0.6", s, m)
 	}
-	first, _ := readResults("r.jsonl", strings.NewReader(strings.Split(in, "\n")[0]))
-	if _, ok := first[0].Metrics["acc_stderr,none"]; ok || first[0].Metrics["acc,none"] != 0.5 {
-		t.Errorf("metrics %v", first[0].Metrics)
+	if _, _, ok := res[1].Score(); ok {
+		t.Errorf("a null normalization scored")
 	}
-	if v := first[0].Variant(); v != "loops=3" {
-		t.Errorf("Variant of a string params = %q, want loops=3", v)
+	if v := res[0].Variant(); v != "loops=3" {
+		t.Errorf("Variant = %q, want loops=3", v)
 	}
 	if v := res[1].Variant(); v != "" {
-		t.Errorf("Variant of {n: 2} = %q, want none", v)
+		t.Errorf("Variant of n=2 = %q, want none", v)
 	}
 	if T := BlockCount(res); T != 8 {
 		t.Errorf("BlockCount = %d, want 8", T)
 	}
-	_, err = readResults("r.jsonl", strings.NewReader("\n"+`{"pass":"skip","normalized":{}}`))
-	if err == nil || !strings.Contains(err.Error(), `r.jsonl:2: the row has no "task"`) {
+	path := write(`{"pass":"skip","params":"n=2","schedule":"0-2,6-7","affected":3,"seed":null,"task":"a","metrics":{},"normalized":{},"main":"","baseline":null,"key":"k"}`, `{"pass":"skip","normalized":{}}`)
+	if _, err = ReadResults(path); err == nil || err.Error() != path+`:2: not a results row: no "params"` {
 		t.Errorf("error %v", err)
 	}
-	_, err = readResults("r.jsonl", strings.NewReader(`{"pass":`))
-	if err == nil || !strings.Contains(err.Error(), "r.jsonl:1: not a result row") {
+	path = write(`{"pass":`)
+	if _, err = ReadResults(path); err == nil || !strings.HasPrefix(err.Error(), path+":1: not a results row") {
 		t.Errorf("error %v", err)
 	}
-	var raw map[string]any
-	if json.Unmarshal([]byte(strings.Split(in, "\n")[0]), &raw) != nil {
-		t.Fatal("the test's own row is not JSON")
+	if _, err = ReadResults(filepath.Join(dir, "none.jsonl")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing file: %v", err)
 	}
 }
 
@@ -282,11 +297,11 @@ func TestCategory(t *testing.T) {
 		"lambada_openai": "semantic", "hellaswag": "semantic", "winogrande": "semantic", "wikitext": "semantic",
 		"rte_tiny": "semantic", "mystery": "",
 	} {
-		if got := Category(Result{Task: task}); got != want {
+		if got := Category(Result{sweep.Row{Task: task}}); got != want {
 			t.Errorf("Category(%s) = %q, want %q", task, got, want)
 		}
 	}
-	if got := Category(Result{Task: "gsm8k", Category: "semantic"}); got != "semantic" {
+	if got := Category(Result{sweep.Row{Task: "gsm8k", Category: "semantic"}}); got != "semantic" {
 		t.Errorf("a row's category should win: %q", got)
 	}
 }
@@ -336,8 +351,8 @@ func TestFigureNamesDistinct(t *testing.T) {
 	dir := t.TempDir()
 	var rows strings.Builder
 	for _, task := range []string{"a b", "a_b", "median"} {
-		fmt.Fprintf(&rows, `{"pass": "identity", "schedule": "0-3", "affected": 0, "task": %q, "normalized": {"acc,none": 1}}`+"\n", task)
-		fmt.Fprintf(&rows, `{"pass": "skip", "params": "n=1", "schedule": "0,3", "affected": 2, "task": %q, "normalized": {"acc,none": 0.5}}`+"\n", task)
+		fmt.Fprintf(&rows, `{"pass":"identity","params":"","schedule":"0-3","affected":0,"seed":null,"task":%q,"metrics":{"acc,none":0.5},"normalized":{"acc,none":1},"main":"acc,none","baseline":0.25,"key":"k0"}`+"\n", task)
+		fmt.Fprintf(&rows, `{"pass":"skip","params":"n=1","schedule":"0,3","affected":2,"seed":null,"task":%q,"metrics":{"acc,none":0.4},"normalized":{"acc,none":0.6},"main":"acc,none","baseline":0.25,"key":"k1"}`+"\n", task)
 	}
 	if err := os.WriteFile(filepath.Join(dir, ResultsFile), []byte(rows.String()), 0o644); err != nil {
 		t.Fatal(err)

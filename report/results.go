@@ -1,147 +1,64 @@
 package report
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"io"
 	"math"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/painterc/painterc/internal/clip"
-	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/plot"
 	"github.com/painterc/painterc/schedule"
+	"github.com/painterc/painterc/sweep"
 )
 
-// Result is one line of a sweep's results.jsonl: a variant (a pass with
+// Result is one row of a sweep's results.jsonl: a variant (a pass with
 // its parameters, compiled to a schedule affecting Affected blocks, with a
-// seed) scored on one task. Metrics are the raw scores, Normalized the
-// scores rescaled so 0 = random guessing and 1 = the full model, both
-// keyed "metric,filter" as lm-evaluation-harness does ("acc,none").
-// Category is optional (see Category).
-type Result struct {
-	Pass       string             `json:"pass"`
-	Params     json.RawMessage    `json:"params"`
-	Schedule   string             `json:"schedule"`
-	Affected   int                `json:"affected"`
-	Seed       int64              `json:"seed"`
-	Task       string             `json:"task"`
-	Category   string             `json:"category"`
-	Main       string             `json:"main"`
-	Metrics    map[string]float64 `json:"-"`
-	Normalized map[string]float64 `json:"-"`
-	Key        string             `json:"key"`
-	Line       int                `json:"-"`
-}
+// seed for random) scored on one task. The row's schema is package
+// sweep's, the one that writes it (sweep.Row); report adds the views it
+// needs. Metrics are the raw scores, Normalized the scores rescaled so
+// 0 = random guessing and 1 = the full model, keyed "metric,filter" as
+// lm-evaluation-harness does ("acc,none").
+type Result struct{ sweep.Row }
 
-// ReadResults reads a results.jsonl: one JSON object per line, blank lines
-// ignored. Only pass, task and normalized are required. Metric values that
-// are not numbers (null, "N/A") are left out. When several lines carry the
-// same non-empty key for the same pass, seed and task, the last one wins,
-// so a resumed sweep that appends a re-run supersedes the old line. (The
-// sweep's key is a content hash of the schedule, so variants of different
-// passes that run the same schedule share it and stay separate rows.)
+// ReadResults reads a sweep's results.jsonl with sweep's reader. When
+// several rows carry the same key for the same pass, seed and task, the
+// last one wins, so a re-run appended by hand supersedes the old line.
+// (The sweep's key is a content hash of the schedule, so variants of
+// different passes that run the same schedule share it and stay separate
+// rows.)
 func ReadResults(path string) ([]Result, error) {
-	f, err := safeio.Open(path)
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	rows, err := sweep.ReadResults(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	return readResults(path, f)
-}
-
-func readResults(path string, r io.Reader) ([]Result, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 64<<20)
-	var out []Result
 	type rowID struct {
-		key, pass, task string
-		seed            int64
+		key, pass, params, task string
 	}
-	byKey := map[rowID]int{}
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
+	var out []Result
+	byID := map[rowID]int{}
+	for _, r := range rows {
+		id := rowID{r.Key, r.Pass, r.Params, r.Task}
+		if i, ok := byID[id]; ok {
+			out[i] = Result{*r}
 			continue
 		}
-		var res Result
-		var raw struct {
-			Metrics    map[string]json.RawMessage `json:"metrics"`
-			Normalized map[string]json.RawMessage `json:"normalized"`
-		}
-		if err := json.Unmarshal(b, &res); err != nil {
-			return nil, fmt.Errorf("%s:%d: not a result row: %s", path, line, clip.String(err.Error()))
-		}
-		if err := json.Unmarshal(b, &raw); err != nil {
-			return nil, fmt.Errorf("%s:%d: not a result row: %s", path, line, clip.String(err.Error()))
-		}
-		res.Line = line
-		res.Metrics, res.Normalized = numbers(raw.Metrics), numbers(raw.Normalized)
-		switch {
-		case res.Pass == "":
-			return nil, fmt.Errorf("%s:%d: the row has no \"pass\"", path, line)
-		case res.Task == "":
-			return nil, fmt.Errorf("%s:%d: the row has no \"task\"", path, line)
-		}
-		if err := checkResult(&res); err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", path, line, err)
-		}
-		id := rowID{res.Key, res.Pass, res.Task, res.Seed}
-		if i, ok := byKey[id]; ok && res.Key != "" {
-			out[i] = res
-			continue
-		}
-		if res.Key != "" {
-			byKey[id] = len(out)
-		}
-		out = append(out, res)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s:%d: %v", path, line+1, err)
+		byID[id] = len(out)
+		out = append(out, Result{*r})
 	}
 	return out, nil
 }
 
-func numbers(m map[string]json.RawMessage) map[string]float64 {
-	out := map[string]float64{}
-	for k, v := range m {
-		var x float64
-		if json.Unmarshal(v, &x) == nil && !math.IsNaN(x) {
-			out[k] = x
-		}
-	}
-	return out
-}
-
-// ParamMap returns the row's parameters as key=value pairs. params may be
-// a JSON object ({"n": 7, "loops": 3}) or a string ("n=7 loops=3");
-// anything else gives none.
+// ParamMap returns the row's parameters ("n=7 loops=3") as key=value
+// pairs.
 func (r Result) ParamMap() map[string]string {
 	out := map[string]string{}
-	var s string
-	if json.Unmarshal(r.Params, &s) == nil {
-		for _, f := range strings.Fields(s) {
-			if k, v, ok := strings.Cut(f, "="); ok {
-				out[k] = v
-			}
-		}
-		return out
-	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(r.Params, &obj) == nil {
-		for k, v := range obj {
-			var str string
-			if json.Unmarshal(v, &str) == nil {
-				out[k] = str
-			} else {
-				out[k] = string(bytes.TrimSpace(v))
-			}
+	for _, f := range strings.Fields(r.Params) {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			out[k] = v
 		}
 	}
 	return out
@@ -165,22 +82,34 @@ func (r Result) Variant() string {
 }
 
 // Score is the row's normalized score of the task's main metric: the
-// row's "main" when it is normalized, else the only key of Normalized or,
+// row's "main" when it is normalized, else the only normalized metric or,
 // when there are several, the first in sorted order (metric says which; ok
-// is false when there is none).
+// is false when there is none). A NaN (a normalization with no
+// denominator, written as null) is no score.
 func (r Result) Score() (score float64, metric string, ok bool) {
-	if len(r.Normalized) == 0 {
+	if v, ok := r.NormalizedValue(r.Main); ok && r.Main != "" && !math.IsNaN(v) {
+		return v, r.Main, true
+	}
+	var keys []string
+	for _, n := range r.Normalized {
+		if !math.IsNaN(n.Value) {
+			keys = append(keys, n.Key)
+		}
+	}
+	if len(keys) == 0 {
 		return 0, "", false
 	}
-	if s, ok := r.Normalized[r.Main]; ok && r.Main != "" {
-		return s, r.Main, true
-	}
-	keys := make([]string, 0, len(r.Normalized))
-	for k := range r.Normalized {
-		keys = append(keys, k)
-	}
 	sort.Strings(keys)
-	return r.Normalized[keys[0]], keys[0], true
+	v, _ := r.NormalizedValue(keys[0])
+	return v, keys[0], true
+}
+
+// seed is the row's seed, 0 for the passes that take none.
+func (r Result) seed() int64 {
+	if r.Seed == nil {
+		return 0
+	}
+	return *r.Seed
 }
 
 // Blocks returns the blocks the row's schedule runs, in order, or nil when
@@ -205,7 +134,7 @@ func Rows(results []Result) []plot.Row {
 		if !ok {
 			continue
 		}
-		out = append(out, plot.Row{Pass: r.Pass, Variant: r.Variant(), Affected: r.Affected, Seed: r.Seed, Task: r.Task, Score: s})
+		out = append(out, plot.Row{Pass: r.Pass, Variant: r.Variant(), Affected: r.Affected, Seed: r.seed(), Task: r.Task, Score: s})
 	}
 	return out
 }

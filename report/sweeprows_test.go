@@ -51,8 +51,12 @@ func TestReadsSweepRows(t *testing.T) {
 		t.Errorf("report.md does not count the sweep's 33 rows:\n%.400s", md)
 	}
 
-	main, err := readResults("r.jsonl", strings.NewReader(
-		`{"pass":"skip","params":"n=2","schedule":"0-2,6-7","affected":3,"seed":null,"task":"arc","metrics":{},"normalized":{"acc,none":0.1,"acc_norm,none":0.2},"main":"acc_norm,none","key":"k"}`))
+	path := filepath.Join(dir, "main.jsonl")
+	row := `{"pass":"skip","params":"n=2","schedule":"0-2,6-7","affected":3,"seed":null,"task":"arc","metrics":{},"normalized":{"acc,none":0.1,"acc_norm,none":0.2},"main":"acc_norm,none","baseline":0.25,"key":"k"}` + "\n"
+	if err := os.WriteFile(path, []byte(row), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	main, err := ReadResults(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -360,7 +360,7 @@ func checkCompileWith(t *testing.T, m *onnx.Model, o DetectOptions) {
 		if err != nil {
 			t.Fatalf("schedule %s: %v", src, err)
 		}
-		out, err := Lower(m, b, s, Provenance{Pass: "fuzz"})
+		out, _, err := Lower(m, b, s, Provenance{Pass: "fuzz"})
 		if verr != nil {
 			continue // garbage in: Lower may refuse, but must not panic
 		}

@@ -91,20 +91,35 @@ func attrGraphs(a *onnx.Attribute) []*onnx.Graph {
 	return append(gs, a.Graphs...)
 }
 
-// captures returns the names a subgraph reads but does not define, sorted.
-func captures(g *onnx.Graph) []string {
-	defined := map[string]bool{}
-	for _, t := range g.Initializer {
-		defined[t.Name] = true
-	}
+// Defined returns the names g itself defines: its inputs, initializers
+// (sparse ones included) and node outputs, not those of its subgraphs. A
+// pass that adds tensors to a graph picks names outside it.
+func Defined(g *onnx.Graph) map[string]bool {
+	defined := make(map[string]bool, len(g.Input)+len(g.Initializer)+2*len(g.Node))
 	for _, v := range g.Input {
 		defined[v.Name] = true
 	}
-	for _, n := range g.Node {
-		for _, o := range n.Output {
-			defined[o] = true
+	for _, t := range g.Initializer {
+		defined[t.Name] = true
+	}
+	for _, t := range g.SparseInitializer {
+		if t.Values != nil {
+			defined[t.Values.Name] = true
 		}
 	}
+	for _, n := range g.Node {
+		for _, o := range n.Output {
+			if o != "" {
+				defined[o] = true
+			}
+		}
+	}
+	return defined
+}
+
+// captures returns the names a subgraph reads but does not define, sorted.
+func captures(g *onnx.Graph) []string {
+	defined := Defined(g)
 	free := map[string]bool{}
 	for _, n := range g.Node {
 		for _, in := range nodeReads(n) {

@@ -21,7 +21,12 @@ type Provenance struct {
 	Pass string // e.g. "looped-parallel n=7 loops=3", or "schedule" for --schedule
 }
 
-// Lower builds the model that runs m's blocks in the order s says.
+// Lower builds the model that runs m's blocks in the order s says, and
+// returns with it the residual stream of each stage in its main graph:
+// element 0 is the stream the first stage reads (b.Boundary[0]), element
+// i+1 the output of stage i (a block instance, or a parallel group's
+// mean), so the last is what the epilogue reads. Merged decoders have no
+// main-graph stream: the streams are nil.
 //
 // Requires: b was detected on m.Graph; s is valid for b.T.
 // Ensures: the result keeps m's graph inputs and outputs (cache I/O renumbered
@@ -34,18 +39,19 @@ type Provenance struct {
 // Blocks that never run drop their weights. A parallel group feeds each member
 // the same stream tensor and takes the element-wise Mean of their outputs.
 // Instance k reads and writes KV slot k. m is not modified.
-func Lower(m *onnx.Model, b *Blocks, s schedule.Schedule, p Provenance) (*onnx.Model, error) {
+func Lower(m *onnx.Model, b *Blocks, s schedule.Schedule, p Provenance) (*onnx.Model, []Stream, error) {
 	if err := s.Validate(b.T); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var ng *onnx.Graph
+	var streams []Stream
 	if b.Merged != nil {
 		var err error
 		if ng, err = lowerMerged(m.Graph, b, s); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	} else {
-		ng = lowerGraph(m.Graph, b, s, "/painter")
+		ng, streams = lowerGraph(m.Graph, b, s, "/painter")
 	}
 	pruneInitializers(ng, m.Graph)
 
@@ -71,13 +77,14 @@ func Lower(m *onnx.Model, b *Blocks, s schedule.Schedule, p Provenance) (*onnx.M
 	}
 	// The caller verifies the result: the compile pipeline runs Verify
 	// after every phase, so doing it here too would check each graph twice.
-	return out, nil
+	return out, streams, nil
 }
 
 // lowerGraph builds g's replacement: prologue, the block instances the
 // schedule runs, epilogue. Names it invents start with root. Initializers
-// are left to the caller (pruneInitializers).
-func lowerGraph(g *onnx.Graph, b *Blocks, s schedule.Schedule, root string) *onnx.Graph {
+// are left to the caller (pruneInitializers). It also returns the stream
+// each stage reads and writes, as Lower documents.
+func lowerGraph(g *onnx.Graph, b *Blocks, s schedule.Schedule, root string) (*onnx.Graph, []Stream) {
 	l := &lowering{g: g, b: b, root: root, vinfo: map[string]*onnx.ValueInfo{}}
 	for _, v := range g.ValueInfo {
 		l.vinfo[v.Name] = v
@@ -89,6 +96,7 @@ func lowerGraph(g *onnx.Graph, b *Blocks, s schedule.Schedule, root string) *onn
 	}
 	stages := s.Stages()
 	cur := b.Boundary[0]
+	streams := []Stream{cur}
 	k := 0
 	for si, st := range stages {
 		last := si == len(stages)-1
@@ -100,9 +108,10 @@ func lowerGraph(g *onnx.Graph, b *Blocks, s schedule.Schedule, root string) *onn
 			}
 			l.instance(k, blk, cur, out)
 			cur, k = out, k+1
-			continue
+		} else {
+			cur, k = l.parallel(si, k, st.Blocks, cur, last)
 		}
-		cur, k = l.parallel(si, k, st.Blocks, cur, last)
+		streams = append(streams, cur)
 	}
 	// The epilogue reads Boundary[T]: rename the last stream into it, adding
 	// or splitting a fused pair when the widths differ.
@@ -136,7 +145,7 @@ func lowerGraph(g *onnx.Graph, b *Blocks, s schedule.Schedule, root string) *onn
 		}
 	}
 	ng.ValueInfo = append(ng.ValueInfo, l.clonedInfo...)
-	return ng
+	return ng, streams
 }
 
 // pruneInitializers keeps, in orig's order, only the initializers that ng's

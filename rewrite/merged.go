@@ -25,7 +25,7 @@ func lowerMerged(g *onnx.Graph, b *Blocks, s schedule.Schedule) (*onnx.Graph, er
 				continue
 			}
 			ca := *a
-			ca.G = lowerGraph(a.G, mi.Branches[j], s, "/painter/"+name)
+			ca.G, _ = lowerGraph(a.G, mi.Branches[j], s, "/painter/"+name)
 			nif.Attribute[ai] = &ca
 		}
 	}

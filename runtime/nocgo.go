@@ -55,3 +55,8 @@ func (*Session) Run(map[string]*Tensor, ...string) (map[string]*Tensor, error) {
 
 // Close does nothing without cgo.
 func (*Session) Close() error { return nil }
+
+// NewSessionWithExternalData always fails without cgo.
+func NewSessionWithExternalData([]byte, string, string, SessionOptions) (*Session, error) {
+	return nil, ErrNotInitialized
+}

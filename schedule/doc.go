@@ -17,5 +17,6 @@
 //     slots, in ascending order however they were written.
 //   - Block indices and repeat counts are at most 100000, a schedule runs at
 //     most 100000 block instances and (…) nests at most 100 deep, so that no
-//     input can exhaust memory or stack.
+//     input can exhaust memory or stack. Parse checks all three; Validate
+//     checks the instances again, for schedules that passes build in code.
 package schedule

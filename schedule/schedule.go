@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -116,9 +117,14 @@ func (s Schedule) Instances() []int {
 }
 
 // Validate checks that the schedule can run on a model with T blocks: every
-// block is in 0..T-1, no group is empty, no parallel group repeats a block and
-// no repeat count is negative. Errors name the column of the offender when
+// block is in 0..T-1, no group is empty, no parallel group repeats a block,
+// no repeat count is negative, and it runs at most 100000 block instances
+// (a [*SizeError] otherwise). Errors name the column of the offender when
 // the schedule was parsed.
+//
+// The instance cap is checked here, not only by [Parse], because passes
+// build schedules in code: looped-parallel with a huge --loops would
+// otherwise unroll into millions of instances and exhaust memory.
 func (s Schedule) Validate(T int) error {
 	if T < 1 {
 		return stepErr(0, "the model has no blocks")
@@ -126,7 +132,54 @@ func (s Schedule) Validate(T int) error {
 	if len(s.Steps) == 0 {
 		return stepErr(0, "the schedule is empty: it must run at least one block")
 	}
-	return validateSteps(s.Steps, T)
+	if err := validateSteps(s.Steps, T); err != nil {
+		return err
+	}
+	if n := instances(s.Steps); n > maxInstances {
+		return &SizeError{Instances: n}
+	}
+	return nil
+}
+
+// SizeError reports a schedule that runs more block instances than
+// painterc allows (100000): a typo or a hostile file, since no real model
+// comes near, and unrolling it would exhaust memory.
+type SizeError struct {
+	Instances int // how many it runs; math.MaxInt when too many to count
+}
+
+func (e *SizeError) Error() string {
+	runs := strconv.Itoa(e.Instances)
+	if e.Instances == math.MaxInt {
+		runs = "more than " + strconv.Itoa(maxInstances)
+	}
+	return fmt.Sprintf("the schedule runs %s block instances; at most %d are allowed", runs, maxInstances)
+}
+
+// instances counts the block instances steps run without unrolling them.
+// It stops as soon as the count passes maxInstances, so a hostile repeat
+// count costs nothing; math.MaxInt stands for a count too large for an int.
+func instances(steps []Step) int {
+	total := 0
+	for _, st := range steps {
+		per := 1
+		switch st.Kind {
+		case StepParallel:
+			per = len(st.Members)
+		case StepSeq:
+			per = instances(st.Body)
+		}
+		if per > maxInstances {
+			return per
+		}
+		if per > 0 && st.times() > (math.MaxInt-total)/per {
+			return math.MaxInt
+		}
+		if total += per * st.times(); total > maxInstances {
+			return total
+		}
+	}
+	return total
 }
 
 func validateSteps(steps []Step, T int) error {

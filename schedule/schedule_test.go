@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"math"
 	"math/rand/v2"
 	"regexp"
 	"testing"
@@ -161,11 +162,21 @@ func TestValidateBuiltInCode(t *testing.T) {
 		{Schedule{Steps: []Step{{Kind: StepSeq}}}, "schedule: empty sequential group"},
 		{Schedule{Steps: []Step{{Kind: StepBlock, Repeat: -2}}}, "schedule: repeat count -2 must be at least 1"},
 		{Schedule{Steps: []Step{{Kind: StepKind(9)}}}, "schedule: unknown step kind 9"},
+		// The instance cap holds for schedules built in code, which never
+		// went through the parser's limits.
+		{Schedule{Steps: []Step{{Kind: StepBlock, Repeat: 100001}}}, "the schedule runs 100001 block instances; at most 100000 are allowed"},
+		{Schedule{Steps: []Step{{Kind: StepParallel, Members: []int{0, 1, 2, 3}, Repeat: 30000}}}, "the schedule runs 120000 block instances; at most 100000 are allowed"},
+		{Schedule{Steps: []Step{{Kind: StepSeq, Body: []Step{{Kind: StepBlock, Repeat: 1000}}, Repeat: 1000}}}, "the schedule runs 1000000 block instances; at most 100000 are allowed"},
+		{Schedule{Steps: []Step{{Kind: StepSeq, Body: []Step{{Kind: StepBlock, Repeat: 2}}, Repeat: math.MaxInt}}}, "the schedule runs more than 100000 block instances; at most 100000 are allowed"},
 	} {
 		err := tc.s.Validate(4)
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("%#v.Validate(4) = %v, want %q", tc.s, err, tc.want)
 		}
+	}
+	// Exactly at the cap is allowed.
+	if err := (Schedule{Steps: []Step{{Kind: StepParallel, Members: []int{0, 1, 2, 3}, Repeat: 25000}}}).Validate(4); err != nil {
+		t.Errorf("100000 instances: %v", err)
 	}
 }
 

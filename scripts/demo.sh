@@ -9,7 +9,7 @@
 # this run's numbers.
 #
 #   make demo            the full sweep (every N, 3 random seeds, skip-one probes)
-#   make demo QUICK=1    fewer N and documents: a smoke test in about a minute
+#   make demo QUICK=1    fewer N and documents: a smoke test (about a minute on two cores; see README)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

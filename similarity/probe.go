@@ -46,7 +46,7 @@ func WithStates(m *onnx.Model, b *rewrite.Blocks) (*onnx.Model, []string, error)
 }
 
 // WithStreams is WithStates for any list of at least two stream tensors
-// (for a rewritten model, rewrite.StageStreams names them).
+// (for a rewritten model, rewrite.Lower returns them).
 func WithStreams(m *onnx.Model, streams []rewrite.Stream) (*onnx.Model, []string, error) {
 	if m == nil || m.Graph == nil {
 		return nil, nil, fmt.Errorf("similarity: no model")
@@ -86,6 +86,11 @@ func WithStreams(m *onnx.Model, streams []rewrite.Stream) (*onnx.Model, []string
 	}
 	c := *m
 	c.Graph = &g
+	// Checked like every other graph edit: a state name that collides
+	// with one of the model's own would otherwise reach ONNX Runtime.
+	if err := rewrite.Verify("the similarity probe", &c); err != nil {
+		return nil, nil, fmt.Errorf("similarity: %w", err)
+	}
 	return &c, names, nil
 }
 
@@ -114,8 +119,8 @@ func NewProbe(m *onnx.Model, b *rewrite.Blocks, name string, so runtime.SessionO
 }
 
 // NewProbeStreams is NewProbe for the states named by streams, such as a
-// rewritten model's stages (rewrite.StageStreams): its Analysis has
-// len(streams)-1 "blocks", one per stage.
+// rewritten model's stages (the streams rewrite.Lower returns): its
+// Analysis has len(streams)-1 "blocks", one per stage.
 func NewProbeStreams(m *onnx.Model, streams []rewrite.Stream, name string, so runtime.SessionOptions) (*Probe, error) {
 	c, names, err := WithStreams(m, streams)
 	if err != nil {

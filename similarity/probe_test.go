@@ -382,6 +382,24 @@ func TestWithStatesLeavesModel(t *testing.T) {
 	}
 }
 
+// TestWithStatesVerifies: the probe's edit is checked by rewrite.Verify,
+// so a state name that collides with a tensor of the model is refused here,
+// naming the tensor, instead of reaching ONNX Runtime.
+func TestWithStatesVerifies(t *testing.T) {
+	m, err := testmodels.Default(testmodels.Spec{Family: testmodels.Llama, Layers: 3, Fused: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := blocks(t, m)
+	m.Graph.Initializer = append(m.Graph.Initializer, &onnx.Tensor{Name: stateName(2), Dims: []int64{1}, DataType: onnx.Float, FloatData: []float32{0}})
+	_, _, err = WithStates(m, b)
+	want := `similarity: graph invalid after the similarity probe: 1 problem(s)
+  graph: tensor "painterc.similarity.x2" is defined twice`
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %v\nwant it to start with %s", err, want)
+	}
+}
+
 // TestUnfillableInput: an input the probe cannot fill is named in the
 // error, with what it can fill.
 func TestUnfillableInput(t *testing.T) {
@@ -477,7 +495,7 @@ func variant(t *testing.T, m *onnx.Model, src string) *Probe {
 	if err != nil {
 		t.Fatal(err)
 	}
-	streams := rewrite.StageStreams(r.Blocks, r.Schedule)
+	streams := r.Streams
 	if len(streams) != len(r.Schedule.Stages())+1 {
 		t.Fatalf("%s: %d streams for %d stages", src, len(streams), len(r.Schedule.Stages()))
 	}
@@ -489,9 +507,9 @@ func variant(t *testing.T, m *onnx.Model, src string) *Probe {
 	return p
 }
 
-// TestVariantStages: rewrite.StageStreams names tensors the lowered graph
-// has (ORT refuses an output it cannot find), for single blocks, repeats,
-// reversals, parallel groups and the fused layout's pairs. Two oracles:
+// TestVariantStages: the stage streams rewrite.Lower returns name tensors
+// the lowered graph has (ORT refuses an output it cannot find), for single
+// blocks, repeats, reversals, parallel groups and the fused layout's pairs. Two oracles:
 // the identity rewrite's stages are the original model's states, and with
 // identity blocks every stage of every schedule is the embedding output.
 func TestVariantStages(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -110,4 +111,24 @@ func BenchmarkSweepOverhead(b *testing.B) {
 		n += sum.Variants
 	}
 	b.ReportMetric(float64(fwall.Microseconds())/float64(n), "overhead-us/variant")
+}
+
+// TestOverheadDocs: docs/sweep.md quotes the sweep overhead the README's
+// Performance table records; the two must name the same number.
+func TestOverheadDocs(t *testing.T) {
+	read := func(path string) string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	readme := regexp.MustCompile(`\| sweep wall time / the sum of its variants' scoring times \| ([0-9.]+)× \|`).FindStringSubmatch(read(filepath.Join("..", "README.md")))
+	doc := regexp.MustCompile("`make bench` run in the README's Performance table gave ([0-9.]+)\\.").FindStringSubmatch(strings.ReplaceAll(read(filepath.Join("..", "docs", "sweep.md")), "\n", " "))
+	if readme == nil || doc == nil {
+		t.Fatalf("README.md (%v) or docs/sweep.md (%v) no longer quotes the sweep overhead where this test looks", readme != nil, doc != nil)
+	}
+	if readme[1] != doc[1] {
+		t.Errorf("README.md says %s, docs/sweep.md %s: quote one run", readme[1], doc[1])
+	}
 }

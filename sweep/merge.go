@@ -92,7 +92,9 @@ func sortedRows(rows []*Row) []*Row {
 	return out
 }
 
-// ReadResults reads a results.jsonl (a torn last line is left out).
+// ReadResults reads a results.jsonl (a torn last line is left out): the one
+// reader of the one row schema, which package report uses too. A missing
+// file holds no rows.
 func ReadResults(path string) ([]*Row, error) { return readRows(path) }
 
 // csvFloat writes a CSV cell: shortest round-trip form, "inf"/"-inf", and

@@ -3,15 +3,23 @@ package sweep
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/painterc/painterc/passes"
 )
 
-// DefaultPasses are the paper's six strategies (Figure 1), in the order a
-// sweep runs them.
-var DefaultPasses = []string{"skip", "middle-repeat", "reverse", "random", "parallel", "looped-parallel"}
+// DefaultPasses are the passes a sweep walks over N (each declares how, in
+// its Sweep): the paper's six strategies (Figure 1), in the order a sweep
+// runs them.
+var DefaultPasses = sweptNames()
+
+func sweptNames() []string {
+	var names []string
+	for _, p := range passes.Swept() {
+		names = append(names, p.Name)
+	}
+	return names
+}
 
 // DefaultSeeds is how many seeds random runs by default. The paper averages
 // 10; three keep a default sweep affordable.
@@ -57,8 +65,9 @@ type Variant struct {
 	Options passes.Options
 	// Schedule is the canonical schedule the pass produces.
 	Schedule string
-	// Affected is M, the number of middle blocks the pass changes
-	// (T-2N-1); 0 for identity, 1 for a skip-one probe.
+	// Affected is M, the number of blocks the pass changes, as the pass
+	// reports it (passes.Result.Affected): T-2N-1 for a strategy, 0 for the
+	// identity, 1 for a skip-one probe.
 	Affected int
 	// Seed is random's seed; nil for every other pass.
 	Seed *int64
@@ -86,25 +95,26 @@ func Plan(T int, o PlanOptions) ([]Variant, error) {
 		names = DefaultPasses
 	}
 	seen := map[string]bool{}
-	var todo []string
+	var todo []*passes.Pass
 	for _, name := range names {
-		name = strings.TrimSpace(name)
-		if name == "identity" {
-			continue // always planned, once
-		}
-		if _, err := passes.Lookup(name); err != nil {
+		p, err := passes.Lookup(strings.TrimSpace(name))
+		if err != nil {
 			return nil, err
 		}
-		if !slices.Contains(DefaultPasses, name) {
+		switch p.Sweep {
+		case passes.Reference:
+			continue // always planned, once
+		case passes.OverN, passes.OverNSeeds, passes.OverNLoops:
+		default:
 			hint := ""
-			if name == "skip-one" {
-				hint = "; the skip-one probe of every block runs with --probes"
+			if p.Sweep == passes.OverBlocks {
+				hint = fmt.Sprintf("; the %s probe of every block runs with --probes", p.Name)
 			}
-			return nil, fmt.Errorf("pass %s does not apply to a sweep over N: a sweep runs the strategies that rewrite the middle (%s)%s", name, strings.Join(DefaultPasses, ", "), hint)
+			return nil, fmt.Errorf("pass %s does not apply to a sweep over N: a sweep runs the strategies that rewrite the middle (%s)%s", p.Name, strings.Join(DefaultPasses, ", "), hint)
 		}
-		if !seen[name] {
-			seen[name] = true
-			todo = append(todo, name)
+		if !seen[p.Name] {
+			seen[p.Name] = true
+			todo = append(todo, p)
 		}
 	}
 	largest := (T - 2) / 2
@@ -146,55 +156,59 @@ func Plan(T int, o PlanOptions) ([]Variant, error) {
 	}
 
 	var out []Variant
-	add := func(name string, po passes.Options, affected int, seed *int64) error {
-		p, err := passes.Lookup(name)
-		if err != nil {
-			return err
-		}
+	add := func(p *passes.Pass, po passes.Options, seed *int64) error {
 		res, err := p.Run(T, po)
 		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return fmt.Errorf("%s: %w", p.Name, err)
 		}
 		out = append(out, Variant{
-			Index: len(out), Pass: name, Params: res.Params, Options: po,
-			Schedule: res.Schedule.String(), Affected: affected, Seed: seed,
+			Index: len(out), Pass: p.Name, Params: res.Params, Options: po,
+			Schedule: res.Schedule.String(), Affected: res.Affected, Seed: seed,
 		})
 		return nil
 	}
-	if err := add("identity", passes.Options{}, 0, nil); err != nil {
-		return nil, err
+	for _, p := range passes.All {
+		if p.Sweep == passes.Reference {
+			if err := add(p, passes.Options{}, nil); err != nil {
+				return nil, err
+			}
+		}
 	}
-	for _, name := range todo {
+	for _, p := range todo {
 		for _, n := range ns {
 			po := passes.Options{N: n, HasN: true}
-			m := T - 2*n - 1
-			switch name {
-			case "random":
+			switch p.Sweep {
+			case passes.OverNSeeds:
 				for s := range seeds {
 					po.Seed = int64(s)
 					seed := int64(s)
-					if err := add(name, po, m, &seed); err != nil {
+					if err := add(p, po, &seed); err != nil {
 						return nil, err
 					}
 				}
-			case "looped-parallel":
+			case passes.OverNLoops:
 				for _, r := range loops {
 					po.Loops, po.HasLoops = r, true
-					if err := add(name, po, m, nil); err != nil {
+					if err := add(p, po, nil); err != nil {
 						return nil, err
 					}
 				}
 			default:
-				if err := add(name, po, m, nil); err != nil {
+				if err := add(p, po, nil); err != nil {
 					return nil, err
 				}
 			}
 		}
 	}
 	if o.Probes {
-		for i := range T {
-			if err := add("skip-one", passes.Options{Index: i, HasIndex: true}, 1, nil); err != nil {
-				return nil, err
+		for _, p := range passes.All {
+			if p.Sweep != passes.OverBlocks {
+				continue
+			}
+			for i := range T {
+				if err := add(p, passes.Options{Index: i, HasIndex: true}, nil); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}

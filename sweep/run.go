@@ -16,6 +16,7 @@ import (
 
 	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/eval"
+	"github.com/painterc/painterc/internal/fault"
 	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/onnx"
 )
@@ -25,24 +26,6 @@ import (
 // TaskResult per task, by task name.
 type Scorer interface {
 	Score(ctx context.Context, v Variant, tasks []*eval.Task) (*eval.Results, error)
-}
-
-// Error is a failed sweep run: which step failed ("tasks", "model",
-// "blocks", "plan", "results" or "score") and why, so that the CLI can pick
-// its exit code.
-type Error struct {
-	Step string
-	Err  error
-}
-
-func (e *Error) Error() string { return e.Err.Error() }
-func (e *Error) Unwrap() error { return e.Err }
-
-func stepErr(step string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return &Error{Step: step, Err: err}
 }
 
 // Shard is one part of a sharded sweep: Index of Count. Count 0 is an
@@ -187,40 +170,42 @@ func Blocks(ctx context.Context, m *onnx.Model, boundaries []string) (int, error
 // variant appends one row per task to results.jsonl, fsynced as soon as it
 // exists. Rows already in the file are skipped, so a stopped run resumes
 // where it stopped; a variant whose schedule another variant already had
-// reuses that score. At the end it writes results.csv.
+// reuses that score. At the end it writes results.csv. Its errors carry a
+// [fault.Kind]: the tasks, the model, the blocks, the plan, the results
+// directory or the scoring (unless the scorer's error says better).
 func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 	start := time.Now()
 	if cfg.ModelPath == "" {
-		return nil, stepErr("model", errors.New("no model file: Config.ModelPath names the model, which is hashed"))
+		return nil, fault.New(fault.Model, errors.New("no model file: Config.ModelPath names the model, which is hashed"))
 	}
 	if cfg.Out == "" {
-		return nil, stepErr("results", errors.New("no output directory: give --out DIR"))
+		return nil, fault.New(fault.Output, errors.New("no output directory: give --out DIR"))
 	}
 	if cfg.Shard.Count < 0 || (cfg.Shard.Count > 0 && (cfg.Shard.Index < 0 || cfg.Shard.Index >= cfg.Shard.Count)) {
-		return nil, stepErr("plan", fmt.Errorf("shard %s: want 0 <= i < n", cfg.Shard))
+		return nil, fault.New(fault.Schedule, fmt.Errorf("shard %s: want 0 <= i < n", cfg.Shard))
 	}
 	tasks, err := loadTasks(cfg.TaskFiles)
 	if err != nil {
-		return nil, stepErr("tasks", err)
+		return nil, fault.New(fault.Input, err)
 	}
 	m := cfg.Model
 	if m == nil {
 		if m, err = onnx.Load(cfg.ModelPath); err != nil {
-			return nil, stepErr("model", err)
+			return nil, fault.New(fault.Model, err)
 		}
 		defer m.Close()
 	}
 	T, err := Blocks(ctx, m, cfg.Boundaries)
 	if err != nil {
-		return nil, stepErr("blocks", err)
+		return nil, fault.New(fault.Blocks, err)
 	}
 	variants, err := Plan(T, cfg.Plan)
 	if err != nil {
-		return nil, stepErr("plan", err)
+		return nil, fault.New(fault.Schedule, err)
 	}
 	modelHash, err := HashModel(cfg.ModelPath, m)
 	if err != nil {
-		return nil, stepErr("model", err)
+		return nil, fault.New(fault.Model, err)
 	}
 
 	var mine []Variant
@@ -248,25 +233,25 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 		// or an unsharded run left one.
 		if have, err := readManifest(cfg.Out); err == nil {
 			if err := sameScoring(cfg.Out, have, want); err != nil {
-				return nil, stepErr("results", err)
+				return nil, fault.New(fault.Output, err)
 			}
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, stepErr("results", err)
+			return nil, fault.New(fault.Output, err)
 		}
 	}
 	dir := cfg.Shard.Dir(cfg.Out)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, stepErr("results", err)
+		return nil, fault.New(fault.Output, err)
 	}
 	if have, err := readManifest(dir); err == nil {
 		if err := sameScoring(dir, have, want); err != nil {
-			return nil, stepErr("results", err)
+			return nil, fault.New(fault.Output, err)
 		}
 		if cfg.Shard.Count == 0 && have.MergedShards > 0 {
-			return nil, stepErr("results", fmt.Errorf("%s holds %d merged shards: run unsharded sweeps into another --out directory, or resume a shard with --shard", dir, have.MergedShards))
+			return nil, fault.New(fault.Output, fmt.Errorf("%s holds %d merged shards: run unsharded sweeps into another --out directory, or resume a shard with --shard", dir, have.MergedShards))
 		}
 		if (have.Shard == nil) != (want.Shard == nil) || (have.Shard != nil && *have.Shard != *want.Shard) {
-			return nil, stepErr("results", fmt.Errorf("%s belongs to shard %v, not %v", dir, have.Shard, want.Shard))
+			return nil, fault.New(fault.Output, fmt.Errorf("%s belongs to shard %v, not %v", dir, have.Shard, want.Shard))
 		}
 		for name, h := range have.Tasks {
 			if _, ok := want.Tasks[name]; !ok {
@@ -274,11 +259,11 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 			}
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, stepErr("results", err)
+		return nil, fault.New(fault.Output, err)
 	}
 	st, err := openStore(filepath.Join(dir, ResultsFile))
 	if err != nil {
-		return nil, stepErr("results", err)
+		return nil, fault.New(fault.Output, err)
 	}
 	defer st.close()
 	// The rows must have been scored as this run would score them, with
@@ -286,11 +271,11 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 	for i, r := range st.rows {
 		h, ok := want.Tasks[r.Task]
 		if ok && r.Key != Key(modelHash, r.Schedule, h, want.Settings) {
-			return nil, stepErr("results", fmt.Errorf("%s: row %d (%s on %s) was scored with another model, task file or settings than this run's (its key differs): use another --out directory", st.path, i+1, r.Label(), r.Task))
+			return nil, fault.New(fault.Output, fmt.Errorf("%s: row %d (%s on %s) was scored with another model, task file or settings than this run's (its key differs): use another --out directory", st.path, i+1, r.Label(), r.Task))
 		}
 	}
 	if err := writeManifest(dir, want); err != nil {
-		return nil, stepErr("results", err)
+		return nil, fault.New(fault.Output, err)
 	}
 
 	sum := &Summary{Dir: dir, Variants: len(mine), Notes: st.notes}
@@ -339,7 +324,7 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 			out, err := scorer.Score(ctx, v, ts)
 			sum.ScoreTime += time.Since(t0)
 			if err != nil {
-				return sum, stepErr("score", fmt.Errorf("scoring %s (%s): %w", v.Label(), v.Schedule, err))
+				return sum, fault.New(fault.Runtime, fmt.Errorf("scoring %s (%s): %w", v.Label(), v.Schedule, err))
 			}
 			sum.Scored++
 			res = map[string]*eval.TaskResult{}
@@ -359,7 +344,7 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 			} else {
 				tr := res[t.t.Name]
 				if tr == nil {
-					return sum, stepErr("score", fmt.Errorf("scoring %s: the scorer returned no result for task %s", v.Label(), t.t.Name))
+					return sum, fault.New(fault.Runtime, fmt.Errorf("scoring %s: the scorer returned no result for task %s", v.Label(), t.t.Name))
 				}
 				r.Metrics, r.Main, r.Baseline, r.HasBaseline = values(tr), tr.Main, tr.Baseline, tr.HasBaseline
 			}
@@ -371,7 +356,7 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 		}
 		if len(rows) > 0 {
 			if err := st.append(rows...); err != nil {
-				return sum, stepErr("results", err)
+				return sum, fault.New(fault.Output, err)
 			}
 			sum.Rows += len(rows)
 		}
@@ -384,7 +369,7 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 		}
 	}
 	if err := writeCSV(filepath.Join(dir, CSVFile), sortedRows(st.rows)); err != nil {
-		return sum, stepErr("results", err)
+		return sum, fault.New(fault.Output, err)
 	}
 	sum.Wall = time.Since(start)
 	return sum, nil

@@ -259,6 +259,26 @@ func TestFullSweep(t *testing.T) {
 	}
 }
 
+// TestKeyFormat pins the key to literals (computed with sha256sum over the
+// text Key hashes): a change to the key's format would orphan every
+// results.jsonl already written, so it must be a deliberate one (a new
+// "painterc sweep key vN"). The settings are hashed sorted by name.
+func TestKeyFormat(t *testing.T) {
+	for _, tc := range []struct {
+		settings map[string]string
+		want     string
+	}{
+		// printf 'painterc sweep key v1\nmodel aa11\nschedule 0-2,6-7\ntask bb22\n' | sha256sum
+		{nil, "d4b7e86f36fce783e70a9eb5d46b44e54d2d4fe2b119940c5df4d4219e087010"},
+		// ... then 'setting "max_length" "64"\nsetting "scorer" "ort"\n'
+		{map[string]string{"scorer": "ort", "max_length": "64"}, "87977197fff07a577bf55fb993d4f95b7424ae5dbc4484b57c7e09b4bf4f1734"},
+	} {
+		if got := sweep.Key("aa11", "0-2,6-7", "bb22", tc.settings); got != tc.want {
+			t.Errorf("Key(settings %v) = %s, want %s", tc.settings, got, tc.want)
+		}
+	}
+}
+
 func TestRowFormat(t *testing.T) {
 	dir := t.TempDir()
 	cfg := config(t, dir)

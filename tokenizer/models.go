@@ -15,7 +15,6 @@ import (
 type model interface {
 	tokenize(word string, out []int) []int
 	vocab() map[string]int
-	unkToken() (string, bool)
 }
 
 var modelTypes = map[string]bool{"BPE": true, "WordPiece": true, "Unigram": true, "WordLevel": true}
@@ -184,9 +183,6 @@ func (d *decoder) bpe(path string, raw json.RawMessage) (model, error) {
 }
 
 func (m *bpeModel) vocab() map[string]int { return m.vocabMap }
-func (m *bpeModel) unkToken() (string, bool) {
-	return m.unk, m.hasUnk
-}
 
 const maxCached = 1 << 18 // words kept in the BPE cache
 
@@ -389,8 +385,7 @@ func (d *decoder) wordPiece(path string, raw json.RawMessage) (model, error) {
 	return m, nil
 }
 
-func (m *wordPieceModel) vocab() map[string]int    { return m.vocabMap }
-func (m *wordPieceModel) unkToken() (string, bool) { return m.unk, true }
+func (m *wordPieceModel) vocab() map[string]int { return m.vocabMap }
 
 func (m *wordPieceModel) tokenize(word string, out []int) []int {
 	if utf8.RuneCountInString(word) > m.maxChars {
@@ -449,8 +444,7 @@ func (d *decoder) wordLevel(path string, raw json.RawMessage) (model, error) {
 	return m, nil
 }
 
-func (m *wordLevelModel) vocab() map[string]int    { return m.vocabMap }
-func (m *wordLevelModel) unkToken() (string, bool) { return m.unk, m.hasUnk }
+func (m *wordLevelModel) vocab() map[string]int { return m.vocabMap }
 
 func (m *wordLevelModel) tokenize(word string, out []int) []int {
 	if id, ok := m.vocabMap[word]; ok {
@@ -539,12 +533,6 @@ func (d *decoder) unigram(path string, raw json.RawMessage) (model, error) {
 }
 
 func (m *unigramModel) vocab() map[string]int { return m.vocabMap }
-func (m *unigramModel) unkToken() (string, bool) {
-	if !m.hasUnk {
-		return "", false
-	}
-	return m.pieces[m.unkID], true
-}
 
 // tokenize is the Viterbi best segmentation of word; runs of characters no
 // piece covers become one unk (or their bytes, with byte_fallback).

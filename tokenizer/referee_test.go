@@ -272,8 +272,7 @@ func TestRefereeFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			texts := refereeTexts("PainterC rocks", "painterc!", "[MASK] after", "before [MASK]", "The [MASK] sat.",
-				"UNAFFABLE jumping FOXES", "helloworldtoken", "quickest brownness", "unjumpable")
+			texts := refereeTexts(fixtureTexts...)
 			vs := runReferee(t, path, texts)
 			for i := range vs {
 				if name == "unigram" {
@@ -284,6 +283,30 @@ func TestRefereeFixtures(t *testing.T) {
 			agree := compare(t, tk, texts, vs)
 			t.Logf("%s: %d/%d strings identical", name, agree, len(texts))
 		})
+	}
+}
+
+// fixtureTexts are the strings the two fixtures are checked on besides
+// refereeTexts' own: their vocabularies' special cases.
+var fixtureTexts = []string{"PainterC rocks", "painterc!", "[MASK] after", "before [MASK]", "The [MASK] sat.",
+	"UNAFFABLE jumping FOXES", "helloworldtoken", "quickest brownness", "unjumpable"}
+
+// TestREADMERefereeCounts: the README states how many strings the referee
+// checks; the counts come from refereeTexts, and this test keeps the
+// sentences in step with it.
+func TestREADMERefereeCounts(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, fixtures := len(refereeTexts()), len(refereeTexts(fixtureTexts...))
+	for _, want := range []string{
+		fmt.Sprintf("on %d\ngenerated strings", real),
+		fmt.Sprintf("ids on %d strings each (%d for the two fixtures", real, fixtures),
+	} {
+		if !strings.Contains(string(readme), want) {
+			t.Errorf("README.md does not say %q", want)
+		}
 	}
 }
 

@@ -151,6 +151,16 @@ func TestPlan(t *testing.T) {
 	}
 }
 
+// TestPlanInstanceCap: a pass's schedule obeys the 100000-instance cap the
+// parser enforces, so a huge --loops is refused before anything unrolls it.
+func TestPlanInstanceCap(t *testing.T) {
+	r := cli(t, "plan", "--pass=looped-parallel", "--loops", "100000", "--layers", "0-31", "--blocks", "32")
+	want := "painterc: looped-parallel layers=0-31 loops=100000: the schedule runs 3200000 block instances; at most 100000 are allowed: use a smaller middle or fewer loops\n"
+	if r.code != exitSchedule || r.stdout != "" || r.stderr != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit %d and %q", r.code, r.stdout, r.stderr, exitSchedule, want)
+	}
+}
+
 func TestPasses(t *testing.T) {
 	r := cli(t, "passes")
 	mustSucceed(t, r)

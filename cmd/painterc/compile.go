@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/painterc/painterc/compile"
+	"github.com/painterc/painterc/internal/fault"
 	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/rewrite"
@@ -153,28 +154,28 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// compileError gives a pipeline error its exit code and the hint for the
-// user, by the phase that failed and the error's type.
+// compileError gives a pipeline error its exit code, from its kind, and
+// the hint for the user, from its kind and type.
 func compileError(pf *planFlags, err error) error {
 	var ce *compile.Error
 	if !errors.As(err, &ce) {
-		return fail(exitInternal, err)
+		return failByKind(err)
 	}
-	switch ce.Phase {
-	case "decode":
+	switch fault.KindOf(ce) {
+	case fault.Model:
 		var ve *rewrite.VerifyError
 		if errors.As(ce.Err, &ve) {
 			return fail(exitModel, invalidGraph(ce.Path, ve))
 		}
 		return fail(exitModel, explainLoad(ce.Err))
-	case "detect":
+	case fault.Blocks:
 		return fail(exitBlocks, ce)
-	case "plan":
+	case fault.Schedule:
 		if pf == nil {
 			return fail(exitSchedule, ce.Err)
 		}
 		return pf.planError(ce.Err)
-	case "save":
+	case fault.Output:
 		return fail(exitOutput, explainSave(ce.Err))
 	}
 	return fail(exitInternal, fmt.Errorf("%w\nthis is a bug in painterc: please report it with the command line and the output of `painterc inspect %s`", ce, ce.Path))
@@ -283,6 +284,17 @@ func (c *genAIConfig) withLayers(slots int, out string) ([]byte, error) {
 	return append(enc, '\n'), nil
 }
 
+// verifyOptimized decodes the model ONNX Runtime's optimizer wrote and
+// runs rewrite.Verify on it. Its external data, if any, is not read:
+// Verify checks the graph, not the weights.
+func verifyOptimized(data []byte) error {
+	m, err := onnx.Decode(data)
+	if err != nil {
+		return fmt.Errorf("ONNX Runtime wrote a model painterc cannot decode: %w", err)
+	}
+	return rewrite.Verify("ONNX Runtime's optimizer", m)
+}
+
 // ortOptimize replaces the model at path with what ONNX Runtime's graph
 // optimizer makes of it at level (a session with
 // SetOptimizedModelFilePath), written atomically like every output.
@@ -304,6 +316,13 @@ func ortOptimize(path, level, lib string, sync bool) error {
 	data, err := os.ReadFile(tmp.Name())
 	if err == nil && len(data) == 0 {
 		err = fmt.Errorf("ONNX Runtime wrote an empty optimized model")
+	}
+	if err == nil {
+		// ORT's edits are checked like painterc's own phases' before they
+		// replace the output.
+		if verr := verifyOptimized(data); verr != nil {
+			return fail(exitRuntime, fmt.Errorf("--ort-optimize: %w", verr))
+		}
 	}
 	if err == nil {
 		err = onnx.WriteFileAtomic(path, data, sync)

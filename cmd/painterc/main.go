@@ -18,6 +18,8 @@ import (
 	"os"
 
 	"github.com/spf13/pflag"
+
+	"github.com/painterc/painterc/internal/fault"
 )
 
 // Exit codes, documented in docs/errors.md. Scripts may rely on them.
@@ -31,6 +33,24 @@ const (
 	exitOutput   = 6 // the output cannot be written
 	exitRuntime  = 7 // ONNX Runtime is missing, mismatched, or cannot run the model
 )
+
+// exitCodes maps what went wrong (the error's [fault.Kind]) to the exit
+// code: the one place an error from a package becomes a number.
+var exitCodes = map[fault.Kind]int{
+	fault.Internal: exitInternal,
+	fault.Input:    exitUsage,
+	fault.Model:    exitModel,
+	fault.Schedule: exitSchedule,
+	fault.Blocks:   exitBlocks,
+	fault.Output:   exitOutput,
+	fault.Runtime:  exitRuntime,
+}
+
+// exitCode is the exit code for err's kind.
+func exitCode(err error) int { return exitCodes[fault.KindOf(err)] }
+
+// failByKind gives err the exit code of its kind.
+func failByKind(err error) error { return fail(exitCode(err), err) }
 
 // cliError carries an exit code with the message for the user.
 type cliError struct {
@@ -75,6 +95,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdReport(args[1:], stdout, stderr)
 	case "score":
 		err = cmdScore(args[1:], stdout, stderr)
+	case "tasks":
+		err = cmdTasks(args[1:], stdout, stderr)
 	case "tokenize":
 		err = cmdTokenize(args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version":
@@ -97,7 +119,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ce) {
 		return ce.code
 	}
-	return exitInternal
+	return exitCode(err)
 }
 
 const version = "0.1.0"
@@ -117,6 +139,8 @@ usage:
   painterc similarity MODEL --task FILE --out DIR   layer similarity, Block Influence, angular distance
   painterc report DIR                               report.md and figures from DIR/results.jsonl
   painterc score MODEL --task FILE [--pass=NAME]    score a model or a variant as lm-eval does
+  painterc tasks import --benchmark NAME DATA -o OUT.jsonl
+                                                    a task file with lm-eval's prompts from a dataset split
   painterc tokenize --tokenizer PATH [--no-special] [--decode]
                                                     JSONL text <-> token ids (Hugging Face tokenizer.json)
   painterc version

@@ -85,3 +85,35 @@ func TestORTOptimizeFlag(t *testing.T) {
 		t.Error("a refused --ort-optimize left an output")
 	}
 }
+
+// TestVerifyOptimized: what ONNX Runtime's optimizer writes is checked by
+// rewrite.Verify before it replaces the output, like painterc's own
+// phases; a graph reading a tensor nothing defines is refused.
+func TestVerifyOptimized(t *testing.T) {
+	f32 := &onnx.Type{TensorType: &onnx.TensorType{ElemType: onnx.Float}}
+	m := &onnx.Model{IRVersion: 8, OpsetImport: []*onnx.OperatorSet{{Version: 17}}, Graph: &onnx.Graph{
+		Name:   "g",
+		Input:  []*onnx.ValueInfo{{Name: "x", Type: f32}},
+		Output: []*onnx.ValueInfo{{Name: "y", Type: f32}},
+		Node:   []*onnx.Node{{Name: "fused", OpType: "Add", Input: []string{"x", "gone"}, Output: []string{"y"}}},
+	}}
+	data, err := onnx.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = verifyOptimized(data)
+	want := `graph invalid after ONNX Runtime's optimizer: 1 problem(s)` + "\n" + `  graph: node 0 (Add "fused") reads "gone", which no node, graph input or initializer defines`
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v\nwant %s", err, want)
+	}
+	m.Graph.Node[0].Input[1] = "x"
+	if data, err = onnx.Encode(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := verifyOptimized(data); err != nil {
+		t.Errorf("a valid graph: %v", err)
+	}
+	if err := verifyOptimized([]byte("not a model")); err == nil || !strings.HasPrefix(err.Error(), "ONNX Runtime wrote a model painterc cannot decode: ") {
+		t.Errorf("garbage: %v", err)
+	}
+}

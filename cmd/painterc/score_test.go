@@ -252,3 +252,17 @@ func TestScoreBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestScoreTokenizerOfAnotherModel: a tokenizer with more tokens than the
+// model's vocabulary belongs to another model. That is the user's input
+// to fix, so score exits 2 (usage), not 7 (runtime): the exit code comes
+// from the kind eval gives the error.
+func TestScoreTokenizerOfAnotherModel(t *testing.T) {
+	orttest.Require(t)
+	model, task := writeScoreFixture(t, testmodels.Spec{Family: testmodels.Llama, Layers: 2, Vocab: 8})
+	r := cli(t, "score", model, "--task", task)
+	want := fmt.Sprintf("painterc: the tokenizer has %d tokens but the model's vocabulary has 8: the tokenizer does not belong to this model\n", len(scoreWords))
+	if r.code != exitUsage || !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("exit %d, stderr %q; want exit %d and %q", r.code, r.stderr, exitUsage, want)
+	}
+}

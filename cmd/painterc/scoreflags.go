@@ -150,7 +150,7 @@ func (ss *scoreSetup) evaluate(ctx context.Context, m eval.Model, limit int, con
 		if errors.Is(err, context.Canceled) {
 			return nil, fail(exitInternal, err)
 		}
-		return nil, fail(exitRuntime, err)
+		return nil, failByKind(err)
 	}
 	return r, nil
 }

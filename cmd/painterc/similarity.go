@@ -14,7 +14,6 @@ import (
 	"github.com/painterc/painterc/eval"
 	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/passes"
-	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/runtime"
 	"github.com/painterc/painterc/similarity"
 	"github.com/painterc/painterc/tokenizer"
@@ -109,7 +108,7 @@ func cmdSimilarity(args []string, stdout, stderr io.Writer) error {
 	var p *similarity.Probe
 	title := "cosine similarity of residual-stream states: " + filepath.Base(model)
 	if variant {
-		streams := rewrite.StageStreams(r.Blocks, r.Schedule)
+		streams := r.Streams
 		if streams == nil {
 			return failf(exitBlocks, "%s: the blocks live inside an If node (a merged decoder), whose hidden states cannot be graph outputs; analyse decoder_model.onnx instead", model)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/painterc/painterc/compile"
+	"github.com/painterc/painterc/internal/fault"
 	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime"
@@ -211,32 +212,19 @@ func parseNRange(s string) (int, int, error) {
 	return x, y, nil
 }
 
-// sweepError gives a sweep's error its exit code.
+// sweepError gives a sweep's error its exit code, from its kind.
 func sweepError(err error) error {
 	if errors.Is(err, context.Canceled) {
 		return fail(exitInternal, errors.New("interrupted: the rows written so far are kept; rerun the same command to resume"))
 	}
-	var se *sweep.Error
-	if !errors.As(err, &se) {
-		return fail(exitInternal, err)
-	}
 	var ce *compile.Error
-	if errors.As(se.Err, &ce) {
+	if errors.As(err, &ce) {
 		return compileError(nil, ce)
 	}
-	switch se.Step {
-	case "tasks":
-		return fail(exitUsage, se.Err)
-	case "model":
-		return fail(exitModel, explainLoad(se.Err))
-	case "plan":
-		return fail(exitSchedule, se.Err)
-	case "results":
-		return fail(exitOutput, se.Err)
-	case "score":
-		return fail(exitRuntime, se.Err)
+	if fault.KindOf(err) == fault.Model {
+		return fail(exitModel, explainLoad(err))
 	}
-	return fail(exitInternal, se.Err)
+	return failByKind(err)
 }
 
 // cmdSweepMerge merges DIR/shard-I-of-N (and any extra shard directories)

@@ -171,29 +171,32 @@ func BenchmarkMultipleChoice(b *testing.B) {
 	}
 }
 
-// TestPeakRSS is a probe for scripts/bench-score.sh, which runs it once per
-// mode in a fresh process and reads the peak RSS it prints: one batch of
-// 8 x 512 tokens on a Llama with a 128k vocabulary, scored through
-// ortmodel's default epilogue (PAINTERC_RSS_MODE=epilogue: the positions
-// gathered before the lm_head), the epilogue after the full logits
-// (after-head), each also in the ReduceLogSumExp form (epilogue-lse,
-// after-head-lse), or by a bare session handing the logits to Go, which
-// computes the scores (bare).
-// Without the variable it is skipped.
-func TestPeakRSS(t *testing.T) {
+// BenchmarkPeakRSS is scripts/bench-score.sh's memory probe. A process has
+// one peak RSS, so the script runs it once per mode (-benchtime 1x), each
+// in a fresh process: one batch of 8 x 512 tokens on a Llama with a 128k
+// vocabulary, scored through ortmodel's default epilogue
+// (PAINTERC_RSS_MODE=epilogue: the positions gathered before the lm_head),
+// the epilogue after the full logits (after-head), each also in the
+// ReduceLogSumExp form (epilogue-lse, after-head-lse), or by a bare session
+// handing the logits to Go, which computes the scores (bare). Without the
+// variable it is skipped. It reports peak_MiB and fails when the scores
+// are not log-probabilities, or when the default epilogue's growth reaches
+// the size of the full logits it exists to avoid.
+func BenchmarkPeakRSS(b *testing.B) {
 	mode := os.Getenv("PAINTERC_RSS_MODE")
 	if mode == "" {
-		t.Skip("a probe for scripts/bench-score.sh (set PAINTERC_RSS_MODE)")
+		b.Skip("a probe for scripts/bench-score.sh (set PAINTERC_RSS_MODE)")
 	}
-	orttest.Require(t)
+	orttest.Require(b)
+	const batch, length, cont = 8, 512, 13
 	s := testmodels.Spec{Family: testmodels.Llama, Layers: 1, Hidden: 64, Heads: 4, KVHeads: 2, FF: 128, Vocab: 128000, Seed: 1}
-	m := build(t, s, s.Identity())
+	m := build(b, s, s.Identity())
 	r := rand.New(rand.NewPCG(3, 3))
 	var reqs []eval.LLRequest
-	for range 8 {
-		reqs = append(reqs, eval.LLRequest{Context: randTokens(r, 500, s.Vocab), Continuation: randTokens(r, 13, s.Vocab)})
+	for range batch {
+		reqs = append(reqs, eval.LLRequest{Context: randTokens(r, length-cont+1, s.Vocab), Continuation: randTokens(r, cont, s.Vocab)})
 	}
-	opts := Options{MaxLength: 512, BatchSize: 8, Threads: benchThreads()}
+	opts := Options{MaxLength: length, BatchSize: batch, Threads: benchThreads()}
 	var before int64
 	var sum float64
 	switch mode {
@@ -202,47 +205,58 @@ func TestPeakRSS(t *testing.T) {
 		if strings.HasSuffix(mode, "-lse") {
 			opts.epilogue = formLogSumExp
 		}
-		lm := open(t, m, opts)
+		lm := open(b, m, opts)
 		before = maxRSS()
 		res, err := lm.LogLikelihood(bg, reqs, nil)
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		for _, x := range res {
 			sum += x.LogLikelihood
 		}
 	case "bare":
-		lm := open(t, m, opts) // for its feeds only
+		lm := open(b, m, opts) // for its feeds only
 		data, err := onnx.Encode(m)
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		bare, err := runtime.NewSessionFromBytes(data, "bare", runtime.SessionOptions{IntraOpThreads: opts.Threads})
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		defer bare.Close()
 		var rows [][]int
 		for _, q := range reqs {
-			rows = append(rows, append(append([]int{}, q.Context...), q.Continuation...)[:512])
+			rows = append(rows, append(append([]int{}, q.Context...), q.Continuation...)[:length])
 		}
-		in, _ := lm.feeds(rows, 512, nil, nil)
+		in, _ := lm.feeds(rows, length, nil, nil)
 		before = maxRSS()
 		out, err := bare.Run(in, "logits")
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		lg := out["logits"].Data
-		for b, q := range reqs {
+		for i, q := range reqs {
 			whole := append(append([]int{}, q.Context...), q.Continuation...)
-			for p := 512 - 13; p < 512; p++ {
-				sum += goLogProb(lg[4*(b*512+p)*s.Vocab:][:4*s.Vocab], whole[p+1])
+			for p := length - cont; p < length; p++ {
+				sum += goLogProb(lg[4*(i*length+p)*s.Vocab:][:4*s.Vocab], whole[p+1])
 			}
 		}
 	default:
-		t.Fatalf("unknown PAINTERC_RSS_MODE %q", mode)
+		b.Fatalf("unknown PAINTERC_RSS_MODE %q", mode)
 	}
-	fmt.Printf("RSS mode=%s before_mib=%d peak_mib=%d ll_sum=%.4f\n", mode, before>>20, maxRSS()>>20, sum)
+	peak := maxRSS()
+	// batch*cont log-probabilities of random tokens under a near-uniform
+	// 128k-way softmax: each close to -log(128000) = -11.76.
+	if math.IsNaN(sum) || sum >= 0 || sum < -2*float64(batch*cont)*math.Log(float64(s.Vocab)) {
+		b.Errorf("mode %s: sum of %d log-likelihoods %v: want a negative number near %d x -%.2f", mode, batch*cont, sum, batch*cont, math.Log(float64(s.Vocab)))
+	}
+	logits := int64(batch) * length * int64(s.Vocab) * 4
+	if mode == "epilogue" && peak-before >= logits {
+		b.Errorf("the default epilogue grew the RSS by %d MiB, as much as the full logits (%d MiB) it exists to avoid", (peak-before)>>20, logits>>20)
+	}
+	b.ReportMetric(float64(peak>>20), "peak_MiB")
+	fmt.Printf("RSS mode=%s before_mib=%d peak_mib=%d ll_sum=%.4f\n", mode, before>>20, peak>>20, sum)
 }
 
 func maxRSS() int64 {
@@ -253,71 +267,104 @@ func maxRSS() int64 {
 	return ru.Maxrss << 10 // kilobytes on Linux
 }
 
-// TestBenchRatios measures the benchmark pairs interleaved (A, B, A, B,
+// BenchmarkRatios measures the benchmark pairs interleaved (A, B, A, B,
 // ...), so that load from other processes falls on both alike, and prints
-// the median time of each and the ratio of the medians. It runs under
-// PAINTERC_BENCH=1 (scripts/bench-score.sh); PAINTERC_BENCH_ROUNDS sets the
-// rounds (default 9).
-func TestBenchRatios(t *testing.T) {
-	if os.Getenv("PAINTERC_BENCH") != "1" {
-		t.Skip("a measurement for scripts/bench-score.sh (set PAINTERC_BENCH=1)")
-	}
-	orttest.Require(t)
+// the median time of each and the ratio of the medians; the ratios are
+// also reported as metrics. scripts/bench-score.sh runs it with
+// -benchtime 1x; PAINTERC_BENCH_ROUNDS sets the rounds (default 9). Each
+// pair must compute the same scores, or the ratio compares unlike work.
+func BenchmarkRatios(b *testing.B) {
+	orttest.Require(b)
 	rounds := 9
 	fmt.Sscan(os.Getenv("PAINTERC_BENCH_ROUNDS"), &rounds)
 	opts := Options{MaxLength: 512, BatchSize: 8, Threads: benchThreads()}
 
 	for _, sh := range []struct {
-		name string
-		spec func(bool) testmodels.Spec
-	}{{"vocab-heavy (4x256, vocab 8192)", benchSpec}, {"deep (8x256, vocab 2048)", deepSpec}} {
+		name, metric string
+		spec         func(bool) testmodels.Spec
+	}{{"vocab-heavy (4x256, vocab 8192)", "vocab-heavy", benchSpec}, {"deep (8x256, vocab 2048)", "deep", deepSpec}} {
 		s := sh.spec(false)
-		m := build(t, s, s.Identity())
+		m := build(b, s, s.Identity())
 		reqs := scoreRequests(s.Vocab)
-		lm := open(t, m, opts)
-		batches, _ := bareBatches(lm, reqs)
+		lm := open(b, m, opts)
+		batches, batchItems := bareBatches(lm, reqs)
 		data, err := onnx.Encode(m)
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		bare, err := runtime.NewSessionFromBytes(data, "bare", runtime.SessionOptions{IntraOpThreads: opts.Threads})
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		defer bare.Close()
-		a, b := interleave(rounds,
+		got, err := lm.LogLikelihood(bg, reqs, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for k, in := range batches {
+			out, err := bare.Run(in, "logits")
+			if err != nil {
+				b.Fatal(err)
+			}
+			lg, S := out["logits"].Data, int(out["logits"].Shape[1])
+			for row, it := range batchItems[k] {
+				var ll float64
+				for p := len(it.inp) - len(it.cont); p < len(it.inp); p++ {
+					ll += goLogProb(lg[4*(row*S+p)*s.Vocab:][:4*s.Vocab], it.tgt[p])
+				}
+				if d := math.Abs(ll - got[it.req].LogLikelihood); d > 1e-3*max(1, math.Abs(ll)) {
+					b.Fatalf("%s: request %d: ortmodel scores %v, the bare loop %v: the two sides do different work", sh.name, it.req, got[it.req].LogLikelihood, ll)
+				}
+			}
+		}
+		ta, tb := interleave(rounds,
 			func() {
 				if _, err := lm.LogLikelihood(bg, reqs, nil); err != nil {
-					t.Fatal(err)
+					b.Fatal(err)
 				}
 			},
 			func() {
 				for _, in := range batches {
 					if _, err := bare.Run(in, "logits"); err != nil {
-						t.Fatal(err)
+						b.Fatal(err)
 					}
 				}
 			})
-		fmt.Printf("BENCH %s: score 32 requests of 100-140 tokens: ortmodel %.1f ms, bare ORT loop %.1f ms: throughput ortmodel/bare = %.3f\n", sh.name, a*1e3, b*1e3, b/a)
+		fmt.Printf("BENCH %s: score 32 requests of 100-140 tokens: ortmodel %.1f ms, bare ORT loop %.1f ms: throughput ortmodel/bare = %.3f\n", sh.name, ta*1e3, tb*1e3, tb/ta)
+		b.ReportMetric(tb/ta, sh.metric+"-ortmodel/bare")
 
 		ks := sh.spec(true)
-		km := build(t, ks, ks.Identity())
+		km := build(b, ks, ks.Identity())
 		mc := mcBenchRequests(ks.Vocab)
-		shared := open(t, km, opts)
-		plain := open(t, km, opts)
+		shared := open(b, km, opts)
+		plain := open(b, km, opts)
 		plain.noShare = true
-		a, b = interleave(rounds,
+		sharedRes, err := shared.LogLikelihood(bg, mc, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		plainRes, err := plain.LogLikelihood(bg, mc, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range mc {
+			if d := math.Abs(sharedRes[i].LogLikelihood - plainRes[i].LogLikelihood); d > 1e-3 {
+				b.Fatalf("%s: request %d: shared prefill scores %v, uncached %v", sh.name, i, sharedRes[i].LogLikelihood, plainRes[i].LogLikelihood)
+			}
+		}
+		ta, tb = interleave(rounds,
 			func() {
 				if _, err := shared.LogLikelihood(bg, mc, nil); err != nil {
-					t.Fatal(err)
+					b.Fatal(err)
 				}
 			},
 			func() {
 				if _, err := plain.LogLikelihood(bg, mc, nil); err != nil {
-					t.Fatal(err)
+					b.Fatal(err)
 				}
 			})
-		fmt.Printf("BENCH %s: multiple choice, 8 docs x 4 choices x 20 tokens after 100: shared %.1f ms, uncached %.1f ms: speed-up %.2fx\n", sh.name, a*1e3, b*1e3, b/a)
+		fmt.Printf("BENCH %s: multiple choice, 8 docs x 4 choices x 20 tokens after 100: shared %.1f ms, uncached %.1f ms: speed-up %.2fx\n", sh.name, ta*1e3, tb*1e3, tb/ta)
+		b.ReportMetric(tb/ta, sh.metric+"-shared/uncached")
 	}
 }
 

@@ -28,34 +28,21 @@
 // classifier (logits [batch, labels]) runs as it is. One session serves
 // every call; Close releases it.
 //
-// Scoring follows lm-evaluation-harness (DESIGN.md §8): the model sees
-// (Context+Continuation)[-(L+1):][:-1], the last len(Continuation)
+// Scoring follows lm-evaluation-harness (package eval says how): the model
+// sees (Context+Continuation)[-(L+1):][:-1], the last len(Continuation)
 // positions are scored, requests run longest first in right-padded
 // batches, and results come back in request order. When the model has KV
 // cache inputs and outputs, adjacent requests with the same Context (a
 // multiple-choice document's choices) prefill the context once, and every
 // continuation is scored from its copy of the shared cache.
 //
-// # Measurements
+// # Performance
 //
-// scripts/bench-score.sh, on the project's 2-core VM while other jobs ran
-// (load 3-5; ONNX Runtime on 1 thread; interleaved medians of 9-11 rounds;
-// ranges over 6 runs):
-//
-//	LogLikelihood / bare ORT loop over the same batches, throughput:
-//	  Llama 4x256, vocabulary 8192 (lm_head 45% of weights)   1.3-1.9x
-//	  Llama 8x256, vocabulary 2048 (lm_head 8%)               1.07-1.14x
-//	multiple choice, 8 docs x 4 choices of 20 tokens after 100, shared / uncached:
-//	  vocabulary 8192                                         1.5-2.1x
-//	  vocabulary 2048                                         2.1-2.3x
-//	peak RSS, 8 x 512 tokens at vocabulary 128k, / bare ORT + Go scoring:
-//	  default epilogue (gather before the lm_head)            0.09 (430 MiB vs 4.6 GiB)
-//	  epilogue after the full logits, either form             0.54
-//	greedy generation, 8 x 32 tokens after 100, cache / recomputation: 10x faster
-//
-// The bare loop only runs the session and receives the logits; ortmodel is
-// faster because it never projects or copies the unscored positions. The
-// shared cache saves the context's transformer blocks, not the lm_head of
-// the scored positions, so its gain shrinks as the vocabulary's share of
-// the compute grows.
+// The bare loop of the benchmarks only runs the session and receives the
+// logits; ortmodel is faster because it never projects or copies the
+// unscored positions. The shared cache saves the context's transformer
+// blocks, not the lm_head of the scored positions, so its gain shrinks as
+// the vocabulary's share of the compute grows. scripts/bench-score.sh
+// measures both (BenchmarkRatios) and the memory the epilogue saves
+// (BenchmarkPeakRSS); the README's Performance section has the numbers.
 package ortmodel

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/rewrite"
 )
 
 // The scoring epilogue turns logits [batch, seq, vocab] into what scoring
@@ -88,18 +89,7 @@ func withEpilogue(m *onnx.Model, f *iface, form epilogueForm, keepHead bool) (*o
 	g.Initializer = append([]*onnx.Tensor(nil), m.Graph.Initializer...)
 	g.ValueInfo = m.Graph.ValueInfo
 
-	used := map[string]bool{}
-	for _, v := range g.Input {
-		used[v.Name] = true
-	}
-	for _, t := range g.Initializer {
-		used[t.Name] = true
-	}
-	for _, n := range g.Node {
-		for _, o := range n.Output {
-			used[o] = true
-		}
-	}
+	used := rewrite.Defined(&g)
 	for _, name := range []string{positionsName, targetsName, logprobsName, argmaxName} {
 		if used[name] {
 			return nil, fmt.Errorf("ortmodel: model %q already has a value named %q; it cannot take the scoring epilogue", g.Name, name)
@@ -195,6 +185,11 @@ func withEpilogue(m *onnx.Model, f *iface, form epilogueForm, keepHead bool) (*o
 		for _, s := range f.slots {
 			g.Output = append(g.Output, byName[s.presKey], byName[s.presVal])
 		}
+	}
+	// Every graph edit is checked, as the compile phases' are: a wrong
+	// name here would otherwise surface as an ONNX Runtime load error.
+	if err := rewrite.Verify("the scoring epilogue", &mc); err != nil {
+		return nil, fmt.Errorf("ortmodel: this is a bug in painterc: %w", err)
 	}
 	return &mc, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/painterc/painterc/internal/onnxcheck"
 	"github.com/painterc/painterc/internal/orttest"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/runtime"
 	"github.com/painterc/painterc/testmodels"
 )
@@ -183,6 +184,38 @@ func TestEpilogueRefusesOldOpset(t *testing.T) {
 	}
 }
 
+// TestEpilogueNamesAvoidEveryDefinition: the epilogue's fresh names avoid
+// every name the graph defines, a sparse initializer's included (the scan
+// is rewrite.Defined, shared with the rewriter), and the edited graph
+// passes rewrite.Verify, which withEpilogue runs.
+func TestEpilogueNamesAvoidEveryDefinition(t *testing.T) {
+	m := lookupLM(17, onnx.Float, make([]float32, 4), 2)
+	taken := "painterc.score.flat"
+	m.Graph.SparseInitializer = append(m.Graph.SparseInitializer, &onnx.SparseTensor{
+		Values:  &onnx.Tensor{Name: taken, Dims: []int64{0}, DataType: onnx.Float},
+		Indices: &onnx.Tensor{Name: taken + ".indices", Dims: []int64{0}, DataType: onnx.Int64},
+		Dims:    []int64{4},
+	})
+	f, err := findIO(m.Graph)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := withEpilogue(m, f, formLogSumExp, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range e.Graph.Node {
+		for _, o := range n.Output {
+			if o == taken {
+				t.Errorf("node %s writes %q, which the sparse initializer defines", n.Name, o)
+			}
+		}
+	}
+	if err := rewrite.Verify("test", e); err != nil {
+		t.Error(err)
+	}
+}
+
 // TestInputErrors: a model whose inputs ortmodel cannot fill is refused
 // with every problem named, in this exact message.
 func TestInputErrors(t *testing.T) {
@@ -221,7 +254,7 @@ func TestInputErrors(t *testing.T) {
 }
 
 // TestExternalWeights: a model loaded with its weights in an external data
-// file is encoded in-file for the session. With all-zero weights every
+// file (a sparse one) scores with ORT reading the file. With all-zero weights every
 // logit is 0, so each token's log-probability is -log(vocab), and only
 // token 0 (the first of equal maxima) is greedy.
 func TestExternalWeights(t *testing.T) {
@@ -251,7 +284,7 @@ func TestExternalWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	lm := open(t, loaded, Options{MaxLength: 16})
-	loaded.Close() // the session holds its own copy
+	loaded.Close() // the session reads the data file itself
 	got, err := lm.LogLikelihood(bg, []eval.LLRequest{
 		{Context: []int{3, 4}, Continuation: []int{5, 6, 7}},
 		{Context: []int{3}, Continuation: []int{0, 0}},

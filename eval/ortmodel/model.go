@@ -40,9 +40,6 @@ const (
 	defaultMaxLength = 2048
 	defaultBudget    = 1 << 30
 	maxAutoBatch     = 64
-	// maxInline is the largest model New encodes in memory: protobuf's
-	// 2 GiB limit, less room for the graph.
-	maxInline = 2<<30 - 64<<20
 )
 
 // Model is an eval.Model on one ONNX Runtime session. Its methods may be
@@ -69,10 +66,9 @@ type Model struct {
 var _ eval.Model = (*Model)(nil)
 
 // New prepares m for scoring and opens its session; runtime.Init must have
-// succeeded. m is not modified and
-// may be closed once New returns. Weights stored as external data are read
-// (through m.TensorBytes) and encoded in-file, which works up to protobuf's
-// 2 GiB limit; larger models are refused.
+// succeeded. m is not modified and may be closed once New returns. Weights
+// stored as external data stay in their files, of any size: see
+// openSession.
 func New(m *onnx.Model, opts Options) (*Model, error) {
 	if m == nil || m.Graph == nil {
 		return nil, errors.New("ortmodel: nil model")
@@ -98,22 +94,11 @@ func New(m *onnx.Model, opts Options) (*Model, error) {
 		}
 		headMoved = !opts.keepHead && headMatMul(m.Graph, f.logits.Name) >= 0
 	}
-	if run, err = inlineExternal(run); err != nil {
-		return nil, err
-	}
-	data, err := onnx.Encode(run)
-	if err != nil {
-		return nil, fmt.Errorf("ortmodel: encoding model %q: %w", m.Graph.Name, err)
-	}
-	name := m.Graph.Name
-	if name == "" {
-		name = "model"
-	}
-	sess, err := runtime.NewSessionFromBytes(data, name, runtime.SessionOptions{
+	sess, err := openSession(run, runtime.SessionOptions{
 		Device: opts.Device, IntraOpThreads: opts.Threads, OptLevel: opts.OptLevel,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("ortmodel: %w", err)
+		return nil, err
 	}
 	om := &Model{sess: sess, opts: opts, io: f, headMoved: headMoved}
 	om.vocab, om.hidden = vocabAndHidden(m, f)
@@ -153,48 +138,6 @@ func vocabAndHidden(m *onnx.Model, f *iface) (vocab, hidden int) {
 		}
 	}
 	return vocab, hidden
-}
-
-// inlineExternal returns m with every external graph initializer replaced
-// by an in-file copy, or m itself when it has none.
-func inlineExternal(m *onnx.Model) (*onnx.Model, error) {
-	var total int64
-	external := false
-	for _, t := range m.Graph.Initializer {
-		if t.IsExternal() {
-			external = true
-			info, err := t.External()
-			if err != nil {
-				return nil, fmt.Errorf("ortmodel: %w", err)
-			}
-			total += info.Length
-		} else {
-			total += int64(len(t.RawData))
-		}
-	}
-	if !external {
-		return m, nil
-	}
-	if total > maxInline {
-		return nil, fmt.Errorf("ortmodel: model %q holds %d MiB of weights, more than fit in one in-memory ONNX file (2 GiB); run it from a saved file instead", m.Graph.Name, total>>20)
-	}
-	mc := *m
-	g := *m.Graph
-	mc.Graph = &g
-	g.Initializer = make([]*onnx.Tensor, len(m.Graph.Initializer))
-	for i, t := range m.Graph.Initializer {
-		if !t.IsExternal() {
-			g.Initializer[i] = t
-			continue
-		}
-		raw, err := m.TensorBytes(t)
-		if err != nil {
-			return nil, fmt.Errorf("ortmodel: %w", err)
-		}
-		c := &onnx.Tensor{Name: t.Name, Dims: t.Dims, DataType: t.DataType, RawData: raw, DocString: t.DocString}
-		g.Initializer[i] = c
-	}
-	return &mc, nil
 }
 
 // MaxLength is Options.MaxLength.
