@@ -74,6 +74,11 @@ fuzz:
 	$(GO) test ./cmd/painterc $(FUZZFLAGS) -fuzz='^FuzzFlags$$'
 	$(GO) test ./tokenizer $(FUZZFLAGS) -fuzz='^FuzzLoadEncode$$'
 	$(GO) test ./tokenizer $(FUZZFLAGS) -fuzz='^FuzzScannerMatchesRegexp2$$'
+	$(GO) test ./eval $(FUZZFLAGS) -fuzz='^FuzzReadTask$$'
+	$(GO) test ./sweep $(FUZZFLAGS) -fuzz='^FuzzParseRows$$'
+	$(GO) test ./sweep $(FUZZFLAGS) -fuzz='^FuzzReadManifest$$'
+	$(GO) test ./sweep $(FUZZFLAGS) -fuzz='^FuzzMerge$$'
+	$(GO) test ./report $(FUZZFLAGS) -fuzz='^FuzzReadResults$$'
 
 bench: build ort
 	bash scripts/bench.sh

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/painterc/painterc/internal/clip"
 )
 
 // The GSM8K defaults of lm-eval's gsm8k.yaml.
@@ -111,7 +113,7 @@ func configureGenerate(t *Task, opts map[string]json.RawMessage) error {
 func compileRE(what, p string) (*regexp.Regexp, error) {
 	re, err := regexp.Compile(p)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %q is not a regular expression Go's RE2 can take (it has no lookaround or backreferences): %v", what, p, err)
+		return nil, fmt.Errorf("%s: %s is not a regular expression Go's RE2 can take (it has no lookaround or backreferences): %s", what, clip.Quote(p), clip.String(err.Error()))
 	}
 	return re, nil
 }
@@ -153,7 +155,7 @@ func runGenerate(ctx context.Context, r *runner, t *Task, docs []Doc) (*TaskResu
 				return nil, docErr(t, d, fmt.Errorf("encoding the context: %v", err))
 			}
 			if len(ids) == 0 {
-				return nil, docErr(t, d, fmt.Errorf("the context %s encodes to no tokens", clip(d.Context)))
+				return nil, docErr(t, d, fmt.Errorf("the context %s encodes to no tokens", quoteShort(d.Context)))
 			}
 		}
 		if len(ids) > L-c.maxGenToks {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/painterc/painterc/internal/clip"
 )
 
 // Kind is one task kind: how its documents look, which header options it
@@ -53,7 +55,7 @@ func LookupKind(name string) (*Kind, error) {
 			return k, nil
 		}
 	}
-	return nil, fmt.Errorf("unknown task kind %q: the kinds are %s", name, kindNames())
+	return nil, fmt.Errorf("unknown task kind %s: the kinds are %s", clip.Quote(name), kindNames())
 }
 
 func kindNames() string {

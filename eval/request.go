@@ -29,10 +29,10 @@ func FormRequest(tok Tokenizer, context, continuation string) (LLRequest, error)
 	if context == "" {
 		cont, err := tok.Encode(continuation, false)
 		if err != nil {
-			return LLRequest{}, fmt.Errorf("encoding the continuation %s: %v", clip(continuation), err)
+			return LLRequest{}, fmt.Errorf("encoding the continuation %s: %v", quoteShort(continuation), err)
 		}
 		if len(cont) == 0 {
-			return LLRequest{}, fmt.Errorf("the context is empty and the continuation %s encodes to no tokens: there is nothing to score", clip(continuation))
+			return LLRequest{}, fmt.Errorf("the context is empty and the continuation %s encodes to no tokens: there is nothing to score", quoteShort(continuation))
 		}
 		p := tok.Prefix()
 		if cont[0] == p {
@@ -46,14 +46,14 @@ func FormRequest(tok Tokenizer, context, continuation string) (LLRequest, error)
 	}
 	whole, err := tok.Encode(context+continuation, true)
 	if err != nil {
-		return LLRequest{}, fmt.Errorf("encoding %s: %v", clip(context+continuation), err)
+		return LLRequest{}, fmt.Errorf("encoding %s: %v", quoteShort(context+continuation), err)
 	}
 	ctx, err := tok.Encode(context, true)
 	if err != nil {
-		return LLRequest{}, fmt.Errorf("encoding the context %s: %v", clip(context), err)
+		return LLRequest{}, fmt.Errorf("encoding the context %s: %v", quoteShort(context), err)
 	}
 	if len(ctx) == 0 {
-		return LLRequest{}, fmt.Errorf("the context %s encodes to no tokens: a causal model needs at least one token before the continuation", clip(context))
+		return LLRequest{}, fmt.Errorf("the context %s encodes to no tokens: a causal model needs at least one token before the continuation", quoteShort(context))
 	}
 	cont := whole[min(len(ctx), len(whole)):]
 	return LLRequest{Context: ctx, Continuation: cont}, nil
@@ -127,7 +127,7 @@ func WordCount(text string) int {
 func pyLen(s string) int { return utf8.RuneCountInString(s) }
 
 // clip quotes s for an error message, shortened when long.
-func clip(s string) string {
+func quoteShort(s string) string {
 	if r := []rune(s); len(r) > 40 {
 		return fmt.Sprintf("%q…", string(r[:40]))
 	}

@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/painterc/painterc/internal/clip"
+	"github.com/painterc/painterc/internal/safeio"
 )
 
 // Task is a parsed task file.
@@ -61,7 +64,7 @@ var commonOptions = []string{"name", "kind", "baseline", "metric", "description"
 
 // LoadTask reads and validates a task file (see docs/tasks.md).
 func LoadTask(path string) (*Task, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +87,9 @@ func ReadTask(path string, r io.Reader) (*Task, error) {
 		b := sc.Bytes()
 		if line == 1 {
 			b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) // a UTF-8 byte-order mark
+		}
+		if !utf8.Valid(b) {
+			return nil, fmt.Errorf("%s:%d: %s", path, line, invalidUTF8(b))
 		}
 		b = bytes.TrimSpace(b)
 		if len(b) == 0 {
@@ -204,7 +210,7 @@ func (t *Task) configureKind(h map[string]json.RawMessage) error {
 		}
 		if !slices.Contains(k.Options, name) {
 			known := append(slices.Clone(commonOptions), k.Options...)
-			return fmt.Errorf("header: unknown option %q for kind %s: its options are %s", name, k.Name, strings.Join(known, ", "))
+			return fmt.Errorf("header: unknown option %s for kind %s: its options are %s", clip.Quote(name), k.Name, strings.Join(known, ", "))
 		}
 		opts[name] = h[name]
 	}
@@ -228,7 +234,7 @@ func (t *Task) configureKind(h map[string]json.RawMessage) error {
 			s += ",none"
 		}
 		if !slices.Contains(k.Metrics, s) {
-			return fmt.Errorf("header: option \"metric\": %s reports no metric %q: its metrics are %s", k.Name, s, strings.Join(k.Metrics, ", "))
+			return fmt.Errorf("header: option \"metric\": %s reports no metric %s: its metrics are %s", k.Name, clip.Quote(s), strings.Join(k.Metrics, ", "))
 		}
 		t.Metric = s
 	}
@@ -277,7 +283,7 @@ func (f docFields) int(name string) (int, error) {
 		return 0, fmt.Errorf("field %q must be an integer, not %s", name, jsonType(v))
 	}
 	if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
-		return 0, fmt.Errorf("field %q must be an integer, not %s", name, string(v))
+		return 0, fmt.Errorf("field %q must be an integer, not %s", name, clip.String(string(v)))
 	}
 	return int(x), nil
 }
@@ -352,6 +358,22 @@ func jsonType(v json.RawMessage) string {
 	default:
 		return "a number"
 	}
+}
+
+// invalidUTF8 says where a line stops being UTF-8. A task file is UTF-8
+// text: encoding/json would turn each bad byte into U+FFFD without a word,
+// and the scores would then be of text nobody wrote, so the file is
+// refused (docs/tasks.md).
+func invalidUTF8(b []byte) string {
+	at := 0
+	for at < len(b) {
+		r, n := utf8.DecodeRune(b[at:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		at += n
+	}
+	return fmt.Sprintf("invalid UTF-8 at byte %d of the line (0x%02x): task files are UTF-8 text; convert the file (for example with iconv -f latin1 -t utf-8) or fix the bytes", at+1, b[at])
 }
 
 // jsonProblem describes why a line is not a JSON object.

@@ -247,6 +247,25 @@ func (m *Model) checkExternal() error {
 	})
 }
 
+// ExternalFiles returns the paths of the external data files m reads
+// (resolved as Load resolved them), each once, in the order the tensors
+// name them: the inputs a command must never write onto besides the model.
+func (m *Model) ExternalFiles() []string {
+	c := newExtLookup()
+	var out []string
+	seen := map[string]bool{}
+	m.eachTensor(func(t *Tensor, _ tensorSite) error {
+		if t.IsExternal() {
+			if f, err := m.externalRange(t, c); err == nil && !seen[f.path] {
+				seen[f.path] = true
+				out = append(out, f.path)
+			}
+		}
+		return nil
+	})
+	return out
+}
+
 // tensorSite says where a tensor sits in a model.
 type tensorSite int
 
@@ -632,7 +651,7 @@ func planSave(path string, m *Model, o SaveOptions, external bool) (*savePlan, e
 	if out, err := os.Stat(absPath); err == nil {
 		for p := range referenced {
 			if fi, err := os.Stat(p); err == nil && os.SameFile(out, fi) {
-				return nil, fmt.Errorf("refusing to overwrite %s: the model reads external data from it", p)
+				return nil, fmt.Errorf("refusing to overwrite %s: the model reads external data from it, and painterc never modifies its input; choose another output path", p)
 			}
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"unsafe"
+
+	"github.com/painterc/painterc/internal/safeio"
 )
 
 // mapping is a file's bytes: a read-only memory mapping where the file could
@@ -21,9 +23,11 @@ type mapping struct {
 }
 
 // openMapping maps the file at path read-only, or reads it when it cannot be
-// mapped (an empty file, a pipe, a platform without mmap).
+// mapped (an empty file, a platform without mmap). Only a regular file is
+// opened: a named pipe would block forever waiting for a writer, and a
+// device or a directory is never a model.
 func openMapping(path string) (*mapping, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -32,23 +36,13 @@ func openMapping(path string) (*mapping, error) {
 		f.Close()
 		return nil, err
 	}
-	if fi.IsDir() {
-		f.Close()
-		return nil, errors.New("is a directory")
-	}
-	if fi.Mode().IsRegular() {
-		if b, err := mmapFile(f, fi.Size()); err == nil {
-			return &mapping{data: b, f: f, mapped: true}, nil
-		}
+	if b, err := mmapFile(f, fi.Size()); err == nil {
+		return &mapping{data: b, f: f, mapped: true}, nil
 	}
 	b, err := io.ReadAll(f)
 	if err != nil {
 		f.Close()
 		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close() // not a file Save can copy ranges from
-		f = nil
 	}
 	return &mapping{data: b, f: f}, nil
 }
@@ -105,6 +99,9 @@ func pathErr(err error) error {
 // Errors start with the path: `model.onnx: not an ONNX model: ...`.
 func Load(path string) (*Model, error) {
 	mp, err := openMapping(path)
+	if safeio.IsNotRegular(err) {
+		return nil, err // names the path
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, pathErr(err))
 	}

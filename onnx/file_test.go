@@ -87,7 +87,7 @@ func TestLoadErrors(t *testing.T) {
 		{"no graph", write("nograph.onnx", []byte{0x08, 0x08}), "nograph.onnx: not an ONNX model (no graph)"},
 		{"text", write("text.onnx", []byte("hello, world\n")), "text.onnx: not an ONNX model: "},
 		{"missing", filepath.Join(dir, "missing.onnx"), "missing.onnx: no such file or directory"},
-		{"directory", dir, ": is a directory"},
+		{"directory", dir, " is a directory, not a regular file: painterc reads its inputs only from files; give the file itself"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -170,6 +170,10 @@ func (m *Model) Derive() *Model {
 // Close releases the file mapping that tensor payloads point into and the
 // external data files TensorBytes mapped. The model and every slice taken
 // from it must not be used afterwards. Close is idempotent.
+// Path is the file Load read the model from, or "" for a model built in
+// memory.
+func (m *Model) Path() string { return m.srcPath }
+
 func (m *Model) Close() error {
 	if m == nil {
 		return nil

@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/plot"
 )
 
@@ -38,7 +39,11 @@ const (
 // links: scores_median and scores_median_fraction, and scores_TASK and
 // scores_TASK_fraction for each task (each .png and .svg; the fraction
 // figures only when T is known). It returns the report's path.
-func Write(dir string) (string, error) {
+//
+// The files are built in a staging folder and appear in dir together, or
+// not at all; none may land on an input or go through a link. An error
+// writing them is a *WriteError; any other error is about the inputs.
+func Write(dir string) (path string, err error) {
 	results, err := ReadResults(filepath.Join(dir, ResultsFile))
 	if err != nil {
 		return "", err
@@ -60,6 +65,23 @@ func Write(dir string) (string, error) {
 		T = sim.T
 	}
 
+	var files safeio.Files
+	files.Input("the sweep's results", filepath.Join(dir, ResultsFile))
+	for _, n := range similarityFiles {
+		files.Input("a similarity file read by the report", filepath.Join(dir, n))
+	}
+	stage, err := safeio.NewStage(dir)
+	if err != nil {
+		return "", &WriteError{err}
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			stage.Abort()
+		}
+	}()
+	out := stage.Folder()
+
 	var b strings.Builder
 	tasks := taskNames(rows)
 	passes := passNames(results)
@@ -79,8 +101,16 @@ func Write(dir string) (string, error) {
 	b.WriteString("## Figures\n\n")
 	type fig struct{ name, title string }
 	figs := []fig{{"median", "median across tasks"}}
+	used := map[string]bool{"median": true}
 	for _, t := range tasks {
-		figs = append(figs, fig{fileSafe(t), t})
+		// Task names that map to one file name ("a b" and "a_b", or a
+		// task called median) get numbered, so no figure replaces another.
+		name := fileSafe(t)
+		for k := 2; used[name]; k++ {
+			name = fmt.Sprintf("%s_%d", fileSafe(t), k)
+		}
+		used[name] = true
+		figs = append(figs, fig{name, t})
 	}
 	for i, f := range figs {
 		task := plot.Median
@@ -93,13 +123,13 @@ func Write(dir string) (string, error) {
 			continue
 		}
 		base := "scores_" + f.name
-		if err := plot.Scores(filepath.Join(dir, base), "normalized score: "+f.title, "affected blocks M", series); err != nil {
-			return "", err
+		if err := plot.Scores(filepath.Join(out, base), "normalized score: "+f.title, "affected blocks M", series); err != nil {
+			return "", &WriteError{err}
 		}
 		fmt.Fprintf(&b, "![%s](%s.png)\n", f.title, base)
 		if T > 0 {
-			if err := plot.Scores(filepath.Join(dir, base+"_fraction"), "normalized score: "+f.title, fmt.Sprintf("fraction of blocks affected M/T (T = %d)", T), plot.Fraction(series, T)); err != nil {
-				return "", err
+			if err := plot.Scores(filepath.Join(out, base+"_fraction"), "normalized score: "+f.title, fmt.Sprintf("fraction of blocks affected M/T (T = %d)", T), plot.Fraction(series, T)); err != nil {
+				return "", &WriteError{err}
 			}
 			fmt.Fprintf(&b, "![%s, against M/T](%s_fraction.png)\n", f.title, base)
 		}
@@ -138,9 +168,24 @@ func Write(dir string) (string, error) {
 	if sim != nil {
 		similaritySection(&b, sim)
 	}
-	path := filepath.Join(dir, ReportFile)
-	return path, os.WriteFile(path, []byte(b.String()), 0o644)
+	if err := os.WriteFile(filepath.Join(out, ReportFile), []byte(b.String()), 0o644); err != nil {
+		return "", &WriteError{err}
+	}
+	committed = true
+	if err := stage.Commit(&files); err != nil {
+		return "", &WriteError{err}
+	}
+	return filepath.Join(dir, ReportFile), nil
 }
+
+// WriteError is a report that could not be written (exit 6 in the CLI).
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// similarityFiles are the files of package similarity the report reads.
+var similarityFiles = []string{"similarity.csv", "block_influence.csv", "angular_distance.csv", "similarity.png", "similarity.svg"}
 
 func capital(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
@@ -338,6 +383,9 @@ func readSimilarity(dir string) (*similarityData, error) {
 			}
 			d.BI = append(d.BI, v)
 		}
+		if len(d.BI) != d.T {
+			return nil, fmt.Errorf("%s: %d blocks, but similarity.csv has %d states (%d blocks): the files come from different runs; run painterc similarity again", filepath.Join(dir, "block_influence.csv"), len(d.BI), d.T+1, d.T)
+		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -347,7 +395,13 @@ func readSimilarity(dir string) (*similarityData, error) {
 			if err != nil || len(vals) != 4 {
 				return nil, fmt.Errorf("%s:%d: want n,start,end,distance", filepath.Join(dir, "angular_distance.csv"), i+2)
 			}
-			d.Spans = append(d.Spans, span{int(vals[0]), int(vals[1]), int(vals[2]), vals[3]})
+			n, ok1 := blockIndex(vals[0], d.T)
+			start, ok2 := blockIndex(vals[1], d.T-1)
+			end, ok3 := blockIndex(vals[2], d.T-1)
+			if !ok1 || !ok2 || !ok3 {
+				return nil, fmt.Errorf("%s:%d: n, start and end must be whole numbers of blocks within the %d blocks of %s", filepath.Join(dir, "angular_distance.csv"), i+2, d.T, "similarity.csv")
+			}
+			d.Spans = append(d.Spans, span{n, start, end, vals[3]})
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
@@ -356,7 +410,7 @@ func readSimilarity(dir string) (*similarityData, error) {
 }
 
 func readCSV(path string) ([][]string, error) {
-	data, err := os.ReadFile(path)
+	data, err := safeio.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"image/png"
 	"io/fs"
 	"os"
@@ -341,5 +342,34 @@ func TestHeatmapLinked(t *testing.T) {
 	b, _ := os.ReadFile(path)
 	if !strings.Contains(string(b), "](similarity.png)") {
 		t.Error("the heatmap is not linked")
+	}
+}
+
+// TestFigureNamesDistinct: tasks whose names map to one file name (and a
+// task named median) each get a figure of their own.
+func TestFigureNamesDistinct(t *testing.T) {
+	dir := t.TempDir()
+	var rows strings.Builder
+	for _, task := range []string{"a b", "a_b", "median"} {
+		fmt.Fprintf(&rows, `{"pass": "identity", "params": "", "schedule": "0-3", "affected": 0, "task": %q, "normalized": {"acc,none": 1}, "key": "i"}`+"\n", task)
+		fmt.Fprintf(&rows, `{"pass": "skip", "params": "n=1", "schedule": "0,3", "affected": 2, "task": %q, "normalized": {"acc,none": 0.5}, "key": "s"}`+"\n", task)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ResultsFile), []byte(rows.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"scores_median", "scores_a_b", "scores_a_b_2", "scores_median_2"} {
+		if _, err := os.Stat(filepath.Join(dir, name+".png")); err != nil {
+			t.Errorf("%s.png: %v", name, err)
+		}
+		if !strings.Contains(string(md), "("+name+".png)") {
+			t.Errorf("report.md does not link %s.png", name)
+		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/onnx"
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -69,6 +70,9 @@ func NewSession(modelPath string, so SessionOptions) (*Session, error) {
 		return nil, fmt.Errorf("model %s: %w", modelPath, err)
 	} else if st.IsDir() {
 		return nil, fmt.Errorf("model %s is a directory, not an .onnx file", modelPath)
+	} else if !st.Mode().IsRegular() {
+		// ONNX Runtime would block on a named pipe with no writer.
+		return nil, fmt.Errorf("model %w", &safeio.NotRegularError{Path: modelPath, Mode: st.Mode()})
 	}
 	return newSession(modelPath, so, func(opts *ort.SessionOptions) (*ort.DynamicAdvancedSession, error) {
 		das, err := ort.NewDynamicAdvancedSession(modelPath, nil, nil, opts)

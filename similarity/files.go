@@ -19,6 +19,11 @@ const (
 	HeatmapBase   = "similarity" // .png and .svg
 )
 
+// Files are the names Write creates in its directory.
+func Files() []string {
+	return []string{SimilarityCSV, InfluenceCSV, AngularCSV, HeatmapBase + ".png", HeatmapBase + ".svg"}
+}
+
 func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // Write saves the analysis in dir (created if missing): similarity.csv, a

@@ -5,17 +5,17 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/onnx"
 )
 
 // HashFile returns the SHA-256 of a file's bytes, in hex.
 func HashFile(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return "", err
 	}

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/painterc/painterc/internal/clip"
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/passes"
 )
@@ -149,6 +151,24 @@ type MergeSummary struct {
 
 var shardDirRE = regexp.MustCompile(`^shard-(\d+)-of-(\d+)$`)
 
+// shardOfName reads the shard a directory named shard-I-of-N is for.
+func shardOfName(name string) (Shard, error) {
+	m := shardDirRE.FindStringSubmatch(name)
+	i, err1 := strconv.Atoi(m[1])
+	n, err2 := strconv.Atoi(m[2])
+	if err1 != nil || err2 != nil || n < 1 || n > MaxShards || i >= n {
+		return Shard{}, fmt.Errorf("the name says shard %s of %s, which no sweep writes (at most %d shards, numbered from 0): rename or remove the directory", clip.String(m[1]), clip.String(m[2]), MaxShards)
+	}
+	return Shard{Index: i, Count: n}, nil
+}
+
+// WriteError is a merge that could not write its files (exit 6 in the
+// CLI); every other merge error is about its inputs.
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }
+
 type shardIn struct {
 	dir  string
 	man  *Manifest
@@ -170,9 +190,16 @@ func Merge(dir string, extra ...string) (*MergeSummary, error) {
 		return nil, err
 	}
 	var dirs []string
+	named := map[string]Shard{} // the shard each dir/shard-I-of-N says it is
 	for _, e := range entries {
 		if e.IsDir() && shardDirRE.MatchString(e.Name()) {
-			dirs = append(dirs, filepath.Join(dir, e.Name()))
+			d := filepath.Join(dir, e.Name())
+			sh, err := shardOfName(e.Name())
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", d, err)
+			}
+			dirs = append(dirs, d)
+			named[d] = sh
 		}
 	}
 	dirs = append(dirs, extra...)
@@ -190,6 +217,9 @@ func Merge(dir string, extra ...string) (*MergeSummary, error) {
 		}
 		if man.Shard == nil {
 			return nil, fmt.Errorf("%s holds an unsharded run, not a shard", d)
+		}
+		if sh, ok := named[d]; ok && sh != *man.Shard {
+			return nil, fmt.Errorf("%s is named for shard %s, but its %s says it is shard %s: rename the directory to %s, or rerun the shard", d, sh, ManifestFile, man.Shard, filepath.Base(man.Shard.Dir(dir)))
 		}
 		shards = append(shards, &shardIn{dir: d, man: man})
 	}
@@ -217,6 +247,12 @@ func Merge(dir string, extra ...string) (*MergeSummary, error) {
 		if len(missing) > 1 {
 			word = "shards"
 		}
+		if len(missing) > 10 {
+			// Name the first few: a sweep may have thousands of shards.
+			more := fmt.Sprintf("... (%d in all)", len(missing))
+			missing = append(missing[:10:10], more)
+			where = append(where[:10:10], "...")
+		}
 		return nil, fmt.Errorf("missing %s %s of %d (expected %s): run them, or copy their directories here, before merging", word, strings.Join(missing, ", "), n, strings.Join(where, ", "))
 	}
 	ref := byIndex[0]
@@ -237,6 +273,17 @@ func Merge(dir string, extra ...string) (*MergeSummary, error) {
 			return nil, fmt.Errorf("%s holds the results of an unsharded run, which merging would overwrite: merge shards in a directory of their own", dir)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+
+	// The merge's outputs must land on none of its inputs (a shard given
+	// as DIR itself, a hard link) and on no link.
+	var files safeio.Files
+	for i := range n {
+		files.Input(fmt.Sprintf("the results of shard %d", i), filepath.Join(byIndex[i].dir, ResultsFile))
+		files.Input(fmt.Sprintf("the manifest of shard %d", i), filepath.Join(byIndex[i].dir, ManifestFile))
+	}
+	if err := files.OutputIn(dir, ResultsFile, CSVFile, ManifestFile); err != nil {
 		return nil, err
 	}
 
@@ -289,18 +336,28 @@ func Merge(dir string, extra ...string) (*MergeSummary, error) {
 	for _, r := range all {
 		b.Write(encodeRow(r))
 	}
-	if err := onnx.WriteFileAtomic(filepath.Join(dir, ResultsFile), b.Bytes(), true); err != nil {
-		return nil, err
-	}
-	if err := writeCSV(filepath.Join(dir, CSVFile), all); err != nil {
-		return nil, err
-	}
 	man := *ref.man
 	man.Shard = nil
 	man.MergedShards = n
 	man.RowsPlanned = len(all)
-	if err := writeManifest(dir, &man); err != nil {
-		return nil, err
+	// The three files appear together or not at all.
+	stage, err := safeio.NewStage(dir)
+	if err != nil {
+		return nil, &WriteError{err}
+	}
+	err = onnx.WriteFileAtomic(stage.Path(ResultsFile), b.Bytes(), true)
+	if err == nil {
+		err = writeCSV(stage.Path(CSVFile), all)
+	}
+	if err == nil {
+		err = writeManifest(stage.Folder(), &man)
+	}
+	if err != nil {
+		stage.Abort()
+		return nil, &WriteError{err}
+	}
+	if err := stage.Commit(&files); err != nil {
+		return nil, &WriteError{err}
 	}
 	sum.Rows = len(all)
 	return sum, nil

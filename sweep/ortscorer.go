@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 
 	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/eval"
 	"github.com/painterc/painterc/eval/ortmodel"
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/onnx"
 )
 
@@ -88,7 +88,7 @@ func ORTSettings(maxLength, limit int, tokenizerHash string) map[string]string {
 func HashTokenizer(path string) (string, error) {
 	h := sha256.New()
 	for _, p := range []string{path, filepath.Join(filepath.Dir(path), "tokenizer_config.json")} {
-		data, err := os.ReadFile(p)
+		data, err := safeio.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) && p != path {
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/painterc/painterc/eval"
+	"github.com/painterc/painterc/internal/clip"
 )
 
 // Row is one line of results.jsonl: one variant scored on one task.
@@ -237,7 +238,7 @@ func parseNumber(raw json.RawMessage) (float64, bool, error) {
 	}
 	var x float64
 	if err := json.Unmarshal(raw, &x); err != nil {
-		return 0, false, fmt.Errorf("%s is not a number", s)
+		return 0, false, fmt.Errorf("%s is not a number", clip.String(s))
 	}
 	return x, true, nil
 }
@@ -275,6 +276,14 @@ func (r *Row) UnmarshalJSON(data []byte) error {
 	if f.Affected == nil {
 		return errors.New(`no "affected"`)
 	}
+	switch {
+	case *f.Pass == "":
+		return errors.New(`"pass" is empty`)
+	case *f.Task == "":
+		return errors.New(`"task" is empty`)
+	case *f.Affected < 0:
+		return fmt.Errorf(`"affected" is %d: want a number of blocks, 0 or more`, *f.Affected)
+	}
 	*r = Row{Pass: *f.Pass, Params: *f.Params, Schedule: *f.Schedule, Affected: *f.Affected, Seed: f.Seed, Task: *f.Task, Category: f.Category, Main: f.Main, Key: *f.Key}
 	if len(f.Baseline) > 0 {
 		x, ok, err := parseNumber(f.Baseline)
@@ -301,12 +310,12 @@ func (r *Row) UnmarshalJSON(data []byte) error {
 		}
 		x, _, err := parseNumber(kv.value)
 		if err != nil {
-			return fmt.Errorf("metrics %q: %v", kv.key, err)
+			return fmt.Errorf("metrics %s: %v", clip.Quote(kv.key), err)
 		}
 		v := Value{Key: kv.key, Value: x}
 		if raw, ok := stderr[stderrKey(kv.key)]; ok {
 			if v.Stderr, v.HasStderr, err = parseNumber(raw); err != nil {
-				return fmt.Errorf("metrics %q: %v", stderrKey(kv.key), err)
+				return fmt.Errorf("metrics %s: %v", clip.Quote(stderrKey(kv.key)), err)
 			}
 			if !v.HasStderr {
 				v.Stderr = 0
@@ -321,7 +330,7 @@ func (r *Row) UnmarshalJSON(data []byte) error {
 	for _, kv := range norm {
 		x, _, err := parseNumber(kv.value)
 		if err != nil {
-			return fmt.Errorf("normalized %q: %v", kv.key, err)
+			return fmt.Errorf("normalized %s: %v", clip.Quote(kv.key), err)
 		}
 		r.Normalized = append(r.Normalized, Norm{Key: kv.key, Value: x})
 	}

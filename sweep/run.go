@@ -17,6 +17,7 @@ import (
 	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/eval"
 	"github.com/painterc/painterc/internal/fault"
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/onnx"
 )
 
@@ -54,6 +55,9 @@ func ParseShard(s string) (Shard, error) {
 	}
 	if n < 1 || i < 0 || i >= n {
 		return Shard{}, fmt.Errorf("--shard %q: want 0 <= i < n", s)
+	}
+	if n > MaxShards {
+		return Shard{}, fmt.Errorf("--shard %q: at most %d shards", s, MaxShards)
 	}
 	return Shard{Index: i, Count: n}, nil
 }
@@ -125,7 +129,7 @@ func loadTasks(paths []string) ([]task, error) {
 	var out []task
 	names := map[string]string{}
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, err := safeio.ReadFile(p)
 		if err != nil {
 			return nil, err
 		}

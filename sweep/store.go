@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/painterc/painterc/internal/clip"
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/onnx"
 )
 
@@ -50,16 +52,24 @@ type Manifest struct {
 
 func readManifest(dir string) (*Manifest, error) {
 	path := filepath.Join(dir, ManifestFile)
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	return parseManifest(path, b)
+}
+
+// parseManifest reads and checks the bytes of the sweep.json at path.
+func parseManifest(path string, b []byte) (*Manifest, error) {
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: not a sweep manifest: %v", path, err)
+		return nil, fmt.Errorf("%s: not a sweep manifest: %s", path, clip.String(err.Error()))
 	}
 	if m.Version != manifestVersion {
 		return nil, fmt.Errorf("%s: manifest version %d, but this painterc reads version %d", path, m.Version, manifestVersion)
+	}
+	if err := m.check(path); err != nil {
+		return nil, err
 	}
 	return &m, nil
 }
@@ -106,8 +116,20 @@ type store struct {
 // it is dropped (the file is truncated to the last whole line). Any other
 // line that is not a row is an error.
 func openStore(path string) (*store, error) {
+	// Appending goes through a link: refuse one (and a directory) first.
+	var files safeio.Files
+	if err := files.Output("", path); err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = &safeio.NotRegularError{Path: path, Mode: fi.Mode()}
+		}
 		return nil, err
 	}
 	if held, err := lockExclusive(f); err != nil || held {
@@ -163,7 +185,7 @@ func parseRows(path string, data []byte) (rows []*Row, good int, err error) {
 		}
 		r := new(Row)
 		if err := json.Unmarshal(b, r); err != nil {
-			return nil, 0, fmt.Errorf("%s:%d: not a results row: %v", path, line, err)
+			return nil, 0, fmt.Errorf("%s:%d: not a results row: %s", path, line, clip.String(err.Error()))
 		}
 		rows = append(rows, r)
 	}
@@ -172,7 +194,7 @@ func parseRows(path string, data []byte) (rows []*Row, good int, err error) {
 
 // readRows reads a results file without opening it for writing.
 func readRows(path string) ([]*Row, error) {
-	data, err := os.ReadFile(path)
+	data, err := safeio.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -217,7 +239,7 @@ func (s *store) close() error { return s.f.Close() }
 
 // busy reports whether a run holds path's lock.
 func busy(path string) bool {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path) // a FIFO must not block: readRows refuses it
 	if err != nil {
 		return false
 	}

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
+
+	"github.com/painterc/painterc/internal/clip"
 )
 
 // matcher finds the non-overlapping matches of a pattern, left to right, as
@@ -56,6 +58,10 @@ type regexMatcher struct {
 	re *regexp2.Regexp
 }
 
+// matchTimeout bounds one regex search; a variable so that tests can lower
+// it.
+var matchTimeout = 10 * time.Second
+
 func compileRegex(pattern string) (*regexMatcher, error) {
 	re, err := regexp2.Compile(pattern, regexp2.None)
 	if err != nil {
@@ -63,7 +69,7 @@ func compileRegex(pattern string) (*regexMatcher, error) {
 	}
 	// A guard against catastrophic backtracking on hostile input; real
 	// pre-tokenizer patterns finish in microseconds.
-	re.MatchTimeout = 10 * time.Second
+	re.MatchTimeout = matchTimeout
 	return &regexMatcher{re: re}, nil
 }
 
@@ -92,9 +98,20 @@ func (m *regexMatcher) find(s string) [][2]int {
 	if err != nil {
 		// Never leave text silently unsplit: Encode turns this into its
 		// error.
-		panic(regexFailure{fmt.Errorf("pattern %q: %w", m.re.String(), err)})
+		panic(regexFailure{regexError(m.re, s, err)})
 	}
 	return out
+}
+
+// regexError says which pattern failed on which text, quoting at most
+// clip.Max characters of each: regexp2's own timeout message holds the
+// whole text, which may be a document of megabytes.
+func regexError(re *regexp2.Regexp, text string, err error) error {
+	if strings.HasPrefix(err.Error(), "match timeout") {
+		return fmt.Errorf("pattern %s found no match within %v on a text of %d bytes beginning %s: the pattern backtracks too much on this text; use a tokenizer.json with another pre-tokenizer pattern, or shorten the text",
+			clip.Quote(re.String()), re.MatchTimeout, len(text), clip.Quote(text))
+	}
+	return fmt.Errorf("pattern %s: %s", clip.Quote(re.String()), clip.String(err.Error()))
 }
 
 // regexFailure carries a regexp2 error (a match timeout) out of the

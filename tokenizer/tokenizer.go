@@ -8,7 +8,8 @@
 // template's special tokens when asked. Decoding maps ids to token strings
 // and runs the decoder chain.
 //
-// It implements eval.Tokenizer but imports nothing else of painterc.
+// It implements eval.Tokenizer but imports nothing else of painterc
+// besides the internal helpers for reading inputs and quoting them.
 package tokenizer
 
 import (
@@ -21,6 +22,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/painterc/painterc/internal/safeio"
 )
 
 // Tokenizer is a loaded tokenizer.json. It is safe for concurrent use.
@@ -56,13 +59,13 @@ type addedToken struct {
 // Load reads a tokenizer.json, and the tokenizer_config.json beside it when
 // there is one (bos_token, eos_token, add_bos_token, ...).
 func Load(path string) (*Tokenizer, error) {
-	data, err := os.ReadFile(path)
+	data, err := safeio.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var cfg *tokenConfig
 	cfgPath := filepath.Join(filepath.Dir(path), "tokenizer_config.json")
-	if cdata, err := os.ReadFile(cfgPath); err == nil {
+	if cdata, err := safeio.ReadFile(cfgPath); err == nil {
 		if cfg, err = parseTokenConfig(cfgPath, cdata); err != nil {
 			return nil, err
 		}

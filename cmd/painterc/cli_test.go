@@ -357,6 +357,18 @@ func TestRun(t *testing.T) {
 			t.Errorf("--compare: %s", l)
 		}
 	}
+
+	// --out onto the files --compare reads is refused (exit 6), and they
+	// stay as they were.
+	before := snapshot(t, outDir)
+	r = cli(t, append(args, "--compare", outDir, "--out", outDir)...)
+	first := filepath.Join(outDir, ents[0].Name())
+	if want := "painterc: " + first + " is a --compare file: painterc never modifies its input; choose another output path\n"; r.code != exitOutput || !strings.HasSuffix(r.stderr, want) {
+		t.Errorf("--out onto --compare: exit %d, %q; want exit 6 and %q", r.code, r.stderr, want)
+	}
+	if d := diffSnapshots(before, snapshot(t, outDir)); len(d) > 0 {
+		t.Errorf("--compare files changed: %v", d)
+	}
 }
 
 // TestInspectNamesLayout: inspect names the exporter whose layout it found,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/internal/fault"
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/runtime"
@@ -197,16 +198,19 @@ func orList(xs []string) string {
 	return strings.Join(xs[:len(xs)-1], ", ") + " or " + xs[len(xs)-1]
 }
 
-// checkOutputPath refuses to write over the input or into a directory that
-// does not exist, before any work is done.
+// checkOutputPath refuses to write over the input (or through a link) or
+// into a directory that does not exist, before any work is done. (Save
+// itself refuses the input's external data files, which are known once
+// the model is decoded.)
 func checkOutputPath(in, out string) error {
-	if st, err := os.Stat(out); err == nil {
-		if ist, err := os.Stat(in); err == nil && os.SameFile(st, ist) {
-			return failf(exitOutput, "-o %s is the input model: painterc never modifies its input; choose another output path", out)
-		}
-		if st.IsDir() {
-			return failf(exitOutput, "-o %s is a directory: give a file name such as %s", out, filepath.Join(out, "model.onnx"))
-		}
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return failf(exitOutput, "-o %s is a directory: give a file name such as %s", out, filepath.Join(out, "model.onnx"))
+	}
+	var files safeio.Files
+	files.Input("the input model", in)
+	files.Input("the input's genai_config.json", filepath.Join(filepath.Dir(in), "genai_config.json"))
+	if err := files.Output("-o", out); err != nil {
+		return fail(exitOutput, err)
 	}
 	dir := filepath.Dir(out)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -240,13 +244,19 @@ type genAIConfig struct {
 // that painterc can update it.
 func readGenAIConfig(in, out string) (*genAIConfig, error) {
 	src := filepath.Join(filepath.Dir(in), "genai_config.json")
-	data, err := os.ReadFile(src)
-	if err != nil {
+	data, err := safeio.ReadFile(src)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	inDir, _ := filepath.Abs(filepath.Dir(in))
+	if err != nil {
+		return nil, fmt.Errorf("%w; move it away from the model, or make it a file (painterc updates its layer count for the output)", err)
+	}
+	// The same directory by identity, not by spelling: through a link or
+	// "./", the output's config would replace the input's.
 	outDir, _ := filepath.Abs(filepath.Dir(out))
-	if inDir == outDir {
+	ia, err1 := os.Stat(filepath.Dir(in))
+	oa, err2 := os.Stat(outDir)
+	if err1 != nil || err2 != nil || os.SameFile(ia, oa) {
 		return &genAIConfig{path: src}, nil
 	}
 	var cfg map[string]any

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -115,6 +116,11 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	}
 	det, err := compile.Run(context.Background(), compile.Input{Model: m}, compile.Options{Until: "detect", Boundaries: *boundaries})
 	if err != nil {
+		// The report names the model already: keep the reason only.
+		var ce *compile.Error
+		if errors.As(err, &ce) {
+			err = ce.Err
+		}
 		r.BlocksError = err.Error()
 	} else {
 		b := det.Blocks

@@ -25,10 +25,13 @@ func cmdReport(args []string, stdout, stderr io.Writer) error {
 	}
 	dir := flags.Arg(0)
 	path, err := report.Write(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return failf(exitUsage, "%s: no %s there; run the sweep into DIR first, or give the directory that holds it", dir, report.ResultsFile)
-		}
+	var we *report.WriteError
+	switch {
+	case errors.As(err, &we):
+		return fail(exitOutput, err)
+	case errors.Is(err, fs.ErrNotExist):
+		return failf(exitUsage, "%s: no %s there; run the sweep into DIR first, or give the directory that holds it", dir, report.ResultsFile)
+	case err != nil:
 		return fail(exitUsage, err)
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", path)

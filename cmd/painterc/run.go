@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/runtime"
 	"github.com/painterc/painterc/runtime/npy"
 )
@@ -93,6 +94,27 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	sort.Strings(names)
 	if *outDir != "" {
+		// No output file may replace an input (a .npy fed with --input, a
+		// file --compare reads) or go through a link.
+		if err := safeio.OutDir("--out", *outDir); err != nil {
+			return fail(exitOutput, err)
+		}
+		var files safeio.Files
+		files.Input("the model", fs.Arg(0))
+		for _, spec := range *inputs {
+			_, file, _ := strings.Cut(spec, "=")
+			files.Input("an --input file", file)
+		}
+		for _, n := range names {
+			if *compare != "" {
+				files.Input("a --compare file", filepath.Join(*compare, fileName(n)+".npy"))
+			}
+		}
+		for _, n := range names {
+			if err := files.Output("", filepath.Join(*outDir, fileName(n)+".npy")); err != nil {
+				return fail(exitOutput, err)
+			}
+		}
 		if err := os.MkdirAll(*outDir, 0o755); err != nil {
 			return fail(exitOutput, err)
 		}

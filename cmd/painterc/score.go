@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/painterc/painterc/compile"
+	"github.com/painterc/painterc/internal/safeio"
 )
 
 // cmdScore scores a model, or a variant of it compiled in memory, on task
@@ -59,6 +60,17 @@ func cmdScore(args []string, stdout, stderr io.Writer) error {
 		return compileError(&pf, err)
 	}
 	defer r.Close()
+	// The outputs are written after scoring: make sure now that neither
+	// lands on an input or on the other.
+	var files safeio.Files
+	modelInputs(&files, path, r.Input)
+	ss.scoringInputs(&files, path, sf.tasks)
+	if err := files.Output("--output", *output); err != nil {
+		return fail(exitOutput, err)
+	}
+	if err := files.Output("--log-samples", *samples); err != nil {
+		return fail(exitOutput, err)
+	}
 	m, schedule, pass := r.Input, "", ""
 	if r.Model != nil {
 		m, schedule, pass = r.Model, r.Schedule.String(), r.Provenance.Pass

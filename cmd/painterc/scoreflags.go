@@ -15,6 +15,7 @@ import (
 
 	"github.com/painterc/painterc/eval"
 	"github.com/painterc/painterc/eval/ortmodel"
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime"
 	"github.com/painterc/painterc/tokenizer"
@@ -87,7 +88,7 @@ func (s *scoreFlags) setup(path string, needTasks bool) (*scoreSetup, error) {
 // config.json beside the model, which is what lm-eval's max_length
 // defaults to; 2048, lm-eval's fallback, when there is none.
 func configMaxLength(model string) int {
-	data, err := os.ReadFile(filepath.Join(filepath.Dir(model), "config.json"))
+	data, err := safeio.ReadFile(filepath.Join(filepath.Dir(model), "config.json"))
 	if err != nil {
 		return 2048
 	}

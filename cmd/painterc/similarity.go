@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/eval"
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/passes"
 	"github.com/painterc/painterc/runtime"
 	"github.com/painterc/painterc/similarity"
@@ -49,6 +49,9 @@ func cmdSimilarity(args []string, stdout, stderr io.Writer) error {
 		return failf(exitUsage, "--batch-size: similarity runs one document at a time (no padding to leave out); drop the flag")
 	case *suggest < 0:
 		return failf(exitUsage, "--suggest %d: want a number of blocks, 1 or more", *suggest)
+	}
+	if err := safeio.OutDir("--out", *out); err != nil {
+		return fail(exitOutput, err)
 	}
 	model := fs.Arg(0)
 	variant := pf.pass != "" || pf.schedule != ""
@@ -89,6 +92,15 @@ func cmdSimilarity(args []string, stdout, stderr io.Writer) error {
 		return compileError(&pf, err)
 	}
 	defer r.Close()
+	// The files go into --out at the end: check now that none lands on an
+	// input or goes through a link.
+	var files safeio.Files
+	modelInputs(&files, model, r.Input)
+	ss.scoringInputs(&files, model, sf.tasks)
+	files.Input("the --text file", *text)
+	if err := files.OutputIn(*out, similarity.Files()...); err != nil {
+		return fail(exitOutput, err)
+	}
 	if err := runtime.Init(runtime.Options{LibPath: sf.rt.lib}); err != nil {
 		return fail(exitRuntime, err)
 	}
@@ -113,7 +125,23 @@ func cmdSimilarity(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return probeError(err)
 	}
-	if err := a.Write(*out, title); err != nil {
+	// Everything that can fail is done before the files are written, and
+	// they appear in --out together or not at all.
+	var sug similarity.Suggestion
+	if *suggest > 0 {
+		if sug, err = a.Suggest(*suggest, model, ""); err != nil {
+			return fail(exitUsage, fmt.Errorf("--suggest: %w", err))
+		}
+	}
+	stage, err := safeio.NewStage(*out)
+	if err != nil {
+		return fail(exitOutput, fmt.Errorf("--out %s: %w", *out, err))
+	}
+	if err := a.Write(stage.Folder(), title); err != nil {
+		stage.Abort()
+		return fail(exitOutput, fmt.Errorf("--out %s: %w", *out, err))
+	}
+	if err := stage.Commit(&files); err != nil {
 		return fail(exitOutput, err)
 	}
 	what := fmt.Sprintf("%d blocks", a.T)
@@ -123,11 +151,7 @@ func cmdSimilarity(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "painterc: %d documents (%d tokens) from %s through %s; wrote %s, %s, %s and %s.png/.svg to %s\n",
 		a.Docs, a.Tokens, source, what, similarity.SimilarityCSV, similarity.InfluenceCSV, similarity.AngularCSV, similarity.HeatmapBase, *out)
 	if *suggest > 0 {
-		s, err := a.Suggest(*suggest, model, "")
-		if err != nil {
-			return fail(exitUsage, fmt.Errorf("--suggest: %w", err))
-		}
-		fmt.Fprintf(stdout, "blocks %d-%d: angular distance %.4f\n%s\n", s.Start, s.End, s.Distance, s.Command)
+		fmt.Fprintf(stdout, "blocks %d-%d: angular distance %.4f\n%s\n", sug.Start, sug.End, sug.Distance, sug.Command)
 	}
 	return nil
 }
@@ -165,7 +189,7 @@ func corpus(tasks []*eval.Task, text string, limit int) ([]string, string, error
 		names = append(names, "task "+t.Name)
 	}
 	if text != "" {
-		b, err := os.ReadFile(text)
+		b, err := safeio.ReadFile(text)
 		if err != nil {
 			return nil, "", fail(exitUsage, fmt.Errorf("--text: %w", err))
 		}

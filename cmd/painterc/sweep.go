@@ -17,6 +17,7 @@ import (
 
 	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/internal/fault"
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime"
 	"github.com/painterc/painterc/sweep"
@@ -95,6 +96,9 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 		return fail(exitModel, explainLoad(err))
 	}
 	defer m.Close()
+	if err := sweepOutputs(path, m, ss, sf.tasks, *out, shard); err != nil {
+		return err
+	}
 	if err := runtime.Init(runtime.Options{LibPath: sf.rt.lib}); err != nil {
 		return fail(exitRuntime, err)
 	}
@@ -175,6 +179,25 @@ func sweepDryRun(path string, boundaries []string, plan sweep.PlanOptions, shard
 	return nil
 }
 
+// sweepOutputs checks, before any scoring, that the results directory's
+// files are neither links nor inputs of the run.
+func sweepOutputs(model string, m *onnx.Model, ss *scoreSetup, tasks []string, out string, shard sweep.Shard) error {
+	if err := safeio.OutDir("--out", out); err != nil {
+		return fail(exitOutput, err)
+	}
+	dir := shard.Dir(out)
+	if err := safeio.FolderEntry(dir); err != nil {
+		return fail(exitOutput, err)
+	}
+	var files safeio.Files
+	modelInputs(&files, model, m)
+	ss.scoringInputs(&files, model, tasks)
+	if err := files.OutputIn(dir, sweep.ResultsFile, sweep.CSVFile, sweep.ManifestFile); err != nil {
+		return fail(exitOutput, err)
+	}
+	return nil
+}
+
 // parseNRange reads --n: "A..B", or a single "N".
 func parseNRange(s string) (int, int, error) {
 	a, b, ok := strings.Cut(s, "..")
@@ -219,7 +242,12 @@ func cmdSweepMerge(args []string, stdout, stderr io.Writer) error {
 		return failf(exitUsage, "usage: painterc sweep merge DIR [SHARD_DIR ...]")
 	}
 	sum, err := sweep.Merge(fs.Arg(0), fs.Args()[1:]...)
-	if err != nil {
+	var we *sweep.WriteError
+	var oe *safeio.OutputError
+	switch {
+	case errors.As(err, &we), errors.As(err, &oe):
+		return fail(exitOutput, err)
+	case err != nil:
 		return fail(exitUsage, err)
 	}
 	for _, n := range sum.Notes {

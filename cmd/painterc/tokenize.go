@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/spf13/pflag"
 
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/tokenizer"
 )
 
@@ -33,6 +36,9 @@ func cmdTokenize(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	tk, err := tokenizer.Load(*path)
 	if err != nil {
 		return fail(exitModel, err)
+	}
+	if err := checkStdout(*path, stdin, stdout); err != nil {
+		return err
 	}
 	in := bufio.NewReaderSize(stdin, 1<<16)
 	out := bufio.NewWriterSize(stdout, 1<<16)
@@ -108,6 +114,32 @@ func tokenizeLines(tk *tokenizer.Tokenizer, in *bufio.Reader, out *bufio.Writer,
 			return fail(exitOutput, fmt.Errorf("stdout: %w", err))
 		}
 	}
+}
+
+// checkStdout refuses a standard output redirected onto the tokenizer,
+// its config, or the file standard input reads (which would grow as it is
+// read, without end).
+func checkStdout(path string, stdin io.Reader, stdout io.Writer) error {
+	out, ok := stdout.(*os.File)
+	if !ok {
+		return nil
+	}
+	fo, err := out.Stat()
+	if err != nil {
+		return nil
+	}
+	var files safeio.Files
+	files.Input("the tokenizer", path)
+	files.Input("the tokenizer's config", filepath.Join(filepath.Dir(path), "tokenizer_config.json"))
+	if in, ok := stdin.(*os.File); ok {
+		if fi, err := in.Stat(); err == nil {
+			files.InputInfo("standard input", fi)
+		}
+	}
+	if err := files.OutputInfo("standard output", fo); err != nil {
+		return fail(exitOutput, err)
+	}
+	return nil
 }
 
 // strictJSON decodes one JSON object and refers to problems in terms a

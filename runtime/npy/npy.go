@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/runtime"
 )
 
@@ -104,7 +105,7 @@ func ParseDescr(descr string) (runtime.DataType, error) {
 
 // ReadFile reads one array from a .npy file.
 func ReadFile(path string) (*runtime.Tensor, error) {
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return nil, err
 	}
