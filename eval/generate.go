@@ -123,6 +123,9 @@ func compileRE(what, p string) (*regexp.Regexp, error) {
 func runGenerate(ctx context.Context, r *runner, t *Task, docs []Doc) (*TaskResult, error) {
 	c := t.gen
 	L := r.model.MaxLength()
+	if c.maxGenToks >= L {
+		return nil, fmt.Errorf("%s: max_gen_toks %d is not less than the model's maximum length %d, which leaves no room for the context: lm-eval 0.4.13 refuses this configuration; lower the header's \"max_gen_toks\" or raise --max-length", t.Path, c.maxGenToks, L)
+	}
 	var stop func([]int) bool
 	var until []string
 	for _, u := range c.until {
@@ -163,7 +166,7 @@ func runGenerate(ctx context.Context, r *runner, t *Task, docs []Doc) (*TaskResu
 	}
 	tr := &TaskResult{}
 	if long > 0 {
-		tr.Notes = append(tr.Notes, fmt.Sprintf("%d of %d requests were left-truncated to %d tokens (the maximum length %d less max_gen_toks %d), as lm-eval does", long, len(reqs), max(L-c.maxGenToks, 0), L, c.maxGenToks))
+		tr.Notes = append(tr.Notes, fmt.Sprintf("%d of %d requests were left-truncated to %d tokens (the maximum length %d less max_gen_toks %d), as lm-eval does", long, len(reqs), L-c.maxGenToks, L, c.maxGenToks))
 	}
 	got, err := r.model.Generate(ctx, reqs, r.progress(t, len(reqs)))
 	if err != nil {

@@ -31,6 +31,9 @@ func runLoglikelihood(ctx context.Context, r *runner, t *Task, docs []Doc) (*Tas
 		if err != nil {
 			return nil, docErr(t, d, err)
 		}
+		if err := r.checkContinuation(t, d, q); err != nil {
+			return nil, err
+		}
 		reqs[i] = q
 	}
 	got, notes, err := r.loglikelihood(ctx, t, reqs)

@@ -95,15 +95,27 @@ func docErr(t *Task, d Doc, err error) error {
 	return fmt.Errorf("%s:%d: %v", t.Path, d.Line, err)
 }
 
+// checkContinuation refuses a request whose continuation is longer than
+// the model's maximum length: lm-eval 0.4.13 asserts
+// len(continuation) <= max_length, since left-truncation would cut into
+// the tokens it scores.
+func (r *runner) checkContinuation(t *Task, d Doc, q LLRequest) error {
+	if L := r.model.MaxLength(); len(q.Continuation) > L {
+		return docErr(t, d, fmt.Errorf("the continuation has %d tokens, more than the model's maximum length %d: lm-eval 0.4.13 stops with an assertion on such a request (truncation would cut into the scored tokens); shorten it or raise --max-length", len(q.Continuation), L))
+	}
+	return nil
+}
+
 // sample starts a document's log.
 func sample(t *Task, id int) Sample {
 	return Sample{{"task", t.Name}, {"doc_id", id}}
 }
 
 // loglikelihood sends one task's requests to the model in one call and
-// returns a note when some will be left-truncated. A request with no
-// continuation tokens scores (0, true) without the model, as lm-eval's
-// arithmetic gives for an empty continuation.
+// returns a note when some will be left-truncated. FormRequest refuses a
+// continuation with no tokens, as lm-eval stops on one; a request that
+// still has none (a Model's caller forming its own) scores (0, true)
+// without the model, as the sums give.
 func (r *runner) loglikelihood(ctx context.Context, t *Task, reqs []LLRequest) ([]LLResult, []string, error) {
 	L := r.model.MaxLength()
 	long := 0

@@ -44,14 +44,24 @@ type Doc struct {
 	Line int // the line of the file it came from, from 1
 
 	Context string   // multiple_choice, loglikelihood, generate
-	Choices []string // multiple_choice
-	Gold    int      // multiple_choice
-	Target  string   // loglikelihood
-	Text    string   // rolling, classification
-	Pair    string   // classification: text_pair, when HasPair
-	HasPair bool
-	Label   int    // classification
-	Answer  string // generate
+	Choices []string // multiple_choice (the contexts, for partial evaluation)
+	// Contexts and Continuation are a partial-evaluation multiple_choice
+	// document's (WinoGrande): option i is (Contexts[i], delimiter +
+	// Continuation). Contexts is nil for the context+choices shape.
+	Contexts     []string
+	Continuation string
+	Gold         int    // multiple_choice
+	Target       string // loglikelihood
+	Text         string // rolling, classification
+	// Words and Bytes are a rolling document's page_words and page_bytes,
+	// the counts its perplexities divide by, when HasWords and HasBytes;
+	// otherwise they are counted on Text.
+	Words, Bytes       int
+	HasWords, HasBytes bool
+	Pair               string // classification: text_pair, when HasPair
+	HasPair            bool
+	Label              int    // classification
+	Answer             string // generate
 }
 
 // commonOptions are the header keys every kind reads. "description" is
@@ -243,23 +253,43 @@ func (t *Task) configureKind(h map[string]json.RawMessage) error {
 // docFields is a document (or header) as JSON fields.
 type docFields map[string]json.RawMessage
 
-// needAll checks that the document has every field its kind requires, so
-// each kind's parse reads them without checking.
+// needAll checks that the document has every field its kind requires (or
+// every one of its other shape, AltFields), so each kind's parse reads
+// them without checking.
 func (f docFields) needAll(k *Kind) error {
-	for _, name := range k.Fields {
-		if _, err := f.need(name, k); err != nil {
-			return err
+	fields := k.Fields
+	if k.AltFields != nil && !f.hasAll(k.Fields) && f.hasAny(k.AltFields, k.Fields) {
+		fields = k.AltFields
+	}
+	for _, name := range fields {
+		if _, ok := f[name]; !ok {
+			has := strings.Join(quoteAll(k.Fields), ", ")
+			if k.AltFields != nil {
+				has += ", or " + strings.Join(quoteAll(k.AltFields), ", ")
+			}
+			return fmt.Errorf("missing field %q (a %s document has %s)", name, k.Name, has)
 		}
 	}
 	return nil
 }
 
-func (f docFields) need(name string, k *Kind) (json.RawMessage, error) {
-	v, ok := f[name]
-	if !ok {
-		return nil, fmt.Errorf("missing field %q (a %s document has %s)", name, k.Name, strings.Join(quoteAll(k.Fields), ", "))
+func (f docFields) hasAll(names []string) bool {
+	for _, name := range names {
+		if _, ok := f[name]; !ok {
+			return false
+		}
 	}
-	return v, nil
+	return true
+}
+
+// hasAny reports whether f has one of names that is not among except.
+func (f docFields) hasAny(names, except []string) bool {
+	for _, name := range names {
+		if _, ok := f[name]; ok && !slices.Contains(except, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func (f docFields) str(name string) (string, error) {
