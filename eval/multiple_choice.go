@@ -126,6 +126,23 @@ func runMultipleChoice(ctx context.Context, r *runner, t *Task, docs []Doc) (*Ta
 		acc[i] = b2f(argmax(lls) == d.Gold)
 		accNorm[i] = b2f(argmax(norm) == d.Gold)
 		base += 1 / float64(n)
+		lm := lmDoc{doc: pyDoc(d.Raw), target: d.Gold}
+		if d.Contexts != nil {
+			lm.target = d.Continuation
+		}
+		var filtered []any
+		for j, c := range d.Choices {
+			if d.Contexts != nil {
+				lm.args = append(lm.args, []any{c, t.mc.delimiter + d.Continuation})
+			} else {
+				lm.args = append(lm.args, []any{d.Context, t.mc.delimiter + c})
+			}
+			resp := llResp(got[at-n+j])
+			lm.resps = append(lm.resps, []any{resp})
+			filtered = append(filtered, resp)
+		}
+		lm.filters = []lmFilter{{"none", filtered, object{{"acc", acc[i]}, {"acc_norm", accNorm[i]}}}}
+		tr.lm = append(tr.lm, lm)
 		s := sample(t, i)
 		s = append(s, Field{"target", d.Gold}, Field{"loglikelihoods", lls}, Field{"is_greedy", greedy}, Field{"acc", acc[i]}, Field{"acc_norm", accNorm[i]})
 		tr.Samples = append(tr.Samples, s)

@@ -85,6 +85,11 @@ func runRolling(ctx context.Context, r *runner, t *Task, docs []Doc) (*TaskResul
 		if d.HasBytes {
 			byteCounts[i] = d.Bytes
 		}
+		ll := pyStr(lls[i])
+		tr.lm = append(tr.lm, lmDoc{doc: pyDoc(d.Raw), target: d.Text, args: [][]any{{d.Text}}, resps: []any{[]any{ll}},
+			filters: []lmFilter{{"none", []any{ll}, object{
+				{"word_perplexity", []any{lls[i], words[i]}}, {"byte_perplexity", []any{lls[i], byteCounts[i]}}, {"bits_per_byte", []any{lls[i], byteCounts[i]}},
+			}}}})
 		s := sample(t, i)
 		s = append(s, Field{"loglikelihood", lls[i]}, Field{"words", words[i]}, Field{"bytes", byteCounts[i]}, Field{"tokens", ntok[i]})
 		tr.Samples = append(tr.Samples, s)

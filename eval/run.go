@@ -16,6 +16,9 @@ type Options struct {
 	Progress func(task string, done, total int)
 	// Config is copied to the results' "config".
 	Config map[string]any
+	// ModelName is the results file's "model_name" (lm-eval's
+	// `pretrained=` path); GitHash its "git_hash" (empty: null).
+	ModelName, GitHash string
 }
 
 // runner carries what every kind's run needs.
@@ -54,7 +57,7 @@ func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Op
 		paths[t.Name] = t.Path
 	}
 	r := &runner{model: model, tok: tok, opts: opts}
-	res := &Results{Config: opts.Config}
+	res := &Results{Config: opts.Config, Start: start, ModelName: opts.ModelName, GitHash: opts.GitHash, MaxLength: model.MaxLength()}
 	for _, t := range tasks {
 		docs := t.Docs
 		if opts.Limit > 0 && opts.Limit < len(docs) {
@@ -73,6 +76,7 @@ func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Op
 		tr.Name, tr.Kind, tr.Path = t.Name, t.Kind.Name, t.Path
 		tr.Original, tr.Effective = len(t.Docs), len(docs)
 		tr.Main = t.Metric
+		tr.Version, tr.config = t.Version, t.lmevalConfig()
 		if t.HasBaseline {
 			tr.Baseline, tr.HasBaseline = t.Baseline, true
 		}

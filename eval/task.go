@@ -29,6 +29,9 @@ type Task struct {
 	Metric string
 	// Description and Category are the header's, if any.
 	Description, Category string
+	// Version is the header's "version" (a number or a string), lm-eval's
+	// task version; nil when it gives none.
+	Version any
 	// Options holds the header's kind-specific options as written.
 	Options map[string]json.RawMessage
 	Docs    []Doc
@@ -42,6 +45,9 @@ type Task struct {
 // kind.
 type Doc struct {
 	Line int // the line of the file it came from, from 1
+	// Raw is the line as written: lm-eval's samples log the document and
+	// hash it as the datasets library reads it, keys in the file's order.
+	Raw []byte
 
 	Context string   // multiple_choice, loglikelihood, generate
 	Choices []string // multiple_choice (the contexts, for partial evaluation)
@@ -67,7 +73,7 @@ type Doc struct {
 // commonOptions are the header keys every kind reads. "description" is
 // for people, and "category" groups tasks ("math", "semantic", ...) so a
 // report can compare them, as the paper compares math with semantic tasks.
-var commonOptions = []string{"name", "kind", "baseline", "metric", "description", "category"}
+var commonOptions = []string{"name", "kind", "baseline", "metric", "description", "category", "version"}
 
 // LoadTask reads and validates a task file (see docs/tasks.md).
 func LoadTask(path string) (*Task, error) {
@@ -137,7 +143,7 @@ func ReadTask(path string, r io.Reader) (*Task, error) {
 				return nil, fmt.Errorf("%s:%d: %v", path, at, err)
 			}
 		}
-		d := Doc{Line: line}
+		d := Doc{Line: line, Raw: slices.Clone(b)}
 		err := f.needAll(t.Kind)
 		if err == nil {
 			err = t.Kind.parse(t, &d, f)
@@ -190,6 +196,20 @@ func (t *Task) configure(h map[string]json.RawMessage) error {
 			return fmt.Errorf("header: %v", err)
 		}
 		t.Baseline, t.HasBaseline = v, true
+	}
+	if v, ok := h["version"]; ok {
+		switch {
+		case isType(v, '"'):
+			t.Version, _ = f.str("version")
+		case isType(v, '0'):
+			x, err := f.num("version")
+			if err != nil {
+				return fmt.Errorf("header: %v", err)
+			}
+			t.Version = x
+		default:
+			return fmt.Errorf("header: field \"version\" must be a number or a string, not %s", jsonType(v))
+		}
 	}
 	if t.Kind == nil {
 		// The kind comes from the first document; its options are checked
