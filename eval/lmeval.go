@@ -51,64 +51,82 @@ func (d *lmDoc) hashes() (doc, prompt, target string, err error) {
 }
 
 // taskHash is lm-eval's task_hashes entry: the hash of every logged line's
-// three hashes, concatenated (one line per document and filter).
+// three hashes, concatenated in the lines' order (every document under
+// the first filter, then under the next).
 func (t *TaskResult) taskHash() (string, error) {
 	var all strings.Builder
-	for i := range t.lm {
-		d := &t.lm[i]
-		dh, ph, th, err := d.hashes()
-		if err != nil {
-			return "", fmt.Errorf("task %s: document %d: %v", t.Name, i, err)
-		}
-		for range d.filters {
-			all.WriteString(dh + ph + th)
+	for f := range t.lmFilters() {
+		for i := range t.lm {
+			dh, ph, th, err := t.lm[i].hashes()
+			if err != nil {
+				return "", fmt.Errorf("task %s: document %d: %v", t.Name, i, err)
+			}
+			if f < len(t.lm[i].filters) {
+				all.WriteString(dh + ph + th)
+			}
 		}
 	}
 	return hashString(all.String()), nil
 }
 
+// lmFilters is the number of filters the task's documents went through.
+func (t *TaskResult) lmFilters() int {
+	if len(t.lm) == 0 {
+		return 0
+	}
+	return len(t.lm[0].filters)
+}
+
 // WriteLMEvalSamples writes the task's lm-eval samples file (what lm-eval
 // writes as samples_{task}_{date}.jsonl with --log_samples): one line per
-// document and filter, with doc_id, doc, target, arguments, resps,
+// document and filter, every document under the first filter and then
+// under the next (evaluator.py loops over filters outside documents), with doc_id, doc, target, arguments, resps,
 // filtered_resps, filter, metrics, doc_hash, prompt_hash, target_hash and
 // the metric values, spelled as Python's json.dumps spells them.
 func (t *TaskResult) WriteLMEvalSamples(w io.Writer) error {
 	var b bytes.Buffer
-	for i := range t.lm {
-		d := &t.lm[i]
-		dh, ph, th, err := d.hashes()
-		if err != nil {
-			return fmt.Errorf("task %s: document %d: %v", t.Name, i, err)
-		}
-		args := object{}
-		for j, a := range d.args {
-			arg := object{}
-			for k, x := range a {
-				arg = append(arg, Field{fmt.Sprintf("arg_%d", k), x})
-			}
-			args = append(args, Field{fmt.Sprintf("gen_args_%d", j), arg})
-		}
-		for _, f := range d.filters {
-			names := make([]any, len(f.metrics))
-			for k, m := range f.metrics {
-				names[k] = m.Key
-			}
-			line := object{
-				{"doc_id", i}, {"doc", d.doc}, {"target", pyStr(d.target)}, {"arguments", args},
-				{"resps", d.resps}, {"filtered_resps", f.filtered}, {"filter", f.name}, {"metrics", names},
-				{"doc_hash", dh}, {"prompt_hash", ph}, {"target_hash", th},
-			}
-			line = append(line, f.metrics...)
-			s, err := pyDumps(line, false)
-			if err != nil {
+	for fi := range t.lmFilters() {
+		for i := range t.lm {
+			if err := t.lm[i].writeLine(&b, i, fi); err != nil {
 				return fmt.Errorf("task %s: document %d: %v", t.Name, i, err)
 			}
-			b.Write(s)
-			b.WriteByte('\n')
 		}
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// writeLine writes document i's line under filter fi.
+func (d *lmDoc) writeLine(b *bytes.Buffer, i, fi int) error {
+	dh, ph, th, err := d.hashes()
+	if err != nil {
+		return err
+	}
+	args := object{}
+	for j, a := range d.args {
+		arg := object{}
+		for k, x := range a {
+			arg = append(arg, Field{fmt.Sprintf("arg_%d", k), x})
+		}
+		args = append(args, Field{fmt.Sprintf("gen_args_%d", j), arg})
+	}
+	f := d.filters[fi]
+	names := make([]any, len(f.metrics))
+	for k, m := range f.metrics {
+		names[k] = m.Key
+	}
+	line := object{
+		{"doc_id", i}, {"doc", d.doc}, {"target", pyStr(d.target)}, {"arguments", args},
+		{"resps", d.resps}, {"filtered_resps", f.filtered}, {"filter", f.name}, {"metrics", names},
+		{"doc_hash", dh}, {"prompt_hash", ph}, {"target_hash", th},
+	}
+	s, err := pyDumps(append(line, f.metrics...), false)
+	if err != nil {
+		return err
+	}
+	b.Write(s)
+	b.WriteByte('\n')
+	return nil
 }
 
 // LMEvalSamplesName is the file name lm-eval gives a task's samples:

@@ -128,8 +128,7 @@ func (s *scoreFlags) model(m *onnx.Model, maxLength int) (*ortmodel.Model, error
 
 // evaluate scores the tasks, with a progress bar on stderr when it is a
 // terminal and nothing otherwise.
-func (ss *scoreSetup) evaluate(ctx context.Context, m eval.Model, limit int, config map[string]any, stderr io.Writer) (*eval.Results, error) {
-	opts := eval.Options{Limit: limit, Config: config}
+func (ss *scoreSetup) evaluate(ctx context.Context, m eval.Model, opts eval.Options, stderr io.Writer) (*eval.Results, error) {
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		var bar *progressbar.ProgressBar
 		current := ""
@@ -173,6 +172,27 @@ func checkWritable(flag, path string) error {
 	f, err := os.CreateTemp(dir, ".painterc-probe-*")
 	if err != nil {
 		return failf(exitOutput, "%s %s: cannot create files in %s: %v; choose a directory you can write to", flag, path, dir, unwrapPath(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// checkWritableDir creates the folder path if needed and fails now, before
+// any scoring, when files cannot be created in it.
+func checkWritableDir(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		return failf(exitOutput, "%s %s is a file: give a folder", flag, path)
+	}
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return failf(exitOutput, "%s %s: cannot create the folder: %v; choose a folder you can write to", flag, path, unwrapPath(err))
+	}
+	f, err := os.CreateTemp(path, ".painterc-probe-*")
+	if err != nil {
+		return failf(exitOutput, "%s %s: cannot create files there: %v; choose a folder you can write to", flag, path, unwrapPath(err))
 	}
 	f.Close()
 	os.Remove(f.Name())
