@@ -49,6 +49,13 @@ func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Op
 	if model.MaxLength() < 1 {
 		return nil, fmt.Errorf("the model's maximum length is %d: it must be at least 1", model.MaxLength())
 	}
+	// lm-eval 0.4.13 refuses max_gen_toks ≥ max_length (no room is left
+	// for the context); refuse it before any task is scored.
+	for _, t := range tasks {
+		if L := model.MaxLength(); t.Kind == generateKind && t.gen.maxGenToks >= L {
+			return nil, fmt.Errorf("task %s: %s: max_gen_toks %d is not less than the model's maximum length %d, which leaves no room for the context: lm-eval 0.4.13 refuses this configuration; lower the header's \"max_gen_toks\" or raise --max-length", t.Name, t.Path, t.gen.maxGenToks, L)
+		}
+	}
 	paths := map[string]string{}
 	for _, t := range tasks {
 		if p, ok := paths[t.Name]; ok {
