@@ -461,52 +461,68 @@ def versions():
     }
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--limit", type=int, default=20, help="documents per task (lm-eval's --limit)")
-    ap.add_argument("--write-fixture", action="store_true", help="write eval/testdata/lmeval/painter16/")
-    args = ap.parse_args()
-
-    hf = hf_folder(os.path.join(OUT, "hf"))
-    check_hf_folder(hf)
-    task_files = sorted(glob.glob(os.path.join(MODEL_DIR, "tasks", "*.jsonl")))
-    tasks = write_tasks(task_files, 10**9, os.path.join(OUT, "tasks"))
+def referee(hf, exe, suite, task_files, limit):
+    """Runs lm-eval and painterc (both exports) on task_files; returns the
+    rows, whether anything differed, and what the fixture needs."""
+    tasks_dir = os.path.join(OUT, suite, "tasks")
+    tasks = write_tasks(task_files, 10**9, tasks_dir)
     kinds = {name: kind for name, kind, _ in tasks}
-    lm_res, lm_samples, lm_path = run_lmeval(hf, os.path.join(OUT, "tasks"), [n for n, _, _ in tasks], args.limit,
-                                             os.path.join(OUT, "lmeval-out"))
-    exe = build_painterc()
-    rows, failed = [], False
-    pc_paths = {}
+    lm_res, lm_samples, lm_path = run_lmeval(hf, tasks_dir, [n for n, _, _ in tasks], limit,
+                                             os.path.join(OUT, suite, "lmeval-out"))
+    rows, failed, pc_paths = [], False, {}
     for backend, model in (("plain", "model.onnx"), ("kv", os.path.join("kv", "model.onnx"))):
-        pc_res, pc_samples, pc_path = run_painterc(exe, os.path.join(MODEL_DIR, model), task_files, args.limit,
-                                                   os.path.join(OUT, "painterc-" + backend))
+        pc_res, pc_samples, pc_path = run_painterc(exe, os.path.join(MODEL_DIR, model), task_files, limit,
+                                                   os.path.join(OUT, suite, "painterc-" + backend))
         pc_paths[backend] = pc_path
         for name in sorted(kinds):
             want = requests_of(kinds[name], lm_samples[name])
             got = requests_of(kinds[name], pc_samples.get(name, []))
             row = compare(kinds[name], want, got, lm_res["results"][name], pc_res["results"][name])
-            row.update(task=name, backend=backend)
+            row.update(task=name, backend=backend, kind=kinds[name])
             rows.append(row)
             failed = failed or bool(row["problems"])
         if pc_res["task_hashes"] != lm_res["task_hashes"]:
             failed = True
             print(f"{backend}: task_hashes differ:\n  lm-eval  {lm_res['task_hashes']}\n  painterc {pc_res['task_hashes']}")
+    for backend, path in pc_paths.items():
+        a, b = tables(lm_path, path)
+        print(f"\n{suite}: lm_eval.utils.make_table renders painterc's results file ({backend} export) "
+              f"{'exactly as' if a == b else 'DIFFERENTLY from'} lm-eval's:\n" + a)
+        if a != b:
+            failed = True
+            print("painterc's rendering:\n" + b)
+    return rows, failed, (kinds, lm_res, lm_samples)
 
-    print("\n| task | backend | requests | max abs d ll | metrics equal | near-ties |")
-    print("|---|---|---:|---:|---|---|")
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--limit", type=int, default=20, help="documents per task (lm-eval's --limit)")
+    ap.add_argument("--write-fixture", action="store_true", help="write eval/testdata/lmeval/painter16/")
+    ap.add_argument("--shared", metavar="FILE", nargs="*", default=[],
+                    help="also compare on these task files (../shared/data/tasks: winogrande.jsonl for partial "
+                    "evaluation, wikitext.jsonl for page counts, ...) with painter-16; its vocabulary makes the "
+                    "numbers meaningless, the comparison is not. Not in the fixture.")
+    ap.add_argument("--shared-limit", type=int, default=5, help="documents per --shared task")
+    args = ap.parse_args()
+
+    hf = hf_folder(os.path.join(OUT, "hf"))
+    check_hf_folder(hf)
+    exe = build_painterc()
+    own_files = sorted(glob.glob(os.path.join(MODEL_DIR, "tasks", "*.jsonl")))
+    rows, failed, fixture = referee(hf, exe, "painter16", own_files, args.limit)
+    if args.shared:
+        more, bad, _ = referee(hf, exe, "shared", [os.path.abspath(f) for f in args.shared], args.shared_limit)
+        rows, failed = rows + more, failed or bad
+
+    print("\n| task | kind | backend | requests | max abs d ll | metrics equal | near-ties |")
+    print("|---|---|---|---:|---:|---|---|")
     for r in rows:
-        print(f"| {r['task']} | {r['backend']} | {r['requests']} | {r['max_dll']:.2e} | {'yes' if r['metrics_equal'] else 'NO'} | {r['near_ties'] or 'none'} |")
+        print(f"| {r['task']} | {r['kind']} | {r['backend']} | {r['requests']} | {r['max_dll']:.2e} | "
+              f"{'yes' if r['metrics_equal'] else 'NO'} | {r['near_ties'] or 'none'} |")
         for p in r["problems"]:
             print("    !", p)
-
-    a, b = tables(lm_path, pc_paths["plain"])
-    same = a == b
-    print("\nlm_eval.utils.make_table, lm-eval's results file:\n" + a)
-    print("lm_eval.utils.make_table, painterc's results file (plain export):\n" + b)
-    print("make_table renderings identical:", same)
-
     if args.write_fixture:
-        write_fixture(args.limit, kinds, lm_res, lm_samples)
+        write_fixture(args.limit, *fixture)
     if failed:
         sys.exit("the referee found differences (listed above)")
 
