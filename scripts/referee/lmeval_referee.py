@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run lm-evaluation-harness itself on painter-16 and hold `painterc score` to it.
 
-    build/venv/bin/python scripts/referee/lmeval_referee.py [--limit 20] [--write-fixture]
+    build/venv/bin/python scripts/referee/lmeval_referee.py [--limit 20] [--write-fixture] [--shared FILE... --shared-limit 5]
 
 Steps (everything goes under build/lmeval-referee/ unless said otherwise):
 
