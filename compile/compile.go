@@ -248,6 +248,12 @@ func Run(ctx context.Context, in Input, o Options) (*Result, error) {
 	if o.Dump != "" && !validDump(o.Dump) {
 		return nil, fmt.Errorf("compile: no dump %q", o.Dump)
 	}
+	// Errors name the input, also when it comes decoded: every blocks or
+	// schedule error must say which model it is about.
+	name := in.Path
+	if name == "" {
+		name = in.Model.Path()
+	}
 	s := &state{ctx: ctx, in: in, o: o, r: &Result{Input: in.Model}}
 	for _, p := range Phases {
 		if err := ctx.Err(); err != nil {
@@ -255,7 +261,7 @@ func Run(ctx context.Context, in Input, o Options) (*Result, error) {
 			return nil, err
 		}
 		if p.skip == nil || !p.skip(s) {
-			if err := runPhase(s, p); err != nil {
+			if err := runPhase(s, p, name); err != nil {
 				s.r.Close()
 				return nil, err
 			}
@@ -271,16 +277,7 @@ func Run(ctx context.Context, in Input, o Options) (*Result, error) {
 
 // runPhase runs one phase and its check, records its time, and writes its
 // dump when that is the one asked for.
-// name is the input's file for messages, also when it comes decoded:
-// every blocks or schedule error must say which model it is about.
-func (in Input) name() string {
-	if in.Path == "" && in.Model != nil {
-		return in.Model.Path()
-	}
-	return in.Path
-}
-
-func runPhase(s *state, p *Phase) error {
+func runPhase(s *state, p *Phase, name string) error {
 	start := time.Now()
 	err := p.run(s)
 	if err == nil && p.check != nil {
@@ -288,7 +285,7 @@ func runPhase(s *state, p *Phase) error {
 	}
 	s.r.Timings = append(s.r.Timings, Timing{Phase: p.Name, Time: time.Since(start)})
 	if err != nil {
-		return &Error{Phase: p.Name, Path: s.in.name(), Err: fault.New(p.Fails, err)}
+		return &Error{Phase: p.Name, Path: name, Err: fault.New(p.Fails, err)}
 	}
 	if p.Dump != "" && p.Dump == s.o.Dump && s.o.DumpTo != nil {
 		io.WriteString(s.o.DumpTo, p.dump(s))

@@ -165,7 +165,7 @@ func runGenerate(ctx context.Context, r *runner, t *Task, docs []Doc) (*TaskResu
 	}
 	tr := &TaskResult{}
 	if long > 0 {
-		tr.Notes = append(tr.Notes, fmt.Sprintf("%d of %d requests were left-truncated to %d tokens (the maximum length %d less max_gen_toks %d), as lm-eval does", long, len(reqs), max(L-c.maxGenToks, 0), L, c.maxGenToks))
+		tr.Notes = append(tr.Notes, fmt.Sprintf("%d of %d requests were left-truncated to %d tokens (the maximum length %d less max_gen_toks %d), as lm-eval does", long, len(reqs), L-c.maxGenToks, L, c.maxGenToks))
 	}
 	got, err := r.model.Generate(ctx, reqs, r.progress(t, len(reqs)))
 	if err != nil {
@@ -176,6 +176,9 @@ func runGenerate(ctx context.Context, r *runner, t *Task, docs []Doc) (*TaskResu
 	}
 	strict := make([]float64, len(docs))
 	flex := make([]float64, len(docs))
+	// The request's generation arguments as lm-eval logs them (a task
+	// YAML's generation_kwargs, greedy).
+	genKwargs := object{{"until", toAny(c.until)}, {"do_sample", false}, {"temperature", 0.0}, {"max_gen_toks", c.maxGenToks}}
 	for i, d := range docs {
 		text := cutAtUntil(r.tok.Decode(got[i].Tokens), until)
 		s1 := findAll(c.strict, text, 0)
@@ -186,6 +189,11 @@ func runGenerate(ctx context.Context, r *runner, t *Task, docs []Doc) (*TaskResu
 		if ids == nil {
 			ids = []int{}
 		}
+		tr.lm = append(tr.lm, lmDoc{doc: pyDoc(d.Raw), target: d.Answer, args: [][]any{{d.Context, genKwargs}}, resps: []any{[]any{text}},
+			filters: []lmFilter{
+				{"strict-match", []any{s1}, object{{"exact_match", strict[i]}}},
+				{"flexible-extract", []any{s2}, object{{"exact_match", flex[i]}}},
+			}})
 		s := sample(t, i)
 		s = append(s, Field{"target", d.Answer}, Field{"generation", text}, Field{"generated_ids", ids},
 			Field{"extracted", object{{"strict-match", s1}, {"flexible-extract", s2}}},

@@ -19,6 +19,10 @@ type Kind struct {
 	// a header gets the kind whose Fields its first document has (the one
 	// with the most of them when several fit).
 	Fields []string
+	// AltFields, when set, is a second shape of document: one with all of
+	// these fields (and not all of Fields) is the kind's too. Multiple
+	// choice's partial evaluation (contexts, continuation, gold) is one.
+	AltFields []string
 	// Optional are document fields the kind reads when present.
 	Optional []string
 	// Options are the header options the kind reads besides the common
@@ -72,17 +76,16 @@ func inferKind(f docFields) (*Kind, error) {
 	var best []*Kind
 	bestN := 0
 	for _, k := range All {
-		ok := true
-		for _, name := range k.Fields {
-			if _, has := f[name]; !has {
-				ok = false
-				break
+		n := 0
+		for _, fields := range [][]string{k.Fields, k.AltFields} {
+			if len(fields) > 0 && f.hasAll(fields) {
+				n = max(n, len(fields))
 			}
 		}
-		if !ok {
+		if n == 0 {
 			continue
 		}
-		switch n := len(k.Fields); {
+		switch {
 		case n > bestN:
 			best, bestN = []*Kind{k}, n
 		case n == bestN:
@@ -96,6 +99,9 @@ func inferKind(f docFields) (*Kind, error) {
 		var want []string
 		for _, k := range All {
 			want = append(want, fmt.Sprintf("%s {%s}", k.Name, strings.Join(quoteAll(k.Fields), ", ")))
+			if k.AltFields != nil {
+				want = append(want, fmt.Sprintf("%s {%s}", k.Name, strings.Join(quoteAll(k.AltFields), ", ")))
+			}
 		}
 		return nil, fmt.Errorf("cannot tell the task kind from the first document's fields: add a header line {\"task\": {\"kind\": ...}} or give the fields of one kind: %s", strings.Join(want, "; "))
 	default:

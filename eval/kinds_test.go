@@ -142,20 +142,22 @@ func TestLoglikelihood(t *testing.T) {
 }
 
 // A continuation with no tokens of its own (its text merged into the
-// context's last token) scores 0 and greedy, as lm-eval's sums give,
-// without reaching the model.
+// context's last token) is refused at its line, as lm-eval 0.4.13 stops
+// on it; so is one longer than the model's maximum length.
 func TestEmptyContinuation(t *testing.T) {
-	m := newModel(16)
 	task := readTask(t, "t.jsonl", `{"context": "x", "target": "y"}
 {"context": "ab", "target": "c"}`)
-	tr := run(t, m, newTok(), Options{}, task).Tasks[0]
-	if ll := tr.Samples[0].Get("loglikelihood").(float64); ll != 0 || !tr.Samples[0].Get("is_greedy").(bool) {
-		t.Errorf("empty continuation sample %v", tr.Samples[0])
+	_, err := Run(context.Background(), newModel(16), newTok(), []*Task{task}, Options{})
+	want := `task t: t.jsonl:1: the continuation "y" has no tokens of its own (it is empty, or its text joins the context's last token): lm-eval 0.4.13 stops with an assertion on such a request, so it has no lm-eval score; change the document`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
 	}
-	if len(m.llCalls[0]) != 1 {
-		t.Errorf("the model got %d requests, want 1", len(m.llCalls[0]))
+	task = readTask(t, "t.jsonl", `{"context": "a", "choices": ["b", "bcdef"], "gold": 0}`)
+	_, err = Run(context.Background(), newModel(4), newTok(), []*Task{task}, Options{})
+	want = `task t: t.jsonl:1: the continuation has 6 tokens, more than the model's maximum length 4: lm-eval 0.4.13 stops with an assertion on such a request (truncation would cut into the scored tokens); shorten it or raise --max-length`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
 	}
-	checkMetric(t, tr, "acc,none", 1, 0, true)
 }
 
 func TestPerplexityBootstrap(t *testing.T) {
@@ -184,12 +186,15 @@ func TestRolling(t *testing.T) {
 {"text": "ab cd"}
 `)
 	tr := run(t, m, tok, Options{}, task).Tasks[0]
-	// L = 2. "abcde" = a b c d e: windows [BOS]|a b, [b]|c d, [c d]|e.
-	// "ab cd" = a b ␠ c d: windows [BOS]|a b, [b]|␠ c, [␠ c]|d.
+	// L = 2. The text is encoded with the default special tokens, as
+	// lm-eval 0.4.13 does, so BOS comes first and is itself predicted
+	// from the prefix (BOS).
+	// "abcde" = <s> a b c d e: windows [BOS]|<s> a, [a]|b c, [c]|d e.
+	// "ab cd" = <s> a b ␠ c d: windows [BOS]|<s> a, [a]|b ␠, [␠]|c d.
 	id := tok.id
 	want := []LLRequest{
-		{[]int{bosID}, tok.ids("ab")}, {[]int{id("b")}, tok.ids("cd")}, {tok.ids("cd"), tok.ids("e")},
-		{[]int{bosID}, tok.ids("ab")}, {[]int{id("b")}, tok.ids(" c")}, {tok.ids(" c"), tok.ids("d")},
+		{[]int{bosID}, []int{bosID, id("a")}}, {[]int{id("a")}, tok.ids("bc")}, {[]int{id("c")}, tok.ids("de")},
+		{[]int{bosID}, []int{bosID, id("a")}}, {[]int{id("a")}, tok.ids("b ")}, {tok.ids(" "), tok.ids("cd")},
 	}
 	if len(m.llCalls) != 1 || len(m.llCalls[0]) != len(want) {
 		t.Fatalf("model calls %v, want one call of %d windows", m.llCalls, len(want))
@@ -200,14 +205,15 @@ func TestRolling(t *testing.T) {
 			t.Errorf("window %d = %v, want %v", i, got, w)
 		}
 	}
-	// Every token is scored once on its predecessor (the first on BOS):
-	// ll0 = r (BOS→a) + 4q; ll1 = r + q (a→b) + r (b→␠) + r (␠→c) + q
-	// (c→d) = 3r + 2q. Words 1 and 2, bytes 5 and 5.
-	ll0, ll1 := r+4*q, 3*r+2*q
+	// Every token is scored once on its predecessor: BOS→<s> and <s>→a
+	// are r (a is not BOS's successor, </s> is); ll0 = 2r + 4q;
+	// ll1 = 2r + q (a→b) + r (b→␠) + r (␠→c) + q (c→d) = 4r + 2q.
+	// Words 1 and 2, bytes 5 and 5, tokens 6 and 6 (BOS included).
+	ll0, ll1 := 2*r+4*q, 4*r+2*q
 	if got := tr.Samples[0].Get("loglikelihood").(float64); !near(got, ll0) {
 		t.Errorf("doc 0 ll %v, want %v", got, ll0)
 	}
-	if got := tr.Samples[1]; !near(got.Get("loglikelihood").(float64), ll1) || got.Get("words") != 2 || got.Get("bytes") != 5 || got.Get("tokens") != 5 {
+	if got := tr.Samples[1]; !near(got.Get("loglikelihood").(float64), ll1) || got.Get("words") != 2 || got.Get("bytes") != 5 || got.Get("tokens") != 6 {
 		t.Errorf("doc 1 sample %v", got)
 	}
 	checkMetric(t, tr, "word_perplexity,none", math.Exp(-(ll0+ll1)/3), 0, false)
@@ -219,19 +225,34 @@ func TestRolling(t *testing.T) {
 }
 
 // Words count the empty strings at the ends, bytes are UTF-8: " é " is 3
-// words and 4 bytes, and its ll is 3r (BOS→␠, ␠→é, é→␠), so the word
+// words and 4 bytes, and its ll is 3r (EOS→␠, ␠→é, é→␠), so the word
 // perplexity is exactly e^{−r} = 198.
 func TestRollingWordsBytes(t *testing.T) {
+	// A tokenizer without BOS adds nothing, and the prefix is EOS.
+	tok := newTok()
+	tok.noBOS = true
 	task := readTask(t, "t.jsonl", `{"text": " é "}`)
-	tr := run(t, newModel(8), newTok(), Options{}, task).Tasks[0]
+	tr := run(t, newModel(8), tok, Options{}, task).Tasks[0]
 	checkMetric(t, tr, "word_perplexity,none", 198, 0, false)
 	checkMetric(t, tr, "byte_perplexity,none", math.Exp(-3*r/4), 0, false)
 	checkMetric(t, tr, "bits_per_byte,none", -3*r/4/math.Ln2, 0, false)
 
 	task = readTask(t, "t.jsonl", `{"text": ""}`)
 	_, err := Run(context.Background(), newModel(8), newTok(), []*Task{task}, Options{})
-	if want := "task t: every text is empty: byte perplexity divides by the number of bytes"; err == nil || err.Error() != want {
+	if want := "task t: every text is empty (or every page_bytes is 0): byte perplexity divides by the number of bytes"; err == nil || err.Error() != want {
 		t.Errorf("empty text: %v, want %s", err, want)
+	}
+
+	// page_words and page_bytes (WikiText's raw page, counted before
+	// lm-eval's detokenizer) replace the counts of the text; a document
+	// without them still counts its text.
+	task = readTask(t, "t.jsonl", `{"text": " é ", "page_words": 6, "page_bytes": 12}
+{"text": " é "}`)
+	tr = run(t, newModel(8), tok, Options{}, task).Tasks[0]
+	checkMetric(t, tr, "word_perplexity,none", math.Exp(-6*r/9), 0, false)
+	checkMetric(t, tr, "byte_perplexity,none", math.Exp(-6*r/16), 0, false)
+	if s := tr.Samples[0]; s.Get("words") != 6 || s.Get("bytes") != 12 {
+		t.Errorf("sample %v, want words 6, bytes 12", s)
 	}
 }
 
@@ -394,5 +415,70 @@ func TestProgress(t *testing.T) {
 	run(t, newModel(8), newTok(), opts, task)
 	if want := []string{"p:x/xx", "p:xx/xx"}; !slices.Equal(calls, want) {
 		t.Errorf("progress %q, want %q", calls, want)
+	}
+}
+
+// Partial evaluation (lm-eval's multiple-input tasks, WinoGrande): option
+// i is (contexts[i], delimiter + continuation). acc is the argmax of the
+// log-likelihoods; acc_norm divides each by its context's length, since
+// lm-eval's doc_to_choice gives the contexts there.
+func TestPartialEvaluation(t *testing.T) {
+	tok := newTok()
+	m := newModel(16)
+	task := readTask(t, "wino.jsonl", `{"task": {"kind": "multiple_choice", "target_delimiter": ""}}
+{"contexts": ["a", "b"], "continuation": "c", "gold": 1}
+{"contexts": ["b", "aaaaaaaa"], "continuation": "c", "gold": 1}
+`)
+	tr := run(t, m, tok, Options{}, task).Tasks[0]
+	want := []LLRequest{
+		{[]int{bosID, tok.id("a")}, tok.ids("c")}, {[]int{bosID, tok.id("b")}, tok.ids("c")},
+		{[]int{bosID, tok.id("b")}, tok.ids("c")}, {append([]int{bosID}, tok.ids("aaaaaaaa")...), tok.ids("c")},
+	}
+	if len(m.llCalls) != 1 || len(m.llCalls[0]) != len(want) {
+		t.Fatalf("model calls %v, want one call of %d requests", m.llCalls, len(want))
+	}
+	for i, w := range want {
+		if got := m.llCalls[0][i]; !slices.Equal(got.Context, w.Context) || !slices.Equal(got.Continuation, w.Continuation) {
+			t.Errorf("request %d = %v, want %v", i, got, w)
+		}
+	}
+	// Doc 0: a→c is r, b→c is q: acc and acc_norm pick 1 = gold.
+	// Doc 1: lls [q, r]: acc picks 0; acc_norm compares q/1 = −0.693 with
+	// r/8 = −0.661 and picks 1 = gold.
+	if lls := tr.Samples[1].Get("loglikelihoods").([]float64); !near(lls[0], q) || !near(lls[1], r) {
+		t.Errorf("doc 1 lls %v, want [%v %v]", lls, q, r)
+	}
+	checkMetric(t, tr, "acc,none", 0.5, 0.5, true)
+	checkMetric(t, tr, "acc_norm,none", 1, 0, true)
+	if tr.Baseline != 0.5 {
+		t.Errorf("baseline %v, want 0.5", tr.Baseline)
+	}
+
+	// Without a header the shape alone says multiple_choice, and the
+	// default delimiter " " goes before the continuation.
+	m = newModel(16)
+	task = readTask(t, "wino.jsonl", `{"contexts": ["ab", "x"], "continuation": "c", "gold": 0}`)
+	if task.Kind != multipleChoiceKind {
+		t.Fatalf("inferred kind %s, want multiple_choice", task.Kind.Name)
+	}
+	run(t, m, tok, Options{}, task)
+	if got := m.llCalls[0][1]; !slices.Equal(got.Context, []int{bosID, tok.id("x")}) || !slices.Equal(got.Continuation, tok.ids(" c")) {
+		t.Errorf("request 1 = %v, want <s> x | ␠ c", got)
+	}
+}
+
+// max_gen_toks at or above the maximum length leaves no room for the
+// context: lm-eval 0.4.13 refuses it, and so does eval, before any work.
+func TestGenerateNoRoom(t *testing.T) {
+	task := readTask(t, "gen.jsonl", `{"task": {"kind": "generate", "max_gen_toks": 16}}
+{"context": "a", "answer": "1"}`)
+	m := newModel(16)
+	_, err := Run(context.Background(), m, newTok(), []*Task{task}, Options{})
+	want := `task gen: gen.jsonl: max_gen_toks 16 is not less than the model's maximum length 16, which leaves no room for the context: lm-eval 0.4.13 refuses this configuration; lower the header's "max_gen_toks" or raise --max-length`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+	if len(m.genCalls) != 0 {
+		t.Errorf("the model was asked to generate")
 	}
 }

@@ -31,6 +31,9 @@ func runLoglikelihood(ctx context.Context, r *runner, t *Task, docs []Doc) (*Tas
 		if err != nil {
 			return nil, docErr(t, d, err)
 		}
+		if err := r.checkContinuation(t, d, q); err != nil {
+			return nil, err
+		}
 		reqs[i] = q
 	}
 	got, notes, err := r.loglikelihood(ctx, t, reqs)
@@ -43,6 +46,10 @@ func runLoglikelihood(ctx context.Context, r *runner, t *Task, docs []Doc) (*Tas
 	for i := range docs {
 		acc[i] = b2f(got[i].IsGreedy)
 		lls[i] = got[i].LogLikelihood
+		resp := llResp(got[i])
+		tr.lm = append(tr.lm, lmDoc{doc: pyDoc(docs[i].Raw), target: docs[i].Target,
+			args: [][]any{{docs[i].Context, docs[i].Target}}, resps: []any{[]any{resp}},
+			filters: []lmFilter{{"none", []any{resp}, object{{"perplexity", lls[i]}, {"acc", int(acc[i])}}}}})
 		s := sample(t, i)
 		s = append(s, Field{"target", docs[i].Target}, Field{"loglikelihood", lls[i]}, Field{"is_greedy", got[i].IsGreedy})
 		tr.Samples = append(tr.Samples, s)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/painterc/painterc/internal/clip"
 )
 
 // FormRequest turns a (context, continuation) pair of texts into a
@@ -24,7 +26,10 @@ import (
 //
 // A context that encodes to no tokens (whitespace only, with a tokenizer
 // that adds no special tokens) is an error: lm-eval would score its first
-// token with nothing before it.
+// token with nothing before it. So is a continuation left with no tokens
+// of its own (empty, or its text merged into the context's last token):
+// lm-eval 0.4.13 stops on it with an assertion in _loglikelihood_tokens,
+// so no score of it could be lm-eval's.
 func FormRequest(tok Tokenizer, context, continuation string) (LLRequest, error) {
 	if context == "" {
 		cont, err := tok.Encode(continuation, false)
@@ -37,6 +42,9 @@ func FormRequest(tok Tokenizer, context, continuation string) (LLRequest, error)
 		p := tok.Prefix()
 		if cont[0] == p {
 			cont = cont[1:]
+		}
+		if len(cont) == 0 {
+			return LLRequest{}, fmt.Errorf("the context is empty and the continuation %s is only the prefix token: lm-eval 0.4.13 stops with an assertion on a request with nothing to score; change the document", clip.Quote(continuation))
 		}
 		return LLRequest{Context: []int{p}, Continuation: cont}, nil
 	}
@@ -56,6 +64,9 @@ func FormRequest(tok Tokenizer, context, continuation string) (LLRequest, error)
 		return LLRequest{}, fmt.Errorf("the context %s encodes to no tokens: a causal model needs at least one token before the continuation", quoteShort(context))
 	}
 	cont := whole[min(len(ctx), len(whole)):]
+	if len(cont) == 0 {
+		return LLRequest{}, fmt.Errorf("the continuation %s has no tokens of its own (it is empty, or its text joins the context's last token): lm-eval 0.4.13 stops with an assertion on such a request, so it has no lm-eval score; change the document", clip.Quote(continuation))
+	}
 	return LLRequest{Context: ctx, Continuation: cont}, nil
 }
 

@@ -24,10 +24,6 @@ func TestFormRequest(t *testing.T) {
 		// continuation "z".
 		{"trailing space moves", false, "x ", "z", []int{bosID, id("x")}, []int{id(" z")}},
 		{"trailing whitespace runs move", false, "ab \n ", "c", cat([]int{bosID}, tok.ids("ab")), tok.ids(" \n c")},
-		// The continuation is the joint encoding after the context's
-		// length: "x"+"y" encodes as <s> "xy", so the context <s> x leaves
-		// nothing for the continuation (lm-eval then scores it as 0).
-		{"merge across the seam", false, "x", "y", []int{bosID, id("x")}, []int{}},
 		{"merge inside the continuation", false, "a", "xyz", []int{bosID, id("a")}, []int{id("xy"), id("z")}},
 		// An empty context becomes [prefix]; the continuation is encoded
 		// without special tokens.
@@ -64,6 +60,12 @@ func TestFormRequestErrors(t *testing.T) {
 		{"", "", `the context is empty and the continuation "" encodes to no tokens: there is nothing to score`},
 		{"  ", "a", `the context "" encodes to no tokens: a causal model needs at least one token before the continuation`},
 		{"a", "ü", `encoding "aü": no token for "\xc3"`},
+		// The continuation is the joint encoding after the context's
+		// length: "x"+"y" encodes as "xy", so the context x leaves nothing
+		// for the continuation, and lm-eval 0.4.13 stops on an assertion.
+		{"x", "y", `the continuation "y" has no tokens of its own (it is empty, or its text joins the context's last token): lm-eval 0.4.13 stops with an assertion on such a request, so it has no lm-eval score; change the document`},
+		{"x", "", `the continuation "" has no tokens of its own (it is empty, or its text joins the context's last token): lm-eval 0.4.13 stops with an assertion on such a request, so it has no lm-eval score; change the document`},
+		{"", "</s>", `the context is empty and the continuation "</s>" is only the prefix token: lm-eval 0.4.13 stops with an assertion on a request with nothing to score; change the document`},
 	} {
 		_, err := FormRequest(tok, c.context, c.cont)
 		if err == nil || err.Error() != c.want {

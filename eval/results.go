@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Results is what Run returns: every task's metrics, sample counts and
@@ -20,6 +21,12 @@ type Results struct {
 	Config map[string]any
 	// Seconds is the wall time of the whole evaluation.
 	Seconds float64
+	// Start is when it began (lm-eval's "date", in Unix seconds).
+	Start time.Time
+	// ModelName and GitHash are Options'; MaxLength is the model's.
+	ModelName string
+	GitHash   string
+	MaxLength int
 }
 
 // TaskResult is one task's outcome.
@@ -32,6 +39,11 @@ type TaskResult struct {
 	// Original counts the task's documents, Effective those scored (fewer
 	// under Options.Limit).
 	Original, Effective int
+	// Version is the header's "version" (nil: DefaultTaskVersion).
+	Version any
+	// config is lm-eval's TaskConfig for the task, as its results file's
+	// "configs" holds it.
+	config object
 	// Main is the main metric's key; Baseline its random-guess score when
 	// HasBaseline (from the header, else the kind's default).
 	Main        string
@@ -41,6 +53,9 @@ type TaskResult struct {
 	Notes []string
 	// Samples holds one log per scored document.
 	Samples []Sample
+	// lm holds what lm-eval's evaluator logs per document, for its
+	// samples files and task_hashes (nil for a kind lm-eval lacks).
+	lm []lmDoc
 }
 
 // Metric returns the metric with the given key ("acc,none").
@@ -137,53 +152,157 @@ func jsonable(v any) any {
 	return v
 }
 
-// MarshalJSON writes lm-eval's results shape:
+// MarshalJSON writes lm-eval 0.4.13's results file (evaluator.py and
+// loggers/evaluation_tracker.py), keys in its order:
 //
-//	{"results": {TASK: {"alias": TASK, "acc,none": x, "acc_stderr,none": s, ...}},
+//	{"results": {TASK: {"name", "alias", "sample_len", "acc,none": x, "acc_stderr,none": s, ...}},
+//	 "group_subtasks": {}, "configs": {TASK: {...}}, "versions": {TASK: 1.0},
+//	 "n-shot": {TASK: 0}, "higher_is_better": {TASK: {"acc": true}},
 //	 "n-samples": {TASK: {"original": n, "effective": m}},
-//	 "config": {...},
-//	 "total_evaluation_time_seconds": "12.5",
+//	 "config": {..., "lm_eval_version": "0.4.13"}, "git_hash", "date",
+//	 "lm_eval_version", "max_length", "task_hashes", "model_source",
+//	 "model_name", "model_name_sanitized", "total_evaluation_time_seconds",
 //	 "painterc": {TASK: {"kind", "path", "main_metric", "baseline", "notes"}}}
 //
-// A standard error lm-eval cannot give is "N/A", as there. The "painterc"
-// key is ours: what normalizing a score needs, which lm-eval's shape has no
-// place for.
+// Numbers are spelled as Python's json writes them (1.0, not 1), so that
+// lm-eval's own code reads the same types back. A standard error lm-eval
+// cannot give is "N/A", as there; a non-finite value is the string
+// "Infinity", "-Infinity" or "NaN", since JSON has no such numbers. lm-eval
+// 0.4.13 keeps start_time and end_time out of the file (they are not
+// fields of its config tracker), so eval does too. The "painterc" key is
+// ours: what normalizing a score needs, which lm-eval's shape has no place
+// for.
 func (r *Results) MarshalJSON() ([]byte, error) {
-	var res, ns, ours object
+	o, err := r.lmevalObject()
+	if err != nil {
+		return nil, err
+	}
+	return pyDumps(o, false)
+}
+
+func (r *Results) lmevalObject() (object, error) {
+	var res, configs, versions, nshot, hib, ns, hashes, ours object
 	for _, t := range r.Tasks {
-		m := object{{"alias", t.Name}}
+		m := object{{"name", t.Name}, {"alias", t.Name}, {"sample_len", t.Effective}}
+		better := object{}
 		for _, x := range t.Metrics {
-			m = append(m, Field{x.Key(), x.Value})
+			m = append(m, Field{x.Key(), finite(x.Value)})
 			var se any = "N/A"
 			if x.HasStderr {
-				se = x.Stderr
+				se = finite(x.Stderr)
 			}
 			m = append(m, Field{x.Name + "_stderr," + x.Filter, se})
+			if !slices.ContainsFunc(better, func(f Field) bool { return f.Key == x.Name }) {
+				better = append(better, Field{x.Name, higherIsBetter[x.Name]})
+			}
 		}
 		res = append(res, Field{t.Name, m})
+		cfg := t.config
+		if cfg == nil {
+			cfg = object{{"task", t.Name}}
+		}
+		configs = append(configs, Field{t.Name, cfg})
+		var v any = DefaultTaskVersion
+		if t.Version != nil {
+			v = t.Version
+		}
+		versions = append(versions, Field{t.Name, v})
+		nshot = append(nshot, Field{t.Name, 0})
+		hib = append(hib, Field{t.Name, better})
 		ns = append(ns, Field{t.Name, object{{"original", t.Original}, {"effective", t.Effective}}})
+		if t.lm != nil {
+			h, err := t.taskHash()
+			if err != nil {
+				return nil, err
+			}
+			hashes = append(hashes, Field{t.Name, h})
+		}
 		var base any
 		if t.HasBaseline {
-			base = t.Baseline
+			base = finite(t.Baseline)
 		}
-		notes := t.Notes
-		if notes == nil {
-			notes = []string{}
-		}
+		notes := toAny(t.Notes)
 		ours = append(ours, Field{t.Name, object{{"kind", t.Kind}, {"path", t.Path}, {"main_metric", t.Main}, {"baseline", base}, {"notes", notes}}})
 	}
-	cfg := r.Config
-	if cfg == nil {
-		cfg = map[string]any{}
+	cfg := object{}
+	keys := make([]string, 0, len(r.Config))
+	for k := range r.Config {
+		keys = append(keys, k)
 	}
-	top := object{
+	slices.Sort(keys)
+	for _, k := range keys {
+		v, err := pyValue(r.Config[k])
+		if err != nil {
+			return nil, fmt.Errorf("config %q: %v", k, err)
+		}
+		cfg = append(cfg, Field{k, v})
+	}
+	if r.Config["lm_eval_version"] == nil {
+		cfg = append(cfg, Field{"lm_eval_version", LMEvalVersion})
+	}
+	var gitHash any
+	if r.GitHash != "" {
+		gitHash = r.GitHash
+	}
+	var date any
+	if !r.Start.IsZero() {
+		date = float64(r.Start.UnixNano()) / 1e9
+	}
+	return object{
 		{"results", orEmpty(res)},
+		{"group_subtasks", object{}},
+		{"configs", orEmpty(configs)},
+		{"versions", orEmpty(versions)},
+		{"n-shot", orEmpty(nshot)},
+		{"higher_is_better", orEmpty(hib)},
 		{"n-samples", orEmpty(ns)},
 		{"config", cfg},
+		{"git_hash", gitHash},
+		{"date", date},
+		{"lm_eval_version", LMEvalVersion},
+		{"max_length", r.MaxLength},
+		{"task_hashes", orEmpty(hashes)},
+		{"model_source", "painterc"},
+		{"model_name", r.ModelName},
+		{"model_name_sanitized", SanitizeModelName(r.ModelName)},
 		{"total_evaluation_time_seconds", strconv.FormatFloat(r.Seconds, 'f', -1, 64)},
 		{"painterc", orEmpty(ours)},
+	}, nil
+}
+
+// higherIsBetter is lm-eval's higher_is_better for each metric eval
+// reports.
+var higherIsBetter = map[string]bool{
+	"acc": true, "acc_norm": true, "exact_match": true,
+	"perplexity": false, "word_perplexity": false, "byte_perplexity": false, "bits_per_byte": false,
+}
+
+// finite spells a non-finite float as a string (JSON has no such numbers).
+func finite(x float64) any {
+	switch {
+	case math.IsNaN(x):
+		return "NaN"
+	case math.IsInf(x, 1):
+		return "Infinity"
+	case math.IsInf(x, -1):
+		return "-Infinity"
 	}
-	return top.MarshalJSON()
+	return x
+}
+
+// pyValue turns a caller's config value into one pyDumps writes.
+func pyValue(v any) (any, error) {
+	switch x := v.(type) {
+	case nil, string, bool, int:
+		return x, nil
+	case float64:
+		return finite(x), nil
+	case int64:
+		return int(x), nil
+	case []string:
+		return toAny(x), nil
+	}
+	return nil, fmt.Errorf("a %T has no place in the results file", v)
 }
 
 func orEmpty(o object) object {
@@ -193,19 +312,18 @@ func orEmpty(o object) object {
 	return o
 }
 
-// WriteJSON writes the results as indented JSON, as lm-eval writes its
-// results file.
+// WriteJSON writes the results file as lm-eval writes it: json.dumps with
+// indent=2 and ensure_ascii=False.
 func (r *Results) WriteJSON(w io.Writer) error {
-	b, err := json.Marshal(r)
+	o, err := r.lmevalObject()
 	if err != nil {
 		return err
 	}
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
+	b, err := pyDumps(o, true)
+	if err != nil {
 		return err
 	}
-	out.WriteByte('\n')
-	_, err = w.Write(out.Bytes())
+	_, err = w.Write(append(b, '\n'))
 	return err
 }
 

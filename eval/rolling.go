@@ -7,20 +7,43 @@ import (
 )
 
 var rollingKind = &Kind{
-	Name:    "rolling",
-	Doc:     "perplexity of whole texts in lm-eval's disjoint rolling windows (WikiText)",
-	Fields:  []string{"text"},
-	Metrics: []string{"word_perplexity,none", "byte_perplexity,none", "bits_per_byte,none"},
-	Main:    "word_perplexity,none",
+	Name:     "rolling",
+	Doc:      "perplexity of whole texts in lm-eval's disjoint rolling windows (WikiText)",
+	Fields:   []string{"text"},
+	Optional: []string{"page_words", "page_bytes"},
+	Metrics:  []string{"word_perplexity,none", "byte_perplexity,none", "bits_per_byte,none"},
+	Main:     "word_perplexity,none",
 	parse: func(t *Task, d *Doc, f docFields) error {
 		var err error
-		d.Text, err = f.str("text")
-		return err
+		if d.Text, err = f.str("text"); err != nil {
+			return err
+		}
+		// WikiText's words and bytes are counted on the raw page before
+		// lm-eval's detokenizer runs, while the model sees the detokenized
+		// text: a task file carries those counts beside the text.
+		for _, c := range []struct {
+			name string
+			n    *int
+			has  *bool
+		}{{"page_words", &d.Words, &d.HasWords}, {"page_bytes", &d.Bytes, &d.HasBytes}} {
+			if _, ok := f[c.name]; !ok {
+				continue
+			}
+			if *c.n, err = f.int(c.name); err != nil {
+				return err
+			}
+			if *c.n < 0 {
+				return fmt.Errorf("field %q is %d: a count cannot be negative", c.name, *c.n)
+			}
+			*c.has = true
+		}
+		return nil
 	},
 	run: runRolling,
 }
 
-// runRolling encodes each text without special tokens, cuts it into
+// runRolling encodes each text with the tokenizer's default special tokens
+// (a BOS-adding tokenizer puts BOS first, as lm-eval ≥ 0.4.9.2 does), cuts it into
 // RollingWindows for the model's maximum length, sends every window of
 // every document in one call, and sums each document's windows. The
 // metrics are lm-eval's weighted perplexities over (ll, words) and (ll,
@@ -32,7 +55,7 @@ func runRolling(ctx context.Context, r *runner, t *Task, docs []Doc) (*TaskResul
 	owner := []int{}
 	ntok := make([]int, len(docs))
 	for i, d := range docs {
-		toks, err := r.tok.Encode(d.Text, false)
+		toks, err := r.tok.Encode(d.Text, true)
 		if err != nil {
 			return nil, docErr(t, d, fmt.Errorf("encoding the text: %v", err))
 		}
@@ -54,8 +77,18 @@ func runRolling(ctx context.Context, r *runner, t *Task, docs []Doc) (*TaskResul
 	words := make([]int, len(docs))
 	byteCounts := make([]int, len(docs))
 	for i, d := range docs {
-		words[i] = WordCount(d.Text)
-		byteCounts[i] = len(d.Text)
+		words[i], byteCounts[i] = WordCount(d.Text), len(d.Text)
+		if d.HasWords {
+			words[i] = d.Words
+		}
+		if d.HasBytes {
+			byteCounts[i] = d.Bytes
+		}
+		ll := pyStr(lls[i])
+		tr.lm = append(tr.lm, lmDoc{doc: pyDoc(d.Raw), target: d.Text, args: [][]any{{d.Text}}, resps: []any{[]any{ll}},
+			filters: []lmFilter{{"none", []any{ll}, object{
+				{"word_perplexity", []any{lls[i], words[i]}}, {"byte_perplexity", []any{lls[i], byteCounts[i]}}, {"bits_per_byte", []any{lls[i], byteCounts[i]}},
+			}}}})
 		s := sample(t, i)
 		s = append(s, Field{"loglikelihood", lls[i]}, Field{"words", words[i]}, Field{"bytes", byteCounts[i]}, Field{"tokens", ntok[i]})
 		tr.Samples = append(tr.Samples, s)
@@ -65,7 +98,7 @@ func runRolling(ctx context.Context, r *runner, t *Task, docs []Doc) (*TaskResul
 		totalBytes += b
 	}
 	if totalBytes == 0 {
-		return nil, inputErrorf("every text is empty: byte perplexity divides by the number of bytes")
+		return nil, inputErrorf("every text is empty (or every page_bytes is 0): byte perplexity divides by the number of bytes")
 	}
 	wb := weightedMean(lls, byteCounts)
 	tr.Metrics = []Metric{

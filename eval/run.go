@@ -18,6 +18,9 @@ type Options struct {
 	Progress func(task string, done, total int)
 	// Config is copied to the results' "config".
 	Config map[string]any
+	// ModelName is the results file's "model_name" (lm-eval's
+	// `pretrained=` path); GitHash its "git_hash" (empty: null).
+	ModelName, GitHash string
 }
 
 // runner carries what every kind's run needs.
@@ -53,6 +56,13 @@ func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Op
 	if model.MaxLength() < 1 {
 		return nil, inputErrorf("the model's maximum length is %d: it must be at least 1", model.MaxLength())
 	}
+	// lm-eval 0.4.13 refuses max_gen_toks ≥ max_length (no room is left
+	// for the context); refuse it before any task is scored.
+	for _, t := range tasks {
+		if L := model.MaxLength(); t.Kind == generateKind && t.gen.maxGenToks >= L {
+			return nil, fmt.Errorf("task %s: %s: max_gen_toks %d is not less than the model's maximum length %d, which leaves no room for the context: lm-eval 0.4.13 refuses this configuration; lower the header's \"max_gen_toks\" or raise --max-length", t.Name, t.Path, t.gen.maxGenToks, L)
+		}
+	}
 	paths := map[string]string{}
 	for _, t := range tasks {
 		if p, ok := paths[t.Name]; ok {
@@ -61,7 +71,7 @@ func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Op
 		paths[t.Name] = t.Path
 	}
 	r := &runner{model: model, tok: tok, opts: opts}
-	res := &Results{Config: opts.Config}
+	res := &Results{Config: opts.Config, Start: start, ModelName: opts.ModelName, GitHash: opts.GitHash, MaxLength: model.MaxLength()}
 	for _, t := range tasks {
 		docs := t.Docs
 		if opts.Limit > 0 && opts.Limit < len(docs) {
@@ -80,6 +90,7 @@ func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Op
 		tr.Name, tr.Kind, tr.Path = t.Name, t.Kind.Name, t.Path
 		tr.Original, tr.Effective = len(t.Docs), len(docs)
 		tr.Main = t.Metric
+		tr.Version, tr.config = t.Version, t.lmevalConfig()
 		if t.HasBaseline {
 			tr.Baseline, tr.HasBaseline = t.Baseline, true
 		}
@@ -118,15 +129,27 @@ func modelErrorf(format string, args ...any) error {
 	return fault.Errorf(fault.Runtime, format, args...)
 }
 
+// checkContinuation refuses a request whose continuation is longer than
+// the model's maximum length: lm-eval 0.4.13 asserts
+// len(continuation) <= max_length, since left-truncation would cut into
+// the tokens it scores.
+func (r *runner) checkContinuation(t *Task, d Doc, q LLRequest) error {
+	if L := r.model.MaxLength(); len(q.Continuation) > L {
+		return docErr(t, d, fmt.Errorf("the continuation has %d tokens, more than the model's maximum length %d: lm-eval 0.4.13 stops with an assertion on such a request (truncation would cut into the scored tokens); shorten it or raise --max-length", len(q.Continuation), L))
+	}
+	return nil
+}
+
 // sample starts a document's log.
 func sample(t *Task, id int) Sample {
 	return Sample{{"task", t.Name}, {"doc_id", id}}
 }
 
 // loglikelihood sends one task's requests to the model in one call and
-// returns a note when some will be left-truncated. A request with no
-// continuation tokens scores (0, true) without the model, as lm-eval's
-// arithmetic gives for an empty continuation.
+// returns a note when some will be left-truncated. FormRequest refuses a
+// continuation with no tokens, as lm-eval stops on one; a request that
+// still has none (a Model's caller forming its own) scores (0, true)
+// without the model, as the sums give.
 func (r *runner) loglikelihood(ctx context.Context, t *Task, reqs []LLRequest) ([]LLResult, []string, error) {
 	L := r.model.MaxLength()
 	long := 0

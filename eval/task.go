@@ -32,6 +32,9 @@ type Task struct {
 	Metric string
 	// Description and Category are the header's, if any.
 	Description, Category string
+	// Version is the header's "version" (a number or a string), lm-eval's
+	// task version; nil when it gives none.
+	Version any
 	// Options holds the header's kind-specific options as written.
 	Options map[string]json.RawMessage
 	Docs    []Doc
@@ -45,22 +48,35 @@ type Task struct {
 // kind.
 type Doc struct {
 	Line int // the line of the file it came from, from 1
+	// Raw is the line as written: lm-eval's samples log the document and
+	// hash it as the datasets library reads it, keys in the file's order.
+	Raw []byte
 
 	Context string   // multiple_choice, loglikelihood, generate
-	Choices []string // multiple_choice
-	Gold    int      // multiple_choice
-	Target  string   // loglikelihood
-	Text    string   // rolling, classification
-	Pair    string   // classification: text_pair, when HasPair
-	HasPair bool
-	Label   int    // classification
-	Answer  string // generate
+	Choices []string // multiple_choice (the contexts, for partial evaluation)
+	// Contexts and Continuation are a partial-evaluation multiple_choice
+	// document's (WinoGrande): option i is (Contexts[i], delimiter +
+	// Continuation). Contexts is nil for the context+choices shape.
+	Contexts     []string
+	Continuation string
+	Gold         int    // multiple_choice
+	Target       string // loglikelihood
+	Text         string // rolling, classification
+	// Words and Bytes are a rolling document's page_words and page_bytes,
+	// the counts its perplexities divide by, when HasWords and HasBytes;
+	// otherwise they are counted on Text.
+	Words, Bytes       int
+	HasWords, HasBytes bool
+	Pair               string // classification: text_pair, when HasPair
+	HasPair            bool
+	Label              int    // classification
+	Answer             string // generate
 }
 
 // commonOptions are the header keys every kind reads. "description" is
 // for people, and "category" groups tasks ("math", "semantic", ...) so a
 // report can compare them, as the paper compares math with semantic tasks.
-var commonOptions = []string{"name", "kind", "baseline", "metric", "description", "category"}
+var commonOptions = []string{"name", "kind", "baseline", "metric", "description", "category", "version"}
 
 // LoadTask reads and validates a task file (see docs/tasks.md).
 func LoadTask(path string) (*Task, error) {
@@ -133,7 +149,7 @@ func ReadTask(path string, r io.Reader) (*Task, error) {
 				return nil, fmt.Errorf("%s:%d: %v", path, at, err)
 			}
 		}
-		d := Doc{Line: line}
+		d := Doc{Line: line, Raw: slices.Clone(b)}
 		err := f.needAll(t.Kind)
 		if err == nil {
 			err = t.Kind.parse(t, &d, f)
@@ -186,6 +202,20 @@ func (t *Task) configure(h map[string]json.RawMessage) error {
 			return fmt.Errorf("header: %v", err)
 		}
 		t.Baseline, t.HasBaseline = v, true
+	}
+	if v, ok := h["version"]; ok {
+		switch {
+		case isType(v, '"'):
+			t.Version, _ = f.str("version")
+		case isType(v, '0'):
+			x, err := f.num("version")
+			if err != nil {
+				return fmt.Errorf("header: %v", err)
+			}
+			t.Version = x
+		default:
+			return fmt.Errorf("header: field \"version\" must be a number or a string, not %s", jsonType(v))
+		}
 	}
 	if t.Kind == nil {
 		// The kind comes from the first document; its options are checked
@@ -249,23 +279,43 @@ func (t *Task) configureKind(h map[string]json.RawMessage) error {
 // docFields is a document (or header) as JSON fields.
 type docFields map[string]json.RawMessage
 
-// needAll checks that the document has every field its kind requires, so
-// each kind's parse reads them without checking.
+// needAll checks that the document has every field its kind requires (or
+// every one of its other shape, AltFields), so each kind's parse reads
+// them without checking.
 func (f docFields) needAll(k *Kind) error {
-	for _, name := range k.Fields {
-		if _, err := f.need(name, k); err != nil {
-			return err
+	fields := k.Fields
+	if k.AltFields != nil && !f.hasAll(k.Fields) && f.hasAny(k.AltFields, k.Fields) {
+		fields = k.AltFields
+	}
+	for _, name := range fields {
+		if _, ok := f[name]; !ok {
+			has := strings.Join(quoteAll(k.Fields), ", ")
+			if k.AltFields != nil {
+				has += ", or " + strings.Join(quoteAll(k.AltFields), ", ")
+			}
+			return fmt.Errorf("missing field %q (a %s document has %s)", name, k.Name, has)
 		}
 	}
 	return nil
 }
 
-func (f docFields) need(name string, k *Kind) (json.RawMessage, error) {
-	v, ok := f[name]
-	if !ok {
-		return nil, fmt.Errorf("missing field %q (a %s document has %s)", name, k.Name, strings.Join(quoteAll(k.Fields), ", "))
+func (f docFields) hasAll(names []string) bool {
+	for _, name := range names {
+		if _, ok := f[name]; !ok {
+			return false
+		}
 	}
-	return v, nil
+	return true
+}
+
+// hasAny reports whether f has one of names that is not among except.
+func (f docFields) hasAny(names, except []string) bool {
+	for _, name := range names {
+		if _, ok := f[name]; ok && !slices.Contains(except, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func (f docFields) str(name string) (string, error) {

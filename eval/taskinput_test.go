@@ -24,7 +24,7 @@ func TestTaskLongValuesClipped(t *testing.T) {
 	long := strings.Repeat("k", 300000)
 	for _, c := range []struct{ content, want string }{
 		{`{"task": {"kind": "` + long + `"}}` + "\n", `t.jsonl:1: header: unknown task kind "` + strings.Repeat("k", 200) + `…" (300000 bytes): the kinds are multiple_choice, loglikelihood, rolling, generate, classification`},
-		{`{"task": {"kind": "multiple_choice", "` + long + `": 1}}` + "\n", `t.jsonl:1: header: unknown option "` + strings.Repeat("k", 200) + `…" (300000 bytes) for kind multiple_choice: its options are name, kind, baseline, metric, description, category, target_delimiter`},
+		{`{"task": {"kind": "multiple_choice", "` + long + `": 1}}` + "\n", `t.jsonl:1: header: unknown option "` + strings.Repeat("k", 200) + `…" (300000 bytes) for kind multiple_choice: its options are name, kind, baseline, metric, description, category, version, target_delimiter`},
 		{`{"context": "a", "choices": ["b"], "gold": 0.` + strings.Repeat("5", 300000) + `}` + "\n", `t.jsonl:1: field "gold" must be an integer, not 0.` + strings.Repeat("5", 198) + `…`},
 	} {
 		_, err := ReadTask("t.jsonl", strings.NewReader(c.content))

@@ -351,8 +351,8 @@ func TestFigureNamesDistinct(t *testing.T) {
 	dir := t.TempDir()
 	var rows strings.Builder
 	for _, task := range []string{"a b", "a_b", "median"} {
-		fmt.Fprintf(&rows, `{"pass":"identity","params":"","schedule":"0-3","affected":0,"seed":null,"task":%q,"metrics":{"acc,none":0.5},"normalized":{"acc,none":1},"main":"acc,none","baseline":0.25,"key":"k0"}`+"\n", task)
-		fmt.Fprintf(&rows, `{"pass":"skip","params":"n=1","schedule":"0,3","affected":2,"seed":null,"task":%q,"metrics":{"acc,none":0.4},"normalized":{"acc,none":0.6},"main":"acc,none","baseline":0.25,"key":"k1"}`+"\n", task)
+		fmt.Fprintf(&rows, `{"pass": "identity", "params": "", "schedule": "0-3", "affected": 0, "task": %q, "normalized": {"acc,none": 1}, "key": "i"}`+"\n", task)
+		fmt.Fprintf(&rows, `{"pass": "skip", "params": "n=1", "schedule": "0,3", "affected": 2, "task": %q, "normalized": {"acc,none": 0.5}, "key": "s"}`+"\n", task)
 	}
 	if err := os.WriteFile(filepath.Join(dir, ResultsFile), []byte(rows.String()), 0o644); err != nil {
 		t.Fatal(err)

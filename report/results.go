@@ -2,11 +2,12 @@ package report
 
 import (
 	"math"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 
+	"fmt"
+	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/plot"
 	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/sweep"
@@ -28,9 +29,13 @@ type Result struct{ sweep.Row }
 // different passes that run the same schedule share it and stay separate
 // rows.)
 func ReadResults(path string) ([]Result, error) {
-	if _, err := os.Stat(path); err != nil {
+	// sweep's reader takes a missing file for an empty store; a report
+	// needs its input, and only a regular one (a FIFO must not block).
+	f, err := safeio.Open(path)
+	if err != nil {
 		return nil, err
 	}
+	f.Close()
 	rows, err := sweep.ReadResults(path)
 	if err != nil {
 		return nil, err
@@ -40,14 +45,18 @@ func ReadResults(path string) ([]Result, error) {
 	}
 	var out []Result
 	byID := map[rowID]int{}
-	for _, r := range rows {
+	for i, r := range rows {
+		res := Result{*r}
+		if err := checkResult(&res); err != nil {
+			return nil, fmt.Errorf("%s: row %d: %v", path, i+1, err)
+		}
 		id := rowID{r.Key, r.Pass, r.Params, r.Task}
-		if i, ok := byID[id]; ok {
-			out[i] = Result{*r}
+		if j, ok := byID[id]; ok {
+			out[j] = res
 			continue
 		}
 		byID[id] = len(out)
-		out = append(out, Result{*r})
+		out = append(out, res)
 	}
 	return out, nil
 }

@@ -6,12 +6,32 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/painterc/painterc/compile"
+	"github.com/painterc/painterc/eval"
 	"github.com/painterc/painterc/internal/safeio"
 )
+
+// gitHash is the commit painterc was built from, short as `git describe
+// --always` gives it (lm-eval's git_hash); empty when the build has no
+// record of it (go test, or a build outside a repository).
+func gitHash() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 7 {
+			return s.Value[:7]
+		}
+	}
+	return ""
+}
 
 // cmdScore scores a model, or a variant of it compiled in memory, on task
 // files the way lm-evaluation-harness does.
@@ -24,6 +44,7 @@ func cmdScore(args []string, stdout, stderr io.Writer) error {
 	pf.register(fs)
 	output := fs.String("output", "", "write the results as lm-eval's results JSON to this file")
 	samples := fs.String("log-samples", "", "write one JSON line per document (its requests' log-likelihoods, the generation, ...) to this file")
+	lmSamples := fs.String("lm-eval-samples", "", "also write lm-eval's own samples files into this folder: samples_{task}_{date}.jsonl, a line per document and filter, as lm-eval --log_samples writes them")
 	asJSON := fs.Bool("json", false, "print the results JSON on stdout instead of the table")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: painterc score MODEL --task FILE [--task FILE ...] [--pass=NAME | --schedule=S] [flags]\n\n%s", fs.FlagUsages())
@@ -39,6 +60,9 @@ func cmdScore(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err := checkWritable("--log-samples", *samples); err != nil {
+		return err
+	}
+	if err := checkWritableDir("--lm-eval-samples", *lmSamples); err != nil {
 		return err
 	}
 	ss, err := sf.setup(path, true)
@@ -87,7 +111,7 @@ func cmdScore(args []string, stdout, stderr io.Writer) error {
 		"model": path, "tokenizer": ss.tokenizerPath, "schedule": schedule, "pass": pass,
 		"max_length": ss.maxLength, "batch_size": sf.batchSize, "device": sf.rt.device, "limit": sf.limit,
 	}
-	res, err := ss.evaluate(ctx, om, sf.limit, config, stderr)
+	res, err := ss.evaluate(ctx, om, eval.Options{Limit: sf.limit, Config: config, ModelName: path, GitHash: gitHash()}, stderr)
 	if err != nil {
 		return err
 	}
@@ -104,6 +128,17 @@ func cmdScore(args []string, stdout, stderr io.Writer) error {
 	if *samples != "" {
 		if err := writeAtomic(*samples, res.WriteSamples); err != nil {
 			return fail(exitOutput, explainSave(err))
+		}
+	}
+	if *lmSamples != "" {
+		// lm-eval names the files after the time its results are saved,
+		// an ISO time with ':' as '-'.
+		date := time.Now().Format("2006-01-02T15-04-05.000000")
+		for _, t := range res.Tasks {
+			p := filepath.Join(*lmSamples, eval.LMEvalSamplesName(t.Name, date))
+			if err := writeAtomic(p, t.WriteLMEvalSamples); err != nil {
+				return fail(exitOutput, explainSave(err))
+			}
 		}
 	}
 	if *asJSON {

@@ -3,9 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -37,7 +38,7 @@ func (s *scoreFlags) register(fs *pflag.FlagSet) {
 	s.rt.register(fs)
 	fs.StringArrayVar(&s.tasks, "task", nil, "a task file (JSONL, see docs/tasks.md); repeat for several")
 	fs.StringVar(&s.tokenizer, "tokenizer", "", "Hugging Face tokenizer.json (default: tokenizer.json beside the model)")
-	fs.IntVar(&s.maxLength, "max-length", 0, "the longest input in tokens (default: max_position_embeddings from config.json beside the model, else 2048)")
+	fs.IntVar(&s.maxLength, "max-length", 0, "the longest input in tokens (default, as lm-eval 0.4.13: n_positions, max_position_embeddings or n_ctx from config.json beside the model, else tokenizer_config.json's model_max_length, else 2048)")
 	fs.IntVar(&s.batchSize, "batch-size", 0, "sequences per ONNX Runtime run (0: chosen per batch from a 1 GiB activation budget)")
 	fs.IntVar(&s.limit, "limit", 0, "score only each task's first N documents, as lm-eval's --limit (0: all)")
 }
@@ -72,7 +73,9 @@ func (s *scoreFlags) setup(path string, needTasks bool) (*scoreSetup, error) {
 	}
 	ss.tok = tok
 	if ss.maxLength == 0 {
-		ss.maxLength = configMaxLength(path)
+		if ss.maxLength, err = configMaxLength(path); err != nil {
+			return nil, fail(exitUsage, err)
+		}
 	}
 	for _, t := range s.tasks {
 		task, err := eval.LoadTask(t)
@@ -84,28 +87,32 @@ func (s *scoreFlags) setup(path string, needTasks bool) (*scoreSetup, error) {
 	return ss, nil
 }
 
-// configMaxLength reads max_position_embeddings from the Hugging Face
-// config.json beside the model, which is what lm-eval's max_length
-// defaults to; 2048, lm-eval's fallback, when there is none.
-func configMaxLength(model string) int {
-	data, err := safeio.ReadFile(filepath.Join(filepath.Dir(model), "config.json"))
+// configMaxLength is lm-eval 0.4.13's max_length for the Hugging Face
+// files beside the model (eval.ResolveMaxLength: n_positions,
+// max_position_embeddings, n_ctx, then the tokenizer's model_max_length,
+// then 2048). A file that is missing counts as saying nothing; one that is
+// not JSON is an error, since guessing would change every score.
+func configMaxLength(model string) (int, error) {
+	read := func(name string) ([]byte, error) {
+		b, err := safeio.ReadFile(filepath.Join(filepath.Dir(model), name))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return b, err
+	}
+	cfg, err := read("config.json")
 	if err != nil {
-		return 2048
+		return 0, err
 	}
-	var cfg struct {
-		MaxPositionEmbeddings int `json:"max_position_embeddings"`
-		NPositions            int `json:"n_positions"`
+	tc, err := read("tokenizer_config.json")
+	if err != nil {
+		return 0, err
 	}
-	if json.Unmarshal(data, &cfg) != nil {
-		return 2048
+	n, _, err := eval.ResolveMaxLength(cfg, tc)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %v; give --max-length to set the length yourself", filepath.Dir(model), err)
 	}
-	switch {
-	case cfg.MaxPositionEmbeddings > 0:
-		return cfg.MaxPositionEmbeddings
-	case cfg.NPositions > 0:
-		return cfg.NPositions
-	}
-	return 2048
+	return n, nil
 }
 
 // model puts m on ONNX Runtime for scoring.
@@ -122,8 +129,7 @@ func (s *scoreFlags) model(m *onnx.Model, maxLength int) (*ortmodel.Model, error
 
 // evaluate scores the tasks, with a progress bar on stderr when it is a
 // terminal and nothing otherwise.
-func (ss *scoreSetup) evaluate(ctx context.Context, m eval.Model, limit int, config map[string]any, stderr io.Writer) (*eval.Results, error) {
-	opts := eval.Options{Limit: limit, Config: config}
+func (ss *scoreSetup) evaluate(ctx context.Context, m eval.Model, opts eval.Options, stderr io.Writer) (*eval.Results, error) {
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		var bar *progressbar.ProgressBar
 		current := ""
@@ -167,6 +173,27 @@ func checkWritable(flag, path string) error {
 	f, err := os.CreateTemp(dir, ".painterc-probe-*")
 	if err != nil {
 		return failf(exitOutput, "%s %s: cannot create files in %s: %v; choose a directory you can write to", flag, path, dir, unwrapPath(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// checkWritableDir creates the folder path if needed and fails now, before
+// any scoring, when files cannot be created in it.
+func checkWritableDir(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		return failf(exitOutput, "%s %s is a file: give a folder", flag, path)
+	}
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return failf(exitOutput, "%s %s: cannot create the folder: %v; choose a folder you can write to", flag, path, unwrapPath(err))
+	}
+	f, err := os.CreateTemp(path, ".painterc-probe-*")
+	if err != nil {
+		return failf(exitOutput, "%s %s: cannot create files there: %v; choose a folder you can write to", flag, path, unwrapPath(err))
 	}
 	f.Close()
 	os.Remove(f.Name())
