@@ -11,6 +11,7 @@ import (
 
 	"github.com/painterc/painterc/eval"
 	"github.com/painterc/painterc/internal/clip"
+	"github.com/painterc/painterc/schedule"
 )
 
 // Row is one line of results.jsonl: one variant scored on one task.
@@ -283,6 +284,16 @@ func (r *Row) UnmarshalJSON(data []byte) error {
 		return errors.New(`"task" is empty`)
 	case *f.Affected < 0:
 		return fmt.Errorf(`"affected" is %d: want a number of blocks, 0 or more`, *f.Affected)
+	}
+	if *f.Schedule != "" {
+		// The report sizes T by the blocks the schedules run.
+		if _, err := schedule.Parse(*f.Schedule); err != nil {
+			var pe *schedule.ParseError
+			if errors.As(err, &pe) {
+				return fmt.Errorf(`"schedule" is %s: column %d: %s`, clip.Quote(*f.Schedule), pe.Col, clip.String(pe.Msg))
+			}
+			return fmt.Errorf(`"schedule" is %s: %s`, clip.Quote(*f.Schedule), clip.String(err.Error()))
+		}
 	}
 	*r = Row{Pass: *f.Pass, Params: *f.Params, Schedule: *f.Schedule, Affected: *f.Affected, Seed: f.Seed, Task: *f.Task, Category: f.Category, Main: f.Main, Key: *f.Key}
 	if len(f.Baseline) > 0 {

@@ -233,11 +233,20 @@ var fileRows = []errRow{
 	},
 	{
 		name: "report-row-affected", input: "painterc report on a results row with a negative affected count", code: exitUsage,
-		msg: `painterc: {DIR}/out/results.jsonl:2: field "affected" is -3: want a number of blocks, 0 or more`,
+		msg: `painterc: {DIR}/out/results.jsonl:2: not a results row: "affected" is -3: want a number of blocks, 0 or more`,
 		setup: func(t *testing.T, e *env) []string {
 			// Rows as painterc sweep writes them, but for the count.
 			writeFile(t, filepath.Join(e.outDir, "results.jsonl"), []byte(`{"pass":"identity","params":"","schedule":"0-3","affected":0,"seed":null,"task":"mc","metrics":{"acc,none":0.5},"normalized":{"acc,none":1},"main":"acc,none","baseline":0.25,"key":"k0"}
 {"pass":"skip","params":"n=1","schedule":"0,3","affected":-3,"seed":null,"task":"mc","metrics":{"acc,none":0.4},"normalized":{"acc,none":0.6},"main":"acc,none","baseline":0.25,"key":"k1"}
+`))
+			return []string{"report", e.outDir}
+		},
+	},
+	{
+		name: "report-row-schedule", input: "painterc report on a results row whose schedule names a block past the language's limit", code: exitUsage,
+		msg: `painterc: {DIR}/out/results.jsonl:1: not a results row: "schedule" is "0,2000000000": column 3: number 2000000000 is too large: at most 100000 is allowed`,
+		setup: func(t *testing.T, e *env) []string {
+			writeFile(t, filepath.Join(e.outDir, "results.jsonl"), []byte(`{"pass":"skip","params":"n=1","schedule":"0,2000000000","affected":1,"seed":null,"task":"mc","metrics":{"acc,none":0.4},"normalized":{"acc,none":0.6},"main":"acc,none","baseline":0.25,"key":"k1"}
 `))
 			return []string{"report", e.outDir}
 		},

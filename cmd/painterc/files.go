@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"path/filepath"
 
 	"github.com/painterc/painterc/internal/safeio"
@@ -32,14 +31,4 @@ func (ss *scoreSetup) scoringInputs(files *safeio.Files, model string, tasks []s
 	for _, t := range tasks {
 		files.Input("the task file", t)
 	}
-}
-
-// outputErr gives an output refused by the file-safety rules exit 6, and
-// passes other errors through.
-func outputErr(err error) error {
-	var oe *safeio.OutputError
-	if errors.As(err, &oe) {
-		return fail(exitOutput, err)
-	}
-	return err
 }
