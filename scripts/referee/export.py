@@ -60,58 +60,61 @@ def kv_shape(config):
     return tc.num_hidden_layers, kv, hd
 
 
-class Decoder(torch.nn.Module):
-    """input_ids, attention_mask, position_ids[, past k/v per layer] ->
-    logits[, present k/v per layer]."""
-
-    def __init__(self, model, with_past):
-        super().__init__()
-        self.model = model
-        self.with_past = with_past
-        self.gpt2 = model.config.model_type == "gpt2"
+def flat_decoder(model, with_past):
+    """The HF model itself, its forward replaced by one over flat tensors:
+    input_ids, attention_mask, position_ids[, past k/v per layer] ->
+    logits[, present k/v per layer]. Patching the model (instead of wrapping
+    it in another module) keeps the exporters' scopes the model's own:
+    /model/layers.0/... as optimum writes them, not /model/model/layers.0."""
+    import types
+    from transformers import DynamicCache
+    hf_forward = model.forward
 
     def forward(self, input_ids, attention_mask, position_ids, *past):
-        from transformers import DynamicCache
         kw = dict(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids)
-        if self.with_past:
+        if with_past:
             pairs = [(past[2 * i], past[2 * i + 1]) for i in range(len(past) // 2)]
             kw["past_key_values"] = DynamicCache(pairs)
             kw["use_cache"] = True
         else:
             kw["use_cache"] = False
-        out = self.model(**kw)
-        if not self.with_past:
+        out = hf_forward(**kw)
+        if not with_past:
             return out.logits
         flat = [out.logits]
         for layer in out.past_key_values.layers:
             flat += [layer.keys, layer.values]
         return tuple(flat)
+    model.forward = types.MethodType(forward, model)
+    return model
 
 
-class Encoder(torch.nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
+def flat_encoder(model):
+    import types
+    hf_forward = model.forward
 
     def forward(self, input_ids, attention_mask, token_type_ids):
-        return self.model(input_ids=input_ids, attention_mask=attention_mask,
+        return hf_forward(input_ids=input_ids, attention_mask=attention_mask,
                           token_type_ids=token_type_ids).last_hidden_state
+    model.forward = types.MethodType(forward, model)
+    return model
 
 
-def io_spec(model, with_past, past_len=3, seq=5):
-    """Example inputs, names and dynamic axes for the torch exporters."""
+def io_spec(model, with_past, past_len=3, seq=5, batch=2):
+    """Example inputs, names and dynamic axes for the torch exporters. The
+    example batch is 2: torch.export specializes a dimension traced at 1."""
     if model.config.model_type == "bert":
-        ids = torch.tensor([[1] + list(range(5, 5 + seq - 1))])
+        ids = torch.tensor([[1] + list(range(5, 5 + seq - 1))] * batch)
         args = (ids, torch.ones_like(ids), torch.zeros_like(ids))
         names = ["input_ids", "attention_mask", "token_type_ids"]
         axes = {n: {0: "batch_size", 1: "sequence_length"} for n in names}
         axes["last_hidden_state"] = {0: "batch_size", 1: "sequence_length"}
-        return Encoder(model), args, names, ["last_hidden_state"], axes
+        return flat_encoder(model), args, names, ["last_hidden_state"], axes
     n, kv, hd = kv_shape(model.config)
     total = (past_len if with_past else 0) + seq
-    ids = torch.tensor([list(range(7, 7 + seq))])
-    args = [ids, torch.ones(1, total, dtype=torch.int64),
-            torch.arange(total - seq, total).unsqueeze(0)]
+    ids = torch.tensor([list(range(7, 7 + seq))] * batch)
+    args = [ids, torch.ones(batch, total, dtype=torch.int64),
+            torch.arange(total - seq, total).unsqueeze(0).expand(batch, -1).contiguous()]
     names = ["input_ids", "attention_mask", "position_ids"]
     outs = ["logits"]
     axes = {"input_ids": {0: "batch_size", 1: "sequence_length"},
@@ -122,12 +125,12 @@ def io_spec(model, with_past, past_len=3, seq=5):
         g = torch.Generator().manual_seed(1)
         for i in range(n):
             for kind in ("key", "value"):
-                args.append(torch.randn(1, kv, past_len, hd, generator=g))
+                args.append(torch.randn(batch, kv, past_len, hd, generator=g))
                 names.append(f"past_key_values.{i}.{kind}")
                 outs.append(f"present.{i}.{kind}")
                 axes[names[-1]] = {0: "batch_size", 2: "past_sequence_length"}
                 axes[outs[-1]] = {0: "batch_size", 2: "total_sequence_length"}
-    return Decoder(model, with_past), tuple(args), names, outs, axes
+    return flat_decoder(model, with_past), tuple(args), names, outs, axes
 
 
 def _broadcast_mask(batch_size, cache_position, kv_length, kv_offset=0, mask_function=None,
@@ -199,9 +202,40 @@ def dynamo(model_dir, out, work):
     with_past = arch != "bert"
     wrapper, args, names, outs, axes = io_spec(model, with_past)
     path = os.path.join(out, "model.onnx")
-    with torch.no_grad():
-        prog = torch.onnx.export(wrapper, args, input_names=names, output_names=outs,
-                                 dynamic_axes=axes, dynamo=True, external_data=False)
+    D = torch.export.Dim.AUTO
+    shapes = [{d: D for d in axes[n]} for n in names]
+    if with_past:  # torch.export sees forward's *past as one tuple argument
+        shapes = shapes[:3] + [tuple(shapes[3:])]
+    # The rotary embeddings' forward is decorated with @torch.no_grad(); torch
+    # 2.9's export turns that into a wrap_with_set_grad_enabled submodule
+    # that the ONNX decomposition then fails on ("name 'L' is not defined").
+    # Everything runs under no_grad already, so call the undecorated forward.
+    import types
+    for mod in model.modules():
+        if type(mod).__name__.endswith("RotaryEmbedding") and hasattr(type(mod).forward, "__wrapped__"):
+            mod.forward = types.MethodType(type(mod).forward.__wrapped__, mod)
+    # transformers' vmap mask fails under torch.export with dynamic sequence
+    # lengths ("... is not tracked with proxy"): broadcast it instead.
+    # torch 2.9's ExportedProgram.module() inserts a _guards_fn whose code
+    # names dynamo's L[...] and fails when the ONNX exporter decomposes the
+    # graph with dynamic shapes (pytorch issue 172903); the guards only check
+    # inputs, so build the module without them.
+    EP = torch.export.ExportedProgram
+    module = EP.module
+    EP.module = lambda self, check_guards=True: module(self, check_guards=False)
+    # The opset conversion (18 -> 18, a no-op) refuses models with functions.
+    from torch.onnx._internal.exporter import _compat
+    convert = _compat.onnxscript_apis.convert_version
+    _compat.onnxscript_apis.convert_version = lambda model, opset: (
+        model if opset == 18 else convert(model, opset))
+    try:
+        with torch.no_grad(), traceable_masks():
+            prog = torch.onnx.export(wrapper, args, input_names=names, output_names=outs,
+                                     dynamic_shapes=shapes, dynamo=True, external_data=False,
+                                     opset_version=18)
+    finally:
+        EP.module = module
+        _compat.onnxscript_apis.convert_version = convert
     prog.save(path)
     return "model.onnx"
 
@@ -227,6 +261,27 @@ def optimum(model_dir, out, work):
     return onnx_files[0] if len(onnx_files) == 1 else ",".join(onnx_files)
 
 
+GENAI_OVERLAY = "build/genai-overlay"
+
+
+def genai_env():
+    """onnxruntime-genai 0.18.0's builder is written against transformers 5
+    (it imports Qwen3_5ForConditionalGeneration at module level and reads
+    config.rope_parameters), while optimum-onnx 0.1.0 caps transformers
+    below 4.58. The builder therefore runs with the transformers and
+    huggingface-hub of requirements-genai.txt, installed with --target into
+    build/genai-overlay (make_fixtures.sh does it) and put first on
+    PYTHONPATH; everything else comes from the referee venv."""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    overlay = os.environ.get("GENAI_OVERLAY", os.path.join(repo, GENAI_OVERLAY))
+    if not os.path.isdir(os.path.join(overlay, "transformers")):
+        raise SystemExit(f"export.py: genai needs transformers 5 in {overlay}: pip install --no-deps "
+                         f"--target {overlay} -r scripts/referee/requirements-genai.txt")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = overlay + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
 def _genai(model_dir, out, work, precision):
     arch, _ = load_config_arch(model_dir)
     if arch in ("gpt2", "bert"):
@@ -235,7 +290,7 @@ def _genai(model_dir, out, work, precision):
     cache = tempfile.mkdtemp(prefix="genai-cache-", dir=work)
     cmd = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-i", model_dir,
            "-o", out, "-p", precision, "-e", "cpu", "-c", cache]
-    subprocess.run(cmd, check=True)
+    subprocess.run(cmd, check=True, env=genai_env())
     shutil.rmtree(cache, ignore_errors=True)
     return "model.onnx"
 
@@ -253,7 +308,7 @@ def genai_int4(model_dir, out, work):
 ORT_MODEL_TYPE = {"llama": "gpt2", "gemma3": "gpt2", "qwen3": "gpt2", "gpt2": "gpt2", "bert": "bert"}
 
 
-def ortopt(model_dir, out, work):
+def ortopt(model_dir, out, work, small=False):
     """onnxruntime.transformers.optimizer on the TorchScript export (with KV
     cache for decoders). model_type: bert for BERT, gpt2 for the decoders
     (the optimizer has no llama/gemma/qwen type; ORT's own Llama export
@@ -266,8 +321,16 @@ def ortopt(model_dir, out, work):
     tc = cfg
     heads = getattr(tc, "num_attention_heads", None) or tc.n_head
     hidden = getattr(tc, "hidden_size", None) or tc.n_embd
+    from onnxruntime.transformers.fusion_options import FusionOptions
+    options = FusionOptions(ORT_MODEL_TYPE[arch])
+    if small:
+        # The RotaryEmbedding fusion writes cos/sin caches for a hard-coded
+        # 131072 positions (fusion_rotary_attention.py): 8 MB at head size 16,
+        # whatever the model. Fixtures must stay under 2 MB, so they are
+        # optimized without that one fusion; real models keep it.
+        options.enable_rotary_embeddings = False
     opt = optimize_model(os.path.join(tmp, "model.onnx"), model_type=ORT_MODEL_TYPE[arch],
-                         num_heads=heads, hidden_size=hidden, opt_level=0)
+                         num_heads=heads, hidden_size=hidden, opt_level=0, optimization_options=options)
     opt.save_model_to_file(os.path.join(out, "model.onnx"))
     shutil.rmtree(tmp, ignore_errors=True)
     return "model.onnx"
@@ -290,6 +353,9 @@ def main():
     ap.add_argument("--model", required=True, help="Hugging Face model folder")
     ap.add_argument("--out", required=True, help="output folder (created; must be empty)")
     ap.add_argument("--work", default=None, help="scratch folder (default: a temp folder)")
+    ap.add_argument("--small", action="store_true",
+                    help="for committed fixtures: skip fusions whose output is large whatever the model "
+                         "(ortopt: RotaryEmbedding's 131072-position caches)")
     args = ap.parse_args()
     if os.path.isdir(args.out) and os.listdir(args.out):
         raise SystemExit(f"export.py: --out {args.out} is not empty; remove it or choose another")
@@ -297,7 +363,8 @@ def main():
     work = args.work or tempfile.mkdtemp(prefix="export-")
     os.makedirs(work, exist_ok=True)
     try:
-        name = EXPORTERS[args.exporter](os.path.abspath(args.model), os.path.abspath(args.out), work)
+        kw = {"small": True} if args.small and args.exporter == "ortopt" else {}
+        name = EXPORTERS[args.exporter](os.path.abspath(args.model), os.path.abspath(args.out), work, **kw)
     except Unsupported as e:
         os.rmdir(args.out) if not os.listdir(args.out) else None
         print(f"export.py: {args.exporter} does not support {args.model}: {e}", file=sys.stderr)

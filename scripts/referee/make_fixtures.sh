@@ -22,6 +22,10 @@ gemma3-torchscript gemma3-torchscript-kv gemma3-dynamo gemma3-optimum gemma3-gen
 COMBOS=${*:-$ALL}
 
 mkdir -p "$WORK" "$OUT"
+# transformers 5 for onnxruntime-genai's builder only (see export.py genai_env).
+if [ ! -d build/genai-overlay/transformers ]; then
+  "$PY" -m pip install -q --no-deps --target build/genai-overlay -r scripts/referee/requirements-genai.txt
+fi
 archs=$(for c in $COMBOS; do echo "${c%%-*}"; done | sort -u | paste -sd,)
 rm -rf "$WORK/tiny"
 nice "$PY" scripts/referee/tiny.py --out "$WORK/tiny" --seed "$SEED" --arch "$archs"
@@ -32,7 +36,7 @@ for combo in $COMBOS; do
   rm -rf "$exp" "$OUT/$combo"
   echo "== $combo"
   set +e
-  name=$(nice "$PY" scripts/referee/export.py "$exporter" --model "$WORK/tiny/$arch" --out "$exp" --work "$WORK/scratch" 2>"$WORK/$combo.log" | tail -1)
+  name=$(nice "$PY" scripts/referee/export.py "$exporter" --model "$WORK/tiny/$arch" --out "$exp" --work "$WORK/scratch" --small 2>"$WORK/$combo.log" | tail -1)
   rc=$?
   set -e
   if [ $rc -eq 3 ]; then

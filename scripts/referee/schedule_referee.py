@@ -461,8 +461,14 @@ def main():
             raise SystemExit(f"{onnx_path}: graph input {n!r}: the referee does not know what to feed")
     kv_dims = None
     if past_pat:
-        dims = dict(ins)[past_pat[0].format(k=0)]
-        kv_dims = (int(dims[1]), int(dims[3]))
+        # The KV heads and head size, from the model (genai names its cache
+        # dims symbolically, kv_cache_dim).
+        c = model.config
+        if runner.kind == "gpt2":
+            kv_dims = (c.n_head, c.n_embd // c.n_head)
+        else:
+            kv_dims = (getattr(c, "num_key_value_heads", None) or c.num_attention_heads,
+                       getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads)
 
     os.makedirs(args.out, exist_ok=True)
     files = {}
