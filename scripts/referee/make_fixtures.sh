@@ -27,7 +27,7 @@ if [ ! -d build/genai-overlay/transformers ]; then
   "$PY" -m pip install -q --no-deps --target build/genai-overlay -r scripts/referee/requirements-genai.txt
 fi
 archs=$(for c in $COMBOS; do echo "${c%%-*}"; done | sort -u | paste -sd,)
-rm -rf "$WORK/tiny"
+
 nice "$PY" scripts/referee/tiny.py --out "$WORK/tiny" --seed "$SEED" --arch "$archs"
 
 for combo in $COMBOS; do

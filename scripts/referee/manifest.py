@@ -57,7 +57,7 @@ def main():
                        "bytes": sum(os.path.getsize(os.path.join(full, n)) for n in files),
                        "sha256": files}
     doc = {"generator": "scripts/referee/make_fixtures.sh", "seed": args.seed, "versions": versions,
-           "tiny_configs": configs or prev.get("tiny_configs", {}),
+           "tiny_configs": {**prev.get("tiny_configs", {}), **configs},
            "unsupported": dict(sorted(unsupported.items())), "fixtures": fixtures}
     with open(path, "w") as f:
         json.dump(doc, f, indent=1, sort_keys=False)
