@@ -288,7 +288,8 @@ def _genai(model_dir, out, work, precision):
         raise Unsupported(f"onnxruntime-genai's model builder has no {arch} builder "
                           "(GPT2LMHeadModel / BertModel are not in builder.py's architecture list)")
     cache = tempfile.mkdtemp(prefix="genai-cache-", dir=work)
-    cmd = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-i", model_dir,
+    here = os.path.dirname(os.path.abspath(__file__))
+    cmd = [sys.executable, os.path.join(here, "genai_builder.py"), "-i", model_dir,
            "-o", out, "-p", precision, "-e", "cpu", "-c", cache]
     subprocess.run(cmd, check=True, env=genai_env())
     shutil.rmtree(cache, ignore_errors=True)

@@ -17,8 +17,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True)
     ap.add_argument("--work", required=True)
-    ap.add_argument("--seed", type=int, required=True)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--table", action="store_true",
+                    help="print the README's fixture table from an existing MANIFEST.json and stop")
     args = ap.parse_args()
+    if args.table:
+        table(os.path.join(args.out, "MANIFEST.json"))
+        return
     versions = {}
     for p in PACKAGES:
         try:
@@ -63,6 +68,26 @@ def main():
         json.dump(doc, f, indent=1, sort_keys=False)
         f.write("\n")
     print(f"manifest.py: {path}: {len(fixtures)} fixtures, {len(unsupported)} unsupported combinations")
+
+
+def table(path):
+    with open(path) as f:
+        doc = json.load(f)
+    print("| fixture | file | bytes | cases | tolerance | identity vs HF forward (prefill / decode) "
+          "| identity vs export on ORT (prefill / decode) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, fx in doc["fixtures"].items():
+        c = fx["referee_check"]
+
+        def pair(kind):
+            vals = [c.get(f"identity_vs_{kind}_{p}") for p in ("prefill", "decode")]
+            return " / ".join("—" if v is None else f"{v:.3g}" for v in vals)
+        with open(os.path.join(os.path.dirname(path), name, "referee.json")) as f:
+            ncases = len(json.load(f)["cases"])
+        print(f"| {name} | {fx['model']} | {fx['bytes']} | {ncases} | {fx['tolerance']} | {pair('hf_forward')} "
+              f"| {pair('export_on_ort')} |")
+    for name, why in doc["unsupported"].items():
+        print(f"| {name} | — | — | — | — | not exported: {why.split(': ', 2)[-1]} | |")
 
 
 if __name__ == "__main__":
