@@ -47,6 +47,15 @@ def main():
             mid = g.node[len(g.node) // 2]
             scopes = [p.value for p in mid.metadata_props if p.key == "pkg.torch.onnx.name_scopes"]
             print(f"   node metadata keys: {keys}; e.g. {mid.name}: name_scopes {scopes[:1]}")
+        # What each block reads from outside itself (masks, rotary tables,
+        # and nodes of other blocks that the exporter shared across blocks).
+        prod = {o: n for n in g.node for o in n.output}
+        for b in range(ref["blocks"]):
+            scope = f"/layers.{b}/"
+            ext = sorted({prod[i].name for n in g.node if scope in n.name for i in n.input
+                          if i in prod and scope not in prod[i].name and prod[i].op_type != "Constant"})
+            if ext:
+                print(f"   block {b} reads from outside: {ext}")
         for n in g.node:
             if n.op_type in ("GroupQueryAttention", "MultiHeadAttention", "Attention"):
                 attrs = {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute}

@@ -18,10 +18,14 @@ ALL="llama-torchscript llama-torchscript-kv llama-dynamo llama-optimum llama-gen
 qwen3-torchscript qwen3-torchscript-kv qwen3-dynamo qwen3-optimum qwen3-genai qwen3-genai-int4 qwen3-ortopt
 gpt2-torchscript gpt2-torchscript-kv gpt2-dynamo gpt2-optimum gpt2-genai gpt2-genai-int4 gpt2-ortopt
 bert-torchscript bert-torchscript-kv bert-dynamo bert-optimum bert-genai bert-genai-int4 bert-ortopt
-gemma3-torchscript gemma3-torchscript-kv gemma3-dynamo gemma3-optimum gemma3-genai gemma3-genai-int4 gemma3-ortopt"
+gemma3-torchscript gemma3-torchscript-kv gemma3-dynamo gemma3-optimum gemma3-ortopt"
+# Exported, but without referee cases (testdata/real/README.md says why).
+NOFIXTURE="gemma3-genai gemma3-genai-int4"
+NOFIXTURE_WHY="exports, but no referee cases: onnxruntime-genai writes each sliding block as GroupQueryAttention with local_window_size 4, and ORT 1.31.1's CPU kernel then refuses a past of capacity below the window (\"sliding_window_cache: KV cache capacity (0) must be at least local_window_size (4)\"): the builder's sliding layers need past_present_share_buffer (a preallocated past of max_length, valid length from attention_mask), which the fixture contract's grow-by-concat past/present cases do not model yet"
 COMBOS=${*:-$ALL}
 
 mkdir -p "$WORK" "$OUT"
+for c in $NOFIXTURE; do echo "export.py: $c: $NOFIXTURE_WHY" > "$WORK/$c.unsupported"; done
 # transformers 5 for onnxruntime-genai's builder only (see export.py genai_env).
 if [ ! -d build/genai-overlay/transformers ]; then
   "$PY" -m pip install -q --no-deps --target build/genai-overlay -r scripts/referee/requirements-genai.txt
