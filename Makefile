@@ -6,7 +6,7 @@ BIN     := bin/painterc
 
 export CGO_ENABLED := 1
 
-.PHONY: all build ort tokenizers demo test test-short fuzz bench vet fmt clean golden
+.PHONY: all build ort tokenizers demo test test-short fuzz bench vet fmt clean golden pyenv real-fixtures
 
 all: build
 
@@ -37,6 +37,21 @@ $(TOK_DIR)/VERSIONS:
 # QUICK=1 runs fewer N and documents.
 demo: build ort
 	QUICK=$(QUICK) bash scripts/demo.sh
+
+# The pinned Python referee environment (torch, transformers, optimum,
+# onnxruntime-genai, ...) for fixtures and real-model targets only; make test
+# and make demo never need it. --no-deps installs exactly the resolved set.
+PYENV := build/venv
+pyenv: $(PYENV)/.installed
+$(PYENV)/.installed: scripts/referee/requirements.txt
+	python3 -m venv $(PYENV)
+	$(PYENV)/bin/pip install --no-deps -r scripts/referee/requirements.txt
+	touch $@
+
+# Regenerate testdata/real (tiny random-weight models through every real
+# exporter, with their PyTorch-referee outputs). Needs the referee venv.
+real-fixtures: build
+	PY=$(PYENV)/bin/python bash scripts/referee/make_fixtures.sh
 
 # The whole suite, and nothing skipped: each PAINTERC_REQUIRE_X=1 turns a
 # missing dependency into a failure instead of a skip. `make ort tokenizers`
