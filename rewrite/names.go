@@ -148,9 +148,16 @@ func boundariesByName(ix *index) ([]Stream, error) {
 		return nil, fmt.Errorf("node names mention only one layer")
 	}
 	constant := constantTensors(ix)
-	readers := func(t string) map[int]bool { // layer hints of t's readers; -1 for unscoped, -2 graph output
+	// readers are the layer hints of t's readers: -1 for unscoped, -2 for a
+	// graph output. Shape and Size read only t's metadata, not the stream:
+	// transformers >= 4.5x sizes the attention mask from the embedding
+	// output (inputs_embeds.shape), so unscoped Shape nodes read x_0.
+	readers := func(t string) map[int]bool {
 		r := map[int]bool{}
 		for _, c := range ix.consumers[t] {
+			if isShapeOnly(g.Node[c].OpType) {
+				continue
+			}
 			r[hint[c]] = true
 		}
 		if ix.isOutput[t] {
