@@ -24,6 +24,16 @@ type Blocks struct {
 	Block    [][]int
 	Epilogue []int
 
+	// PrologueCopies are block nodes (ascending) that compute from the
+	// block's KV-cache input alone, never from the stream, and that the
+	// prologue or epilogue also reads: the TorchScript exporter copies
+	// past_key_values.0.key once (a one-input Concat outside every scope)
+	// and sizes the mask from that copy while layer 0 concatenates onto it.
+	// Each block instance runs its own copy on its own slot; lowering emits
+	// these nodes once more, in place in the prologue, on slot 0, whose
+	// shape every slot shares.
+	PrologueCopies []int
+
 	// SideInputs are the non-initializer tensors from outside the blocks that
 	// the blocks read (besides the boundaries and KV inputs), sorted.
 	SideInputs []string

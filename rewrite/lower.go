@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -83,8 +84,12 @@ func lowerGraph(g *onnx.Graph, b *Blocks, s schedule.Schedule, root string) *onn
 		l.vinfo[v.Name] = v
 	}
 	// Prologue, with any read of a block's cache (the mask's past length)
-	// pointed at slot 0, which every non-empty schedule has.
-	for _, i := range b.Prologue {
+	// pointed at slot 0, which every non-empty schedule has. The block nodes
+	// it also reads (PrologueCopies) run here once more, in graph order,
+	// under their own names; the instances' copies carry /painter/k/.
+	prologue := append(append([]int(nil), b.Prologue...), b.PrologueCopies...)
+	slices.Sort(prologue)
+	for _, i := range prologue {
 		l.nodes = append(l.nodes, l.retargetKV(g.Node[i]))
 	}
 	stages := s.Stages()

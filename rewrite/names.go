@@ -224,6 +224,9 @@ func boundariesByName(ix *index) ([]Stream, error) {
 			if r := readers(in); len(r) != 1 || !r[0] {
 				continue
 			}
+			if cacheOnly(ix, in) {
+				continue // a copy of layer 0's past (TorchScript's one-input Concat)
+			}
 			if !feedsLaterLayers(ix, hint, in, bounds[1]) {
 				cands = append(cands, in)
 			}
@@ -321,4 +324,36 @@ func hintDisagreements(ix *index, b *Blocks) []string {
 		notes = append(notes, fmt.Sprintf("... %d more nodes whose scope and dataflow disagree", moved-5))
 	}
 	return notes
+}
+
+// cacheOnly reports whether t is computed from KV-cache inputs and
+// constants alone: it depends on some past_key_values input and on no
+// other graph input.
+func cacheOnly(ix *index, t string) bool {
+	seen := map[string]bool{}
+	kv := false
+	stack := []string{t}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[x] {
+			continue
+		}
+		seen[x] = true
+		if ix.isInput[x] && !ix.isInit[x] {
+			if !isKVName(x) {
+				return false
+			}
+			kv = true
+			continue
+		}
+		if p, ok := ix.producer[x]; ok {
+			for _, in := range ix.inputs[p] {
+				if in != "" {
+					stack = append(stack, in)
+				}
+			}
+		}
+	}
+	return kv
 }
