@@ -78,12 +78,19 @@ var realLayouts = map[string]string{
 	"ortopt":         rewrite.ExporterORT + ": module scopes in node names, fused (a, r) boundaries",
 }
 
-// realLayoutOverrides are the fixtures whose layout differs from their
-// exporter's usual one, by directory name.
-var realLayoutOverrides = map[string]string{}
+// realLayoutOverrides are the architectures whose layout differs from
+// their exporter's usual one, keyed "arch-exporter".
+var realLayoutOverrides = map[string]string{
+	// BERT is post-norm: each block ends with its own (fused) norm, so
+	// the stream between blocks is one tensor.
+	"bert-ortopt": rewrite.ExporterORT + ": module scopes in node names",
+	// GPT-2's projections have biases: the optimizer folds block i's last
+	// one into block i+1's fused norm, and it travels with the pair.
+	"gpt2-ortopt": rewrite.ExporterORT + ": module scopes in node names, fused (a, r, bias) boundaries",
+}
 
 func (f *realFixture) wantLayout() string {
-	if l, ok := realLayoutOverrides[f.name]; ok {
+	if l, ok := realLayoutOverrides[f.ref.Arch+"-"+f.ref.Exporter]; ok {
 		return l
 	}
 	return realLayouts[f.ref.Exporter]

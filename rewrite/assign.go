@@ -71,7 +71,7 @@ func assign(ix *index, bounds []Stream, kv []KVSlot) (*Blocks, error) {
 	// only on a KV-cache input.
 	fromStream := map[string]bool{}
 	for i, st := range bounds {
-		for _, t := range st {
+		for _, t := range st.tensors() {
 			if prev, dup := level[t]; dup {
 				return nil, fmt.Errorf("boundary %q appears twice (positions %d and %d)", t, prev, i)
 			}
@@ -91,12 +91,12 @@ func assign(ix *index, bounds []Stream, kv []KVSlot) (*Blocks, error) {
 	}
 	// Position of each boundary's producer, to check the order.
 	for i := 1; i <= T; i++ {
-		for _, t := range bounds[i] {
+		for _, t := range bounds[i].tensors() {
 			p, ok := ix.producer[t]
 			if !ok {
 				return nil, fmt.Errorf("boundary %d (%q) is a graph input, but only the first boundary may be", i, t)
 			}
-			for _, u := range bounds[i-1] {
+			for _, u := range bounds[i-1].tensors() {
 				if q, ok := ix.producer[u]; ok && q >= p {
 					return nil, fmt.Errorf("boundary %d (%q) is computed before boundary %d (%q)", i, t, i-1, u)
 				}
@@ -164,7 +164,7 @@ func assign(ix *index, bounds []Stream, kv []KVSlot) (*Blocks, error) {
 	}
 	// Check each boundary is written by the block before it.
 	for i := 1; i <= T; i++ {
-		for _, t := range bounds[i] {
+		for _, t := range bounds[i].tensors() {
 			p := ix.producer[t]
 			if group[p] != i-1 {
 				return nil, fmt.Errorf("boundary %d (%q) is written by node %q, which depends on boundary %d, not %d: the boundaries are not a chain of residual-stream tensors", i, t, g.Node[p].Name, group[p], i-1)

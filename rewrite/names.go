@@ -66,19 +66,34 @@ var finalNorm = regexp.MustCompile(`final_norm|final_layernorm|final_layer_norm`
 // a block.
 func (ix *index) layerHints() []int {
 	if ix.hints == nil {
-		ix.hints = scopeHints(ix.g, nameScope)
+		ix.hints = scopeHints(ix.g, ix.nameScope)
 	}
 	return ix.hints
 }
 
-// nameScope is the name that carries n's module scope: its own name, or,
-// when that has no layer index, the first of its outputs' names that has
-// one. ORT's optimizer names a fused node after the fusion ("FastGelu",
-// "FastGelu_token_14") but keeps the name of the pattern's last output
-// (/transformer/h.0/mlp/act/Mul_3_output_0).
-func nameScope(n *onnx.Node) string {
+// nameScope is the name that carries n's module scope: its own name; or,
+// when that has no layer index, the first weight (initializer) n reads,
+// when that one has one; or else the first of its outputs' names that has
+// one. ORT's optimizers name a fused node after the fusion ("FastGelu",
+// "SkipLayerNorm_AddBias_3", "FullyConnect_MatMul_4") and may rename its
+// outputs, but keep torch's parameter names. The first weight decides
+// because a fused node can read two layers' weights: the transformers
+// optimizer folds block i's last bias into block i+1's first norm
+// (SkipLayerNormalization's fifth input) or into the final norm (ln_f,
+// whose weight carries no layer index), and either node starts what comes
+// after block i. The C++ optimizer keeps the name of the pattern's last
+// output (/transformer/h.0/mlp/act/Mul_3_output_0).
+func (ix *index) nameScope(n *onnx.Node) string {
 	if layerHint(n.Name) >= 0 {
 		return n.Name
+	}
+	for _, in := range n.Input {
+		if ix.isInit[in] {
+			if layerHint(in) >= 0 {
+				return in
+			}
+			break
+		}
 	}
 	for _, o := range n.Output {
 		if layerHint(o) >= 0 {
@@ -268,12 +283,19 @@ func pick(ix *index, dst *Stream, cands []string, what string) error {
 	case 2:
 		for _, c := range ix.consumers[cands[0]] {
 			var pair Stream
-			for _, in := range ix.g.Node[c].Input {
+			n := ix.g.Node[c]
+			for _, in := range n.Input {
 				if (in == cands[0] || in == cands[1]) && !pair.has(in) {
 					pair = append(pair, in)
 				}
 			}
 			if len(pair) == 2 {
+				// ORT's transformers optimizer folds the writing block's
+				// last bias into the fused norm that reads the pair (its
+				// fifth input): the bias goes with the pair.
+				if fusedSkipNorm(n) && len(n.Input) > 4 && n.Input[0] == pair[0] && n.Input[1] == pair[1] && ix.isInit[n.Input[4]] {
+					pair = append(pair, n.Input[4])
+				}
 				*dst = pair
 				return nil
 			}
@@ -356,4 +378,10 @@ func cacheOnly(ix *index, t string) bool {
 		}
 	}
 	return kv
+}
+
+// fusedSkipNorm reports whether n is ORT's fused residual Add and norm:
+// inputs (input, skip, gamma[, beta], bias), output 3 input+skip+bias.
+func fusedSkipNorm(n *onnx.Node) bool {
+	return n.Domain == "com.microsoft" && (n.OpType == "SkipLayerNormalization" || n.OpType == "SkipSimplifiedLayerNormalization")
 }

@@ -32,7 +32,8 @@ func stateName(i int) string { return "painterc.similarity.x" + strconv.Itoa(i) 
 // WithStates returns a copy of m whose graph also outputs the T+1
 // residual-stream tensors of b, and the output names, x0 first. A boundary
 // that is one tensor is output as it is; a fused pair (a, r) gets an Add
-// node computing a+r, the stream, which is output instead. m is not
+// node computing a+r, the stream, which is output instead (a triple
+// (a, r, bias), a Sum). m is not
 // modified: the copy shares m's nodes, tensors and weights, and has its own
 // node and output lists.
 func WithStates(m *onnx.Model, b *rewrite.Blocks) (*onnx.Model, []string, error) {
@@ -74,8 +75,17 @@ func WithStreams(m *onnx.Model, streams []rewrite.Stream) (*onnx.Model, []string
 				Input:  []string{s[0], s[1]},
 				Output: []string{names[i]},
 			})
+		case 3:
+			// a fused pair and the bias its reader adds (see rewrite.Stream)
+			names[i] = stateName(i)
+			g.Node = append(g.Node, &onnx.Node{
+				Name:   "/painter/similarity/x" + strconv.Itoa(i) + "/Sum",
+				OpType: "Sum",
+				Input:  []string{s[0], s[1], s[2]},
+				Output: []string{names[i]},
+			})
 		default:
-			return nil, nil, fmt.Errorf("similarity: boundary %d is %q: want one tensor or a pair a+r", i, s.String())
+			return nil, nil, fmt.Errorf("similarity: boundary %d is %q: want one tensor, a pair a+r or a triple a+r+bias", i, s.String())
 		}
 		if !outputs[names[i]] {
 			outputs[names[i]] = true
