@@ -146,13 +146,19 @@ func TestRealExporters(t *testing.T) {
 	orttest.Require(t)
 	var mu sync.Mutex
 	var checkable []string
+	// Outputs live until the checker has read them, after every fixture.
+	root := t.TempDir()
 	// The fixtures run in parallel: most of the time is ONNX Runtime
 	// creating a session for each compiled schedule.
 	t.Run("fixture", func(t *testing.T) {
 		for _, f := range fixtures {
 			t.Run(f.name, func(t *testing.T) {
 				t.Parallel()
-				paths := testRealFixture(t, f)
+				dir := filepath.Join(root, f.name)
+				if err := os.Mkdir(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				paths := testRealFixture(t, f, dir)
 				mu.Lock()
 				checkable = append(checkable, paths...)
 				mu.Unlock()
@@ -164,7 +170,7 @@ func TestRealExporters(t *testing.T) {
 
 // testRealFixture checks one fixture and returns the compiled files that
 // Debian's onnx checker can read.
-func testRealFixture(t *testing.T, f *realFixture) []string {
+func testRealFixture(t *testing.T, f *realFixture, dir string) []string {
 	m, err := onnx.Load(filepath.Join(f.dir, f.ref.Model))
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +198,6 @@ func testRealFixture(t *testing.T, f *realFixture) []string {
 	}
 	checkRealCoverage(t, f, b)
 
-	dir := t.TempDir()
 	bySchedule := map[string][]refereeCase{}
 	var order []string
 	for _, c := range f.ref.Cases {

@@ -66,7 +66,7 @@ var finalNorm = regexp.MustCompile(`final_norm|final_layernorm|final_layer_norm`
 // a block.
 func (ix *index) layerHints() []int {
 	if ix.hints == nil {
-		ix.hints = scopeHints(ix.g, ix.nameScope)
+		ix.hints = scopeHints(ix, ix.nameScope)
 	}
 	return ix.hints
 }
@@ -105,8 +105,10 @@ func (ix *index) nameScope(n *onnx.Node) string {
 
 // scopeHints gives each node the layer index its scope carries, or -1,
 // where scope reads a node's module scope (its name, or for the dynamo
-// exporter its metadata).
-func scopeHints(g *onnx.Graph, scope func(*onnx.Node) string) []int {
+// exporter its metadata). A node without one that sits inside one layer
+// (see [inferHints]) takes that layer's.
+func scopeHints(ix *index, scope func(*onnx.Node) string) []int {
+	g := ix.g
 	hint := make([]int, len(g.Node))
 	scopes := make([]string, len(g.Node))
 	top := -1
@@ -132,7 +134,57 @@ func scopeHints(g *onnx.Graph, scope func(*onnx.Node) string) []int {
 			}
 		}
 	}
+	inferHints(ix, hint)
 	return hint
+}
+
+// inferHints gives a node without a layer hint the hint i when it sits
+// inside layer i: it reads at least one tensor, and every tensor it reads
+// that is not constant is written by a node of layer i, and every node
+// reading its outputs (at least one) is of layer i. Graph optimizers add
+// such nodes without a scope: onnxscript's, behind torch's dynamo
+// exporter, merges a layer's Slices into one Split that carries no
+// metadata. Repeated until nothing changes, for chains of them.
+func inferHints(ix *index, hint []int) {
+	constant := constantTensors(ix)
+	for changed := true; changed; {
+		changed = false
+		for v, n := range ix.g.Node {
+			if hint[v] >= 0 {
+				continue
+			}
+			h := -1
+			ok := true
+			for _, in := range ix.inputs[v] {
+				if in == "" || constant[in] {
+					continue
+				}
+				p, produced := ix.producer[in]
+				if !produced || hint[p] < 0 || (h >= 0 && hint[p] != h) {
+					ok = false
+					break
+				}
+				h = hint[p]
+			}
+			if !ok || h < 0 {
+				continue
+			}
+			readers := 0
+			for _, o := range n.Output {
+				if ix.isOutput[o] {
+					ok = false
+				}
+				for _, c := range ix.consumers[o] {
+					readers++
+					ok = ok && hint[c] == h
+				}
+			}
+			if ok && readers > 0 {
+				hint[v] = h
+				changed = true
+			}
+		}
+	}
 }
 
 // boundariesByName finds the residual stream from module scopes: the tensor
