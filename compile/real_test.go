@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -146,6 +147,7 @@ func TestRealExporters(t *testing.T) {
 	orttest.Require(t)
 	var mu sync.Mutex
 	var checkable []string
+	var sums []realSummary
 	// Outputs live until the checker has read them, after every fixture.
 	root := t.TempDir()
 	// The fixtures run in parallel: most of the time is ONNX Runtime
@@ -158,19 +160,48 @@ func TestRealExporters(t *testing.T) {
 				if err := os.Mkdir(dir, 0o755); err != nil {
 					t.Fatal(err)
 				}
-				paths := testRealFixture(t, f, dir)
+				paths, sum := testRealFixture(t, f, dir)
 				mu.Lock()
 				checkable = append(checkable, paths...)
+				sums = append(sums, sum)
 				mu.Unlock()
 			})
 		}
 	})
 	t.Run("checker", func(t *testing.T) { onnxcheck.CheckMany(t, checkable...) })
+	logRealSummary(t, sums)
+}
+
+// realSummary is one fixture's line in the table TestRealExporters logs
+// (go test ./compile -run TestRealExporters -v), which docs/layouts.md
+// quotes.
+type realSummary struct {
+	name, layout      string
+	schedules, passes int
+	prefill, decode   float64 // largest |Δ| against the referee, as written
+	exact             float64 // int4 with accuracy_level 0; -1 when not int4
+}
+
+func logRealSummary(t *testing.T, sums []realSummary) {
+	sort.Slice(sums, func(i, j int) bool { return sums[i].name < sums[j].name })
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n| fixture | layout painterc inspect names | schedules compiled (passes of %d) | max abs Δ prefill | max abs Δ decode | int4 at accuracy_level 0 |\n|---|---|---|---|---|---|\n", len(passes.All))
+	for _, x := range sums {
+		dec, exact := "—", "—"
+		if x.decode >= 0 {
+			dec = fmt.Sprintf("%.1e", x.decode)
+		}
+		if x.exact >= 0 {
+			exact = fmt.Sprintf("%.1e", x.exact)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d (%d) | %.1e | %s | %s |\n", x.name, x.layout, x.schedules, x.passes, x.prefill, dec, exact)
+	}
+	t.Log(b.String())
 }
 
 // testRealFixture checks one fixture and returns the compiled files that
 // Debian's onnx checker can read.
-func testRealFixture(t *testing.T, f *realFixture, dir string) []string {
+func testRealFixture(t *testing.T, f *realFixture, dir string) ([]string, realSummary) {
 	m, err := onnx.Load(filepath.Join(f.dir, f.ref.Model))
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +227,7 @@ func testRealFixture(t *testing.T, f *realFixture, dir string) []string {
 		got := "layout: " + b.Layout() + "\n" + rewrite.DumpBlocks(m.Graph, b)
 		checkGolden(t, filepath.Join("testdata", "golden", "detect", "real-"+f.name+".txt"), got)
 	}
-	checkRealCoverage(t, f, b)
+	sum := realSummary{name: f.name, layout: b.Layout(), passes: checkRealCoverage(t, f, b), decode: -1, exact: -1}
 
 	bySchedule := map[string][]refereeCase{}
 	var order []string
@@ -238,6 +269,11 @@ func testRealFixture(t *testing.T, f *realFixture, dir string) []string {
 		}
 		for _, c := range bySchedule[sched] {
 			worst := runRealCase(t, f, sess, c, tol)
+			if c.Phase == "decode" {
+				sum.decode = max(sum.decode, worst)
+			} else {
+				sum.prefill = max(sum.prefill, worst)
+			}
 			t.Logf("%-8s %-28s max |Δ| %.3g", c.Phase, sched, worst)
 		}
 		sess.Close()
@@ -256,13 +292,15 @@ func testRealFixture(t *testing.T, f *realFixture, dir string) []string {
 			}
 			for _, c := range bySchedule[sched] {
 				worst := runRealCase(t, f, sess, c, 1e-4)
+				sum.exact = max(sum.exact, worst)
 				t.Logf("%-8s %-28s max |Δ| %.3g (MatMulNBits accuracy_level 0)", c.Phase, sched, worst)
 			}
 			sess.Close()
 		}
 		r.Close()
 	}
-	return paths
+	sum.schedules = len(order)
+	return paths, sum
 }
 
 // withAccuracyLevel0 returns a copy of m whose MatMulNBits nodes have
@@ -345,7 +383,7 @@ func runRealCase(t *testing.T, f *realFixture, sess *runtime.Session, c refereeC
 // schedule (for some parameters), the hand schedules issue 14 asks for (a
 // parallel group, a repeated group, a schedule without block 0), and, for
 // a model with a KV cache, a decode case.
-func checkRealCoverage(t *testing.T, f *realFixture, b *rewrite.Blocks) {
+func checkRealCoverage(t *testing.T, f *realFixture, b *rewrite.Blocks) (covered int) {
 	t.Helper()
 	T := b.T
 	have := map[string]bool{}
@@ -379,6 +417,8 @@ func checkRealCoverage(t *testing.T, f *realFixture, b *rewrite.Blocks) {
 		}
 		if !found {
 			t.Errorf("no case runs pass %s's schedule for %d blocks", p.Name, T)
+		} else {
+			covered++
 		}
 	}
 	for what, ok := range map[string]bool{"a parallel group": parallel, "a repeated (…)xR group": loop, "a schedule without block 0": noFirst} {
@@ -389,6 +429,7 @@ func checkRealCoverage(t *testing.T, f *realFixture, b *rewrite.Blocks) {
 	if b.HasKV() && !decode {
 		t.Error("the model has a KV cache but no case decodes")
 	}
+	return covered
 }
 
 // passParams are the pass options a fixture may have planned with: the
