@@ -42,6 +42,17 @@ func TestGenAIConfigRealBuilder(t *testing.T) {
 			slots := 2 * blocks
 			decoder["num_hidden_layers"] = float64(slots)
 			decoder["filename"] = "rewritten.onnx"
+			// Gemma 3: the sliding-window layers, as slots (block j runs
+			// in slots j and blocks+j).
+			if sw, ok := decoder["sliding_window"].(map[string]any); ok {
+				var want []any
+				for pass := 0; pass < 2; pass++ {
+					for _, l := range sw["layers"].([]any) {
+						want = append(want, l.(float64)+float64(pass*blocks))
+					}
+				}
+				sw["layers"] = want
+			}
 			if !reflect.DeepEqual(got, orig) {
 				t.Errorf("the rewritten config differs from the builder's beyond num_hidden_layers=%d and filename:\n got %v\nwant %v", slots, got, orig)
 			}
