@@ -345,8 +345,8 @@ func pick(ix *index, dst *Stream, cands []string, what string) error {
 				// ORT's transformers optimizer folds the writing block's
 				// last bias into the fused norm that reads the pair (its
 				// fifth input): the bias goes with the pair.
-				if fusedSkipNorm(n) && len(n.Input) > 4 && n.Input[0] == pair[0] && n.Input[1] == pair[1] && ix.isInit[n.Input[4]] {
-					pair = append(pair, n.Input[4])
+				if bias := skipNormBias(n); bias != "" && n.Input[0] == pair[0] && n.Input[1] == pair[1] && ix.isInit[bias] {
+					pair = append(pair, bias)
 				}
 				*dst = pair
 				return nil
@@ -432,8 +432,17 @@ func cacheOnly(ix *index, t string) bool {
 	return kv
 }
 
-// fusedSkipNorm reports whether n is ORT's fused residual Add and norm:
-// inputs (input, skip, gamma[, beta], bias), output 3 input+skip+bias.
-func fusedSkipNorm(n *onnx.Node) bool {
-	return n.Domain == "com.microsoft" && (n.OpType == "SkipLayerNormalization" || n.OpType == "SkipSimplifiedLayerNormalization")
+// skipNormBias is the bias input of ORT's fused residual Add and norm, or
+// "": SkipLayerNormalization(input, skip, gamma, beta, bias) and
+// SkipSimplifiedLayerNormalization(input, skip, gamma, bias) write
+// input+skip+bias as output 3 and normalize it.
+func skipNormBias(n *onnx.Node) string {
+	if n.Domain != "com.microsoft" {
+		return ""
+	}
+	at := map[string]int{"SkipLayerNormalization": 4, "SkipSimplifiedLayerNormalization": 3}[n.OpType]
+	if at == 0 || len(n.Input) <= at {
+		return ""
+	}
+	return n.Input[at]
 }
