@@ -67,7 +67,7 @@ type Blocks struct {
 // normalization (onnxruntime-genai's and ORT's SkipLayerNormalization):
 // block i then reads the previous block's last sublayer output and
 // residual, and adds them itself. Triples appear where ORT's transformers
-// optimizer also folded block i's last bias into that norm (its fifth
+// optimizer also folded block i's last bias into that norm (its bias
 // input, GPT-2's mlp.c_proj.bias): the bias belongs to the block that
 // wrote a and r, so it travels with them to whichever block reads them.
 type Stream []string

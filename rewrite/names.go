@@ -79,7 +79,7 @@ func (ix *index) layerHints() []int {
 // outputs, but keep torch's parameter names. The first weight decides
 // because a fused node can read two layers' weights: the transformers
 // optimizer folds block i's last bias into block i+1's first norm
-// (SkipLayerNormalization's fifth input) or into the final norm (ln_f,
+// (SkipLayerNormalization's bias input) or into the final norm (ln_f,
 // whose weight carries no layer index), and either node starts what comes
 // after block i. The C++ optimizer keeps the name of the pattern's last
 // output (/transformer/h.0/mlp/act/Mul_3_output_0).
@@ -344,7 +344,7 @@ func pick(ix *index, dst *Stream, cands []string, what string) error {
 			if len(pair) == 2 {
 				// ORT's transformers optimizer folds the writing block's
 				// last bias into the fused norm that reads the pair (its
-				// fifth input): the bias goes with the pair.
+				// bias input): the bias goes with the pair.
 				if bias := skipNormBias(n); bias != "" && n.Input[0] == pair[0] && n.Input[1] == pair[1] && ix.isInit[bias] {
 					pair = append(pair, bias)
 				}
