@@ -67,12 +67,16 @@ func assign(ix *index, bounds []Stream, kv []KVSlot) (*Blocks, error) {
 	n := len(g.Node)
 	const side = -1
 	level := map[string]int{} // stream tensor -> latest boundary it depends on
+	// fromStream marks the tensors of level that depend on a boundary, not
+	// only on a KV-cache input.
+	fromStream := map[string]bool{}
 	for i, st := range bounds {
-		for _, t := range st {
+		for _, t := range st.tensors() {
 			if prev, dup := level[t]; dup {
 				return nil, fmt.Errorf("boundary %q appears twice (positions %d and %d)", t, prev, i)
 			}
 			level[t] = i
+			fromStream[t] = true
 		}
 	}
 	for i, s := range kv {
@@ -87,12 +91,12 @@ func assign(ix *index, bounds []Stream, kv []KVSlot) (*Blocks, error) {
 	}
 	// Position of each boundary's producer, to check the order.
 	for i := 1; i <= T; i++ {
-		for _, t := range bounds[i] {
+		for _, t := range bounds[i].tensors() {
 			p, ok := ix.producer[t]
 			if !ok {
 				return nil, fmt.Errorf("boundary %d (%q) is a graph input, but only the first boundary may be", i, t)
 			}
-			for _, u := range bounds[i-1] {
+			for _, u := range bounds[i-1].tensors() {
 				if q, ok := ix.producer[u]; ok && q >= p {
 					return nil, fmt.Errorf("boundary %d (%q) is computed before boundary %d (%q)", i, t, i-1, u)
 				}
@@ -143,6 +147,10 @@ func assign(ix *index, bounds []Stream, kv []KVSlot) (*Blocks, error) {
 			continue
 		}
 		group[i] = lv
+		stream := false
+		for _, in := range ix.inputs[i] {
+			stream = stream || fromStream[in]
+		}
 		for _, o := range nd.Output {
 			if o == "" {
 				continue
@@ -151,11 +159,12 @@ func assign(ix *index, bounds []Stream, kv []KVSlot) (*Blocks, error) {
 				continue
 			}
 			level[o] = lv
+			fromStream[o] = stream
 		}
 	}
 	// Check each boundary is written by the block before it.
 	for i := 1; i <= T; i++ {
-		for _, t := range bounds[i] {
+		for _, t := range bounds[i].tensors() {
 			p := ix.producer[t]
 			if group[p] != i-1 {
 				return nil, fmt.Errorf("boundary %d (%q) is written by node %q, which depends on boundary %d, not %d: the boundaries are not a chain of residual-stream tensors", i, t, g.Node[p].Name, group[p], i-1)
@@ -222,6 +231,8 @@ func assign(ix *index, bounds []Stream, kv []KVSlot) (*Blocks, error) {
 		}
 	}
 	sideIn := map[string]bool{}
+	copied := map[string]bool{} // block tensors the prologue or epilogue reads
+
 	groupName := func(gi int) string {
 		switch gi {
 		case side:
@@ -255,6 +266,10 @@ func assign(ix *index, bounds []Stream, kv []KVSlot) (*Blocks, error) {
 					sideIn[in] = true
 				}
 			case gi >= 0 && gi <= T && bounds[gi].has(in):
+			case (gi == side || gi == T) && og >= 0 && og < T && !fromStream[in]:
+				// computed from block og's cache alone: the prologue gets
+				// its own copy (see Blocks.PrologueCopies)
+				copied[in] = true
 			default:
 				return nil, fmt.Errorf("node %q (%s) reads %q, which %s computes: blocks must communicate only through the residual stream", nd.Name, groupName(gi), in, groupName(og))
 			}
@@ -265,9 +280,43 @@ func assign(ix *index, bounds []Stream, kv []KVSlot) (*Blocks, error) {
 			return nil, fmt.Errorf("graph output %q is computed inside block %d; a rewritten model could not provide it", v.Name, og)
 		}
 	}
+	b.PrologueCopies = prologueCopies(ix, group, copied)
 	for t := range sideIn {
 		b.SideInputs = append(b.SideInputs, t)
 	}
 	sort.Strings(b.SideInputs)
 	return b, nil
+}
+
+// prologueCopies returns, ascending, the block nodes that compute the
+// tensors in want: each tensor's producer and, within the same block, the
+// producers of what it reads.
+func prologueCopies(ix *index, group []int, want map[string]bool) []int {
+	if len(want) == 0 {
+		return nil
+	}
+	seen := map[int]bool{}
+	var stack []int
+	for t := range want {
+		stack = append(stack, ix.producer[t])
+	}
+	for len(stack) > 0 {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[v] {
+			continue
+		}
+		seen[v] = true
+		for _, in := range ix.inputs[v] {
+			if p, ok := ix.producer[in]; ok && group[p] == group[v] {
+				stack = append(stack, p)
+			}
+		}
+	}
+	out := make([]int, 0, len(seen))
+	for v := range seen {
+		out = append(out, v)
+	}
+	sort.Ints(out)
+	return out
 }

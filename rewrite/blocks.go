@@ -24,6 +24,16 @@ type Blocks struct {
 	Block    [][]int
 	Epilogue []int
 
+	// PrologueCopies are block nodes (ascending) that compute from the
+	// block's KV-cache input alone, never from the stream, and that the
+	// prologue or epilogue also reads: the TorchScript exporter copies
+	// past_key_values.0.key once (a one-input Concat outside every scope)
+	// and sizes the mask from that copy while layer 0 concatenates onto it.
+	// Each block instance runs its own copy on its own slot; lowering emits
+	// these nodes once more, in place in the prologue, on slot 0, whose
+	// shape every slot shares.
+	PrologueCopies []int
+
 	// SideInputs are the non-initializer tensors from outside the blocks that
 	// the blocks read (besides the boundaries and KV inputs), sorted.
 	SideInputs []string
@@ -51,14 +61,34 @@ type Blocks struct {
 }
 
 // Stream is the residual stream at one boundary: one tensor, or a pair
-// (a, r) whose sum is the stream. Pairs appear where an exporter or
-// optimizer fused the residual Add into the next block's normalization
-// (onnxruntime-genai's and ORT's SkipLayerNormalization): block i then
-// reads the previous block's last sublayer output and residual, and adds
-// them itself.
+// (a, r) whose sum is the stream, or a triple (a, r, c) whose sum is the
+// stream and whose c is a weight (an initializer). Pairs appear where an
+// exporter or optimizer fused the residual Add into the next block's
+// normalization (onnxruntime-genai's and ORT's SkipLayerNormalization):
+// block i then reads the previous block's last sublayer output and
+// residual, and adds them itself. Triples appear where ORT's transformers
+// optimizer also folded block i's last bias into that norm (its bias
+// input, GPT-2's mlp.c_proj.bias): the bias belongs to the block that
+// wrote a and r, so it travels with them to whichever block reads them.
 type Stream []string
 
 func (s Stream) String() string { return strings.Join(s, "+") }
+
+// tensors are the stream's computed members: all but a weight.
+func (s Stream) tensors() []string {
+	if len(s) == 3 {
+		return s[:2]
+	}
+	return s
+}
+
+// weight is a triple's weight member c, or "".
+func (s Stream) weight() string {
+	if len(s) == 3 {
+		return s[2]
+	}
+	return ""
+}
 
 // has reports whether t is one of the stream's tensors.
 func (s Stream) has(t string) bool {
@@ -155,11 +185,15 @@ func (b *Blocks) Layout() string {
 			how = d.Layout
 		}
 	}
+	width := 0
 	for _, st := range b.Boundary {
-		if len(st) == 2 {
-			how += ", fused (a, r) boundaries"
-			break
-		}
+		width = max(width, len(st))
+	}
+	switch width {
+	case 2:
+		how += ", fused (a, r) boundaries"
+	case 3:
+		how += ", fused (a, r, bias) boundaries"
 	}
 	if b.Exporter == "" {
 		return how

@@ -201,6 +201,9 @@ func DumpBlocks(top *onnx.Graph, b *Blocks) string {
 		}
 	}
 	section("prologue", b.Prologue)
+	if len(b.PrologueCopies) > 0 {
+		section("prologue copies of block nodes (run on slot 0)", b.PrologueCopies)
+	}
 	for i, nodes := range b.Block {
 		section(fmt.Sprintf("block %d", i), nodes)
 	}

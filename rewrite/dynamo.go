@@ -85,7 +85,7 @@ func boundariesByDynamoScope(ix *index) ([]Stream, error) {
 		return nil, nil
 	}
 	saved := ix.hints
-	ix.hints = scopeHints(ix.g, dynamoScope)
+	ix.hints = scopeHints(ix, dynamoScope)
 	b, err := boundariesByName(ix)
 	if err != nil {
 		ix.hints = saved

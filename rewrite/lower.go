@@ -2,6 +2,7 @@ package rewrite
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -90,8 +91,12 @@ func lowerGraph(g *onnx.Graph, b *Blocks, s schedule.Schedule, root string) (*on
 		l.vinfo[v.Name] = v
 	}
 	// Prologue, with any read of a block's cache (the mask's past length)
-	// pointed at slot 0, which every non-empty schedule has.
-	for _, i := range b.Prologue {
+	// pointed at slot 0, which every non-empty schedule has. The block nodes
+	// it also reads (PrologueCopies) run here once more, in graph order,
+	// under their own names; the instances' copies carry /painter/k/.
+	prologue := append(append([]int(nil), b.Prologue...), b.PrologueCopies...)
+	slices.Sort(prologue)
+	for _, i := range prologue {
 		l.nodes = append(l.nodes, l.retargetKV(g.Node[i]))
 	}
 	stages := s.Stages()
@@ -114,10 +119,21 @@ func lowerGraph(g *onnx.Graph, b *Blocks, s schedule.Schedule, root string) (*on
 		streams = append(streams, cur)
 	}
 	// The epilogue reads Boundary[T]: rename the last stream into it, adding
-	// or splitting a fused pair when the widths differ.
-	l.adapt(root+"/adapt/", cur, b.Boundary[b.T], false)
+	// or splitting a fused pair when the widths differ. A weight member is
+	// never written: the epilogue's reads of it are renamed instead.
+	final := l.adapt(root+"/adapt/", cur, b.Boundary[b.T], false)
+	var biasRename map[string]string
+	if w := b.Boundary[b.T].weight(); w != "" && final.weight() != w {
+		biasRename = map[string]string{w: final.weight()}
+	}
 	for _, i := range b.Epilogue {
-		l.nodes = append(l.nodes, l.retargetKV(g.Node[i]))
+		n := l.retargetKV(g.Node[i])
+		if biasRename != nil {
+			c := *n
+			c.Input = renamed(n.Input, biasRename)
+			n = &c
+		}
+		l.nodes = append(l.nodes, n)
 	}
 
 	ng := &onnx.Graph{
@@ -228,57 +244,91 @@ func (l *lowering) parallel(si, k int, blocks []int, cur Stream, last bool) (Str
 	return out, k
 }
 
-// instanceStream names block instance k's copy of a stream.
+// instanceStream names block instance k's copy of a stream. A weight
+// member (see [Stream]) is nobody's output: it stays as it is.
 func (l *lowering) instanceStream(k int, s Stream) Stream {
 	out := make(Stream, len(s))
 	for i, t := range s {
 		out[i] = instanceName(l.root, k, t)
 	}
+	if w := s.weight(); w != "" {
+		out[2] = w
+	}
 	return out
 }
 
 // finalStream is the stream the last stage writes: the model's own
-// Boundary[T] names when the widths agree, so the epilogue reads it as is.
+// Boundary[T] names when the widths agree, so the epilogue reads it as is
+// (but for a weight member, which the stage's own stays).
 func (l *lowering) finalStream(s Stream) Stream {
-	if len(s) == len(l.b.Boundary[l.b.T]) {
-		return l.b.Boundary[l.b.T]
+	if len(s) != len(l.b.Boundary[l.b.T]) {
+		return s
 	}
-	return s
+	out := slices.Clone(l.b.Boundary[l.b.T])
+	if w := s.weight(); w != "" {
+		out[2] = w
+	}
+	return out
 }
 
 // adapt makes stream have want's width, writing the result under want's
-// names, or under fresh names starting with prefix when fresh is set. A
-// pair (a, r) becomes one tensor a+r; one tensor x becomes the pair
-// (x, x-x), which a fused norm sums back to x exactly. Streams of equal
-// width need nothing. Detect only makes streams of one or two tensors.
+// names, or under fresh names starting with prefix when fresh is set. Every
+// width holds the same sum, exactly: a pair (a, r) becomes one tensor a+r;
+// one tensor x becomes the pair (x, x-x), which a fused norm sums back to
+// x; a triple (a, r, c) becomes a+r+c or (a, r+c), and a narrower stream
+// gets c-c (zeros shaped like want's weight) as its weight. A weight
+// member is never written under want's name (it names an initializer):
+// the result keeps its own, and the caller renames reads of want's.
+// Streams of equal width need nothing but the renames.
 func (l *lowering) adapt(prefix string, have, want Stream, fresh bool) Stream {
-	if len(have) == len(want) {
-		if !fresh {
-			for i := range have {
-				if have[i] != want[i] {
-					l.nodes = append(l.nodes, &onnx.Node{Name: fmt.Sprintf("%sIdentity_%d", prefix, i), OpType: "Identity", Input: []string{have[i]}, Output: []string{want[i]}})
-				}
-			}
-			return want
-		}
-		return have
+	node := func(op, name string, out string, in ...string) {
+		l.nodes = append(l.nodes, &onnx.Node{Name: prefix + name, OpType: op, Input: in, Output: []string{out}})
 	}
-	out := want
+	if len(have) == len(want) {
+		if fresh {
+			return have
+		}
+		out := slices.Clone(want)
+		for i := range have {
+			if i == 2 {
+				out[2] = have[2]
+				continue
+			}
+			if have[i] != want[i] {
+				node("Identity", fmt.Sprintf("Identity_%d", i), want[i], have[i])
+			}
+		}
+		return out
+	}
+	out := slices.Clone(want)
 	if fresh {
-		out = make(Stream, len(want))
 		for i := range out {
 			out[i] = fmt.Sprintf("%soutput_%d", prefix, i)
 		}
 	}
+	if len(out) == 3 {
+		out[2] = prefix + "zero_weight"
+	}
 	switch {
 	case len(have) == 2 && len(out) == 1:
-		l.nodes = append(l.nodes, &onnx.Node{Name: prefix + "Add", OpType: "Add", Input: []string{have[0], have[1]}, Output: []string{out[0]}})
-	case len(have) == 1 && len(out) == 2:
-		l.nodes = append(l.nodes,
-			&onnx.Node{Name: prefix + "Identity", OpType: "Identity", Input: []string{have[0]}, Output: []string{out[0]}},
-			&onnx.Node{Name: prefix + "Sub", OpType: "Sub", Input: []string{have[0], have[0]}, Output: []string{out[1]}})
+		node("Add", "Add", out[0], have[0], have[1])
+	case len(have) == 3 && len(out) == 1:
+		node("Add", "Add", prefix+"sum", have[0], have[1])
+		node("Add", "Add_weight", out[0], prefix+"sum", have[2])
+	case len(have) == 1 && len(out) >= 2:
+		node("Identity", "Identity", out[0], have[0])
+		node("Sub", "Sub", out[1], have[0], have[0])
+	case len(have) == 3 && len(out) == 2:
+		node("Identity", "Identity", out[0], have[0])
+		node("Add", "Add_weight", out[1], have[1], have[2])
+	case len(have) == 2 && len(out) == 3:
+		node("Identity", "Identity", out[0], have[0])
+		node("Identity", "Identity_1", out[1], have[1])
 	default:
 		panic(fmt.Sprintf("rewrite: no adapter from a %d-tensor stream to a %d-tensor one", len(have), len(out)))
+	}
+	if len(out) == 3 {
+		node("Sub", "Sub_weight", out[2], want[2], want[2])
 	}
 	return out
 }

@@ -66,19 +66,34 @@ var finalNorm = regexp.MustCompile(`final_norm|final_layernorm|final_layer_norm`
 // a block.
 func (ix *index) layerHints() []int {
 	if ix.hints == nil {
-		ix.hints = scopeHints(ix.g, nameScope)
+		ix.hints = scopeHints(ix, ix.nameScope)
 	}
 	return ix.hints
 }
 
-// nameScope is the name that carries n's module scope: its own name, or,
-// when that has no layer index, the first of its outputs' names that has
-// one. ORT's optimizer names a fused node after the fusion ("FastGelu",
-// "FastGelu_token_14") but keeps the name of the pattern's last output
-// (/transformer/h.0/mlp/act/Mul_3_output_0).
-func nameScope(n *onnx.Node) string {
+// nameScope is the name that carries n's module scope: its own name; or,
+// when that has no layer index, the first weight (initializer) n reads,
+// when that one has one; or else the first of its outputs' names that has
+// one. ORT's optimizers name a fused node after the fusion ("FastGelu",
+// "SkipLayerNorm_AddBias_3", "FullyConnect_MatMul_4") and may rename its
+// outputs, but keep torch's parameter names. The first weight decides
+// because a fused node can read two layers' weights: the transformers
+// optimizer folds block i's last bias into block i+1's first norm
+// (SkipLayerNormalization's bias input) or into the final norm (ln_f,
+// whose weight carries no layer index), and either node starts what comes
+// after block i. The C++ optimizer keeps the name of the pattern's last
+// output (/transformer/h.0/mlp/act/Mul_3_output_0).
+func (ix *index) nameScope(n *onnx.Node) string {
 	if layerHint(n.Name) >= 0 {
 		return n.Name
+	}
+	for _, in := range n.Input {
+		if ix.isInit[in] {
+			if layerHint(in) >= 0 {
+				return in
+			}
+			break
+		}
 	}
 	for _, o := range n.Output {
 		if layerHint(o) >= 0 {
@@ -90,8 +105,10 @@ func nameScope(n *onnx.Node) string {
 
 // scopeHints gives each node the layer index its scope carries, or -1,
 // where scope reads a node's module scope (its name, or for the dynamo
-// exporter its metadata).
-func scopeHints(g *onnx.Graph, scope func(*onnx.Node) string) []int {
+// exporter its metadata). A node without one that sits inside one layer
+// (see [inferHints]) takes that layer's.
+func scopeHints(ix *index, scope func(*onnx.Node) string) []int {
+	g := ix.g
 	hint := make([]int, len(g.Node))
 	scopes := make([]string, len(g.Node))
 	top := -1
@@ -117,7 +134,57 @@ func scopeHints(g *onnx.Graph, scope func(*onnx.Node) string) []int {
 			}
 		}
 	}
+	inferHints(ix, hint)
 	return hint
+}
+
+// inferHints gives a node without a layer hint the hint i when it sits
+// inside layer i: it reads at least one tensor, and every tensor it reads
+// that is not constant is written by a node of layer i, and every node
+// reading its outputs (at least one) is of layer i. Graph optimizers add
+// such nodes without a scope: onnxscript's, behind torch's dynamo
+// exporter, merges a layer's Slices into one Split that carries no
+// metadata. Repeated until nothing changes, for chains of them.
+func inferHints(ix *index, hint []int) {
+	constant := constantTensors(ix)
+	for changed := true; changed; {
+		changed = false
+		for v, n := range ix.g.Node {
+			if hint[v] >= 0 {
+				continue
+			}
+			h := -1
+			ok := true
+			for _, in := range ix.inputs[v] {
+				if in == "" || constant[in] {
+					continue
+				}
+				p, produced := ix.producer[in]
+				if !produced || hint[p] < 0 || (h >= 0 && hint[p] != h) {
+					ok = false
+					break
+				}
+				h = hint[p]
+			}
+			if !ok || h < 0 {
+				continue
+			}
+			readers := 0
+			for _, o := range n.Output {
+				if ix.isOutput[o] {
+					ok = false
+				}
+				for _, c := range ix.consumers[o] {
+					readers++
+					ok = ok && hint[c] == h
+				}
+			}
+			if ok && readers > 0 {
+				hint[v] = h
+				changed = true
+			}
+		}
+	}
 }
 
 // boundariesByName finds the residual stream from module scopes: the tensor
@@ -148,9 +215,16 @@ func boundariesByName(ix *index) ([]Stream, error) {
 		return nil, fmt.Errorf("node names mention only one layer")
 	}
 	constant := constantTensors(ix)
-	readers := func(t string) map[int]bool { // layer hints of t's readers; -1 for unscoped, -2 graph output
+	// readers are the layer hints of t's readers: -1 for unscoped, -2 for a
+	// graph output. Shape and Size read only t's metadata, not the stream:
+	// transformers >= 4.5x sizes the attention mask from the embedding
+	// output (inputs_embeds.shape), so unscoped Shape nodes read x_0.
+	readers := func(t string) map[int]bool {
 		r := map[int]bool{}
 		for _, c := range ix.consumers[t] {
+			if isShapeOnly(g.Node[c].OpType) {
+				continue
+			}
 			r[hint[c]] = true
 		}
 		if ix.isOutput[t] {
@@ -217,6 +291,9 @@ func boundariesByName(ix *index) ([]Stream, error) {
 			if r := readers(in); len(r) != 1 || !r[0] {
 				continue
 			}
+			if cacheOnly(ix, in) {
+				continue // a copy of layer 0's past (TorchScript's one-input Concat)
+			}
 			if !feedsLaterLayers(ix, hint, in, bounds[1]) {
 				cands = append(cands, in)
 			}
@@ -258,12 +335,19 @@ func pick(ix *index, dst *Stream, cands []string, what string) error {
 	case 2:
 		for _, c := range ix.consumers[cands[0]] {
 			var pair Stream
-			for _, in := range ix.g.Node[c].Input {
+			n := ix.g.Node[c]
+			for _, in := range n.Input {
 				if (in == cands[0] || in == cands[1]) && !pair.has(in) {
 					pair = append(pair, in)
 				}
 			}
 			if len(pair) == 2 {
+				// ORT's transformers optimizer folds the writing block's
+				// last bias into the fused norm that reads the pair (its
+				// bias input): the bias goes with the pair.
+				if bias := skipNormBias(n); bias != "" && n.Input[0] == pair[0] && n.Input[1] == pair[1] && ix.isInit[bias] {
+					pair = append(pair, bias)
+				}
 				*dst = pair
 				return nil
 			}
@@ -314,4 +398,51 @@ func hintDisagreements(ix *index, b *Blocks) []string {
 		notes = append(notes, fmt.Sprintf("... %d more nodes whose scope and dataflow disagree", moved-5))
 	}
 	return notes
+}
+
+// cacheOnly reports whether t is computed from KV-cache inputs and
+// constants alone: it depends on some past_key_values input and on no
+// other graph input.
+func cacheOnly(ix *index, t string) bool {
+	seen := map[string]bool{}
+	kv := false
+	stack := []string{t}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[x] {
+			continue
+		}
+		seen[x] = true
+		if ix.isInput[x] && !ix.isInit[x] {
+			if !isKVName(x) {
+				return false
+			}
+			kv = true
+			continue
+		}
+		if p, ok := ix.producer[x]; ok {
+			for _, in := range ix.inputs[p] {
+				if in != "" {
+					stack = append(stack, in)
+				}
+			}
+		}
+	}
+	return kv
+}
+
+// skipNormBias is the bias input of ORT's fused residual Add and norm, or
+// "": SkipLayerNormalization(input, skip, gamma, beta, bias) and
+// SkipSimplifiedLayerNormalization(input, skip, gamma, bias) write
+// input+skip+bias as output 3 and normalize it.
+func skipNormBias(n *onnx.Node) string {
+	if n.Domain != "com.microsoft" {
+		return ""
+	}
+	at := map[string]int{"SkipLayerNormalization": 4, "SkipSimplifiedLayerNormalization": 3}[n.OpType]
+	if at == 0 || len(n.Input) <= at {
+		return ""
+	}
+	return n.Input[at]
 }

@@ -327,6 +327,16 @@ func VerifyBlocks(g *onnx.Graph, b *Blocks) error {
 			add("node %d (%s %q) is in no part", i, g.Node[i].OpType, g.Node[i].Name)
 		}
 	}
+	for k, i := range b.PrologueCopies {
+		switch {
+		case i < 0 || i >= len(g.Node):
+			add("the prologue copies name node %d of %d", i, len(g.Node))
+		case k > 0 && b.PrologueCopies[k-1] >= i:
+			add("the prologue copies are not in ascending order at node %d", i)
+		case where[i] < 0 || where[i] >= b.T:
+			add("the prologue copies node %d (%s %q), which is in %s, not in a block", i, g.Node[i].OpType, g.Node[i].Name, part(where[i]))
+		}
+	}
 	if len(probs) > 0 {
 		return &VerifyError{Phase: "detect", Problems: probs}
 	}

@@ -1,6 +1,7 @@
 package similarity
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,7 +33,8 @@ func stateName(i int) string { return "painterc.similarity.x" + strconv.Itoa(i) 
 // WithStates returns a copy of m whose graph also outputs the T+1
 // residual-stream tensors of b, and the output names, x0 first. A boundary
 // that is one tensor is output as it is; a fused pair (a, r) gets an Add
-// node computing a+r, the stream, which is output instead. m is not
+// node computing a+r, the stream, which is output instead (a triple
+// (a, r, bias), a Sum). m is not
 // modified: the copy shares m's nodes, tensors and weights, and has its own
 // node and output lists.
 func WithStates(m *onnx.Model, b *rewrite.Blocks) (*onnx.Model, []string, error) {
@@ -74,8 +76,17 @@ func WithStreams(m *onnx.Model, streams []rewrite.Stream) (*onnx.Model, []string
 				Input:  []string{s[0], s[1]},
 				Output: []string{names[i]},
 			})
+		case 3:
+			// a fused pair and the bias its reader adds (see rewrite.Stream)
+			names[i] = stateName(i)
+			g.Node = append(g.Node, &onnx.Node{
+				Name:   "/painter/similarity/x" + strconv.Itoa(i) + "/Sum",
+				OpType: "Sum",
+				Input:  []string{s[0], s[1], s[2]},
+				Output: []string{names[i]},
+			})
 		default:
-			return nil, nil, fmt.Errorf("similarity: boundary %d is %q: want one tensor or a pair a+r", i, s.String())
+			return nil, nil, fmt.Errorf("similarity: boundary %d is %q: want one tensor, a pair a+r or a triple a+r+bias", i, s.String())
 		}
 		if !outputs[names[i]] {
 			outputs[names[i]] = true
@@ -101,6 +112,10 @@ type Probe struct {
 	states []string
 	inputs []runtime.IOInfo
 	T      int
+	// headDim is the cache's head size when the inputs leave it symbolic
+	// (onnxruntime-genai's builder writes [batch, kv_heads, past, kv_cache_dim]):
+	// genai_config.json's model.decoder.head_size beside the model, or 0.
+	headDim int64
 }
 
 // NewProbe loads the copy of m that WithStates makes into one ONNX Runtime
@@ -134,7 +149,7 @@ func newProbe(c *onnx.Model, names []string, name string, so runtime.SessionOpti
 	if err != nil {
 		return nil, err
 	}
-	p := &Probe{sess: sess, states: names, inputs: sess.Inputs(), T: len(names) - 1}
+	p := &Probe{sess: sess, states: names, inputs: sess.Inputs(), T: len(names) - 1, headDim: genAIHeadSize(c.Dir)}
 	if err := p.checkInputs(); err != nil {
 		sess.Close()
 		return nil, err
@@ -196,8 +211,8 @@ func (p *Probe) checkInputs() error {
 				hasIDs = true
 			}
 		case pastRE.MatchString(in.Name):
-			if in.Kind != "tensor" || len(in.Shape) != 4 || in.Shape[1] <= 0 || in.Shape[3] <= 0 {
-				problems = append(problems, fmt.Sprintf("  %s: want a cache input [batch, kv_heads, past_sequence_length, head_dim] with static kv_heads and head_dim", in))
+			if in.Kind != "tensor" || len(in.Shape) != 4 || in.Shape[1] <= 0 || (in.Shape[3] <= 0 && p.headDim <= 0) {
+				problems = append(problems, fmt.Sprintf("  %s: want a cache input [batch, kv_heads, past_sequence_length, head_dim] with static kv_heads and head_dim (or a genai_config.json beside the model giving model.decoder.head_size)", in))
 			}
 		default:
 			problems = append(problems, fmt.Sprintf("  %s: not an input similarity can fill", in))
@@ -241,7 +256,11 @@ func (p *Probe) feeds(ids []int) map[string]*runtime.Tensor {
 		case tokenTypeIDs:
 			f[in.Name] = ints(in.DType, func(int) int64 { return 0 })
 		default: // a cache input, checked by checkInputs
-			f[in.Name] = &runtime.Tensor{DType: in.DType, Shape: []int64{1, in.Shape[1], 0, in.Shape[3]}, Data: []byte{}}
+			head := in.Shape[3]
+			if head <= 0 {
+				head = p.headDim
+			}
+			f[in.Name] = &runtime.Tensor{DType: in.DType, Shape: []int64{1, in.Shape[1], 0, head}, Data: []byte{}}
 		}
 	}
 	return f
@@ -300,4 +319,27 @@ func Analyze(m *onnx.Model, b *rewrite.Blocks, docs [][]int, name string, so run
 	}
 	defer p.Close()
 	return p.Analyze(docs)
+}
+
+// genAIHeadSize reads model.decoder.head_size from the genai_config.json
+// in dir, or returns 0.
+func genAIHeadSize(dir string) int64 {
+	if dir == "" {
+		return 0
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "genai_config.json"))
+	if err != nil {
+		return 0
+	}
+	var cfg struct {
+		Model struct {
+			Decoder struct {
+				HeadSize int64 `json:"head_size"`
+			} `json:"decoder"`
+		} `json:"model"`
+	}
+	if json.Unmarshal(data, &cfg) != nil {
+		return 0
+	}
+	return max(cfg.Model.Decoder.HeadSize, 0)
 }

@@ -142,7 +142,7 @@ func cmdCompile(args []string, stdout, stderr io.Writer) error {
 	case genai.data == nil:
 		note("%s was left as it is (painterc never edits its input's files), so it still describes the original model; write the output to another directory to get a copy with num_hidden_layers = %d", genai.path, slots)
 	default:
-		data, err := genai.withLayers(slots, out)
+		data, err := genai.withSlots(r.Schedule.Instances(), out)
 		if err == nil {
 			err = onnx.WriteFileAtomic(genai.path, data, !*cf.noSync)
 		}
@@ -238,6 +238,9 @@ func checkOutputPath(in, out string) error {
 type genAIConfig struct {
 	path string
 	data map[string]any
+	// sliding marks the layers model.decoder.sliding_window.layers lists,
+	// nil when it lists none.
+	sliding map[int]bool
 }
 
 // readGenAIConfig reads the config beside in, if there is one, and checks
@@ -264,18 +267,49 @@ func readGenAIConfig(in, out string) (*genAIConfig, error) {
 		return nil, fmt.Errorf("%s: %v; fix it or move it away from the model (painterc updates its layer count for the output)", src, err)
 	}
 	model, _ := cfg["model"].(map[string]any)
-	if decoder, _ := model["decoder"].(map[string]any); decoder == nil {
+	decoder, _ := model["decoder"].(map[string]any)
+	if decoder == nil {
 		return nil, fmt.Errorf("%s has no model.decoder section; cannot record the output's layer count", src)
 	}
-	return &genAIConfig{path: filepath.Join(outDir, "genai_config.json"), data: cfg}, nil
+	c := &genAIConfig{path: filepath.Join(outDir, "genai_config.json"), data: cfg}
+	if sw, ok := decoder["sliding_window"].(map[string]any); ok {
+		if layers, ok := sw["layers"]; ok {
+			list, isList := layers.([]any)
+			if !isList {
+				return nil, fmt.Errorf("%s: model.decoder.sliding_window.layers is %v, not a list of layer indices; fix it or move it away from the model", src, layers)
+			}
+			c.sliding = map[int]bool{}
+			for _, x := range list {
+				f, ok := x.(float64)
+				if !ok || f != float64(int(f)) || f < 0 {
+					return nil, fmt.Errorf("%s: model.decoder.sliding_window.layers holds %v, not a layer index; fix it or move it away from the model", src, x)
+				}
+				c.sliding[int(f)] = true
+			}
+		}
+	}
+	return c, nil
 }
 
-// withLayers returns the config for an output with this many cache slots.
-func (c *genAIConfig) withLayers(slots int, out string) ([]byte, error) {
+// withSlots returns the config for an output whose cache slot k belongs
+// to block slots[k]: num_hidden_layers is the number of slots, and
+// sliding_window.layers (the builder lists the sliding-window layers of
+// Gemma-style models there, and onnxruntime-genai gives exactly those a
+// bounded cache) lists the slots whose block slides.
+func (c *genAIConfig) withSlots(slots []int, out string) ([]byte, error) {
 	decoder := c.data["model"].(map[string]any)["decoder"].(map[string]any)
-	decoder["num_hidden_layers"] = slots
+	decoder["num_hidden_layers"] = len(slots)
 	if _, ok := decoder["filename"]; ok {
 		decoder["filename"] = filepath.Base(out)
+	}
+	if c.sliding != nil {
+		renumbered := []any{}
+		for k, blk := range slots {
+			if c.sliding[blk] {
+				renumbered = append(renumbered, k)
+			}
+		}
+		decoder["sliding_window"].(map[string]any)["layers"] = renumbered
 	}
 	enc, err := json.MarshalIndent(c.data, "", "    ")
 	if err != nil {

@@ -129,3 +129,74 @@ func TestGenAIConfigBuilderLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestGenAIConfigSlidingLayers: the builder lists Gemma-style
+// sliding-window layers in model.decoder.sliding_window.layers, and
+// onnxruntime-genai bounds exactly those layers' caches; a rewrite lists
+// the slots whose block slides, whatever order the schedule runs them in,
+// and refuses a list that holds something else than layer indices.
+func TestGenAIConfigSlidingLayers(t *testing.T) {
+	spec := testmodels.Spec{Family: testmodels.Llama, GenAI: true, KVCache: true, Layers: 4}
+	m, err := testmodels.Default(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inDir := t.TempDir()
+	in := filepath.Join(inDir, "model.onnx")
+	if err := onnx.Save(in, m, onnx.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		layers, want string
+		code         int
+	}{
+		// 3,1,0,[0-2]: slots 0..5 run blocks 3, 1, 0, 0, 1, 2.
+		{layers: "[0, 1, 3]", want: "[0,1,2,3,4]"},
+		{layers: "[2]", want: "[5]"},
+		{layers: "[]", want: "[]"},
+		{layers: `["x"]`, code: exitOutput},
+	} {
+		cfg := `{"model": {"decoder": {"filename": "model.onnx", "num_hidden_layers": 4,
+  "sliding_window": {"window_size": 4, "layers": ` + tc.layers + `, "slide_key_value_cache": false}}}}`
+		if err := os.WriteFile(filepath.Join(inDir, "genai_config.json"), []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		outDir := t.TempDir()
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"--schedule", "3,1,0,[0-2]", in, "-o", filepath.Join(outDir, "model.onnx")}, &stdout, &stderr)
+		if code != tc.code {
+			t.Fatalf("layers %s: exit %d, want %d: %s", tc.layers, code, tc.code, stderr.String())
+		}
+		if code != 0 {
+			if !bytes.Contains(stderr.Bytes(), []byte("sliding_window.layers")) {
+				t.Errorf("layers %s: the error does not name the field:\n%s", tc.layers, stderr.String())
+			}
+			if entries, _ := os.ReadDir(outDir); len(entries) != 0 {
+				t.Errorf("layers %s: a refused config left %d files in the output directory", tc.layers, len(entries))
+			}
+			continue
+		}
+		var got struct {
+			Model struct {
+				Decoder struct {
+					Layers  int `json:"num_hidden_layers"`
+					Sliding struct {
+						Window int   `json:"window_size"`
+						Layers []int `json:"layers"`
+					} `json:"sliding_window"`
+				} `json:"decoder"`
+			} `json:"model"`
+		}
+		data, err := os.ReadFile(filepath.Join(outDir, "genai_config.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &got); err != nil {
+			t.Fatal(err)
+		}
+		d := got.Model.Decoder
+		if enc, _ := json.Marshal(d.Sliding.Layers); d.Layers != 6 || d.Sliding.Window != 4 || string(enc) != tc.want {
+			t.Errorf("layers %s: num_hidden_layers %d, window %d, sliding layers %s; want 6, 4, %s", tc.layers, d.Layers, d.Sliding.Window, enc, tc.want)
+		}
+	}
+}
