@@ -43,9 +43,15 @@ demo: build ort
 # and make demo never need it. --no-deps installs exactly the resolved set.
 PYENV := build/venv
 pyenv: $(PYENV)/.installed
-$(PYENV)/.installed: scripts/referee/requirements.txt
+# Two small additions live beside it, each for one reason: the genai
+# builder's transformers 5 (build/genai-overlay, see requirements-genai.txt)
+# and lm-eval's hf backend's accelerate (build/pydeps), which the venv's
+# transformers 4.57 pin would otherwise have to give up.
+$(PYENV)/.installed: scripts/referee/requirements.txt scripts/referee/requirements-genai.txt scripts/referee/requirements-lmeval.txt
 	python3 -m venv $(PYENV)
 	$(PYENV)/bin/pip install --no-deps -r scripts/referee/requirements.txt
+	$(PYENV)/bin/pip install --no-deps --target build/genai-overlay -r scripts/referee/requirements-genai.txt
+	$(PYENV)/bin/pip install --no-deps --target build/pydeps -r scripts/referee/requirements-lmeval.txt
 	touch $@
 
 # Regenerate testdata/real (tiny random-weight models through every real

@@ -324,7 +324,8 @@ def run_lmeval(hf, tasks_dir, names, limit, out):
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
                HF_HOME=os.path.join(OUT, "hfhome"))
     # accelerate (and psutil) are imported by lm-eval's hf backend but not
-    # in the pinned venv: `pip install --target build/pydeps accelerate psutil`.
+    # in the pinned venv: make pyenv puts them in build/pydeps
+    # (scripts/referee/requirements-lmeval.txt).
     pydeps = os.path.join(ROOT, "build", "pydeps")
     if os.path.isdir(pydeps):
         env["PYTHONPATH"] = pydeps + os.pathsep + env.get("PYTHONPATH", "")
