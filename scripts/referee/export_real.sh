@@ -17,9 +17,8 @@
 # PAINTERC: painterc (default bin/painterc, from make build)
 # REFEREE_DIR: where export.py and schedule_referee.py are (default scripts/referee)
 # STAGE=export stops after the exports (no referee).
-# The genai exporters run with scripts/referee/genai_compat on PYTHONPATH: the
-# pinned onnxruntime-genai builder imports two classes the pinned transformers
-# lacks (see its sitecustomize.py).
+# GENAI_OVERLAY: for the genai exporters, the transformers 5 overlay export.py
+# runs the model builder with (see export.py; default build/genai-overlay).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-build/venv/bin/python}
@@ -37,6 +36,21 @@ die() { echo "export_real: $*" >&2; exit 1; }
 for f in export.py schedule_referee.py; do
   [ -f "$REFEREE_DIR/$f" ] || die "$REFEREE_DIR/$f is missing (set REFEREE_DIR)"
 done
+
+# schedule_referee.py checks itself first: its identity schedule against the
+# export on ONNX Runtime within 1e-5, a bound set for the tiny fixtures. On a
+# 30-block real model fp32 rounding alone differs by about 5e-5 (SmolLM2's
+# TorchScript export: 5.2e-5), so for the real exports the self-check bound
+# is the cases' own tolerance, 1e-4 (SELF_CHECK). Until schedule_referee.py
+# takes that as a flag, a copy with that one line changed runs from
+# build/real-work; the copy refuses to run if the line is not found.
+SELF_CHECK=${SELF_CHECK:-1e-4}
+mkdir -p "$WORK/referee"
+line='    limit = 1e-5 if not int4 else None'
+grep -qxF "$line" "$REFEREE_DIR/schedule_referee.py" || die "$REFEREE_DIR/schedule_referee.py: its self-check line changed; update export_real.sh"
+sed "s/^    limit = 1e-5 if not int4 else None\$/    limit = $SELF_CHECK if not int4 else None  # export_real.sh: SELF_CHECK/" \
+  "$REFEREE_DIR/schedule_referee.py" >"$WORK/referee/schedule_referee.py"
+REFEREE="$WORK/referee/schedule_referee.py"
 
 EXPORTERS="torchscript torchscript-kv dynamo optimum genai genai-int4 ortopt"
 ALL=""
@@ -71,11 +85,8 @@ for combo in $COMBOS; do
   if [ ! -f "$dir/.exported" ]; then
     echo "== $combo: export ($(date -u +%H:%M:%S))"
     rm -rf "$dir" "$WORK/scratch-$combo"
-    compat=""
-    case "$exporter" in genai*) compat="$PWD/scripts/referee/genai_compat";; esac
     set +e
-    PYTHONPATH="$compat${PYTHONPATH:+:$PYTHONPATH}" \
-      /usr/bin/time -f "export wall %e s, peak RSS %M KB" nice -n 10 "$PY" "$REFEREE_DIR/export.py" "$exporter" \
+    /usr/bin/time -f "export wall %e s, peak RSS %M KB" nice -n 10 "$PY" "$REFEREE_DIR/export.py" "$exporter" \
       --model "$MODELS/$model" --out "$dir" --work "$WORK/scratch-$combo" >"$log" 2>&1
     rc=$?
     set -e
@@ -95,7 +106,7 @@ for combo in $COMBOS; do
   echo "== $combo: referee ($(date -u +%H:%M:%S))"
   set +e
   for name in $(tr ',' ' ' <"$dir/.exported"); do
-    /usr/bin/time -f "referee wall %e s, peak RSS %M KB" nice -n 10 "$PY" "$REFEREE_DIR/schedule_referee.py" \
+    /usr/bin/time -f "referee wall %e s, peak RSS %M KB" nice -n 10 "$PY" "$REFEREE" \
       --model "$MODELS/$model" --export "$dir" --onnx "$name" --exporter "$exporter" --arch "$arch" \
       --out "$dir" --painterc "$PAINTERC" >>"$log" 2>&1
     rc=$?
