@@ -44,13 +44,16 @@ done
 # is the cases' own tolerance, 1e-4 (SELF_CHECK). Until schedule_referee.py
 # takes that as a flag, a copy with that one line changed runs from
 # build/real-work; the copy refuses to run if the line is not found.
+# Gemma 3's TorchScript and optimum exports differ from torch by 5.0e-4 on
+# their own (logits of a 262k vocabulary over scaled embeddings), so its
+# cases need SELF_CHECK=1e-3.
 SELF_CHECK=${SELF_CHECK:-1e-4}
-mkdir -p "$WORK/referee"
+mkdir -p "$WORK/referee-$SELF_CHECK"
 line='    limit = 1e-5 if not int4 else None'
 grep -qxF "$line" "$REFEREE_DIR/schedule_referee.py" || die "$REFEREE_DIR/schedule_referee.py: its self-check line changed; update export_real.sh"
 sed "s/^    limit = 1e-5 if not int4 else None\$/    limit = $SELF_CHECK if not int4 else None  # export_real.sh: SELF_CHECK/" \
-  "$REFEREE_DIR/schedule_referee.py" >"$WORK/referee/schedule_referee.py"
-REFEREE="$WORK/referee/schedule_referee.py"
+  "$REFEREE_DIR/schedule_referee.py" >"$WORK/referee-$SELF_CHECK/schedule_referee.py"
+REFEREE="$WORK/referee-$SELF_CHECK/schedule_referee.py"
 
 EXPORTERS="torchscript torchscript-kv dynamo optimum genai genai-int4 ortopt"
 ALL=""
