@@ -453,6 +453,10 @@ def main():
     ap.add_argument("--out", required=True, help="fixture folder to write referee.json and .npy into")
     ap.add_argument("--painterc", default="bin/painterc")
     ap.add_argument("--tolerance", type=float, default=1e-4)
+    ap.add_argument("--self-check", type=float, default=1e-5,
+                    help="bound on the identity schedule against the export on ONNX Runtime, checked before any "
+                         "case is written: 1e-5 suits the tiny fixtures; fp32 rounding on a 30-block real model "
+                         "alone reaches about 5e-5 (use 1e-4), on Gemma 3 270M about 5e-4 (use 1e-3)")
     args = ap.parse_args()
 
     torch.manual_seed(SEED)
@@ -569,7 +573,7 @@ def main():
                 check["int4_accuracy_level_0_identity_vs_referee_decode"] = maxdiff(ref2, o0)
         if max(v for k, v in check.items() if "accuracy_level_0" in k) > 1e-5:
             raise SystemExit(f"schedule_referee: int4 weights do not match the export: {check}")
-    limit = 1e-5 if not int4 else None
+    limit = args.self_check if not int4 else None
     for k, v in check.items():
         print(f"schedule_referee: {args.arch}-{args.exporter}: {k} = {v:.3g}")
         if limit is not None and v > limit:
