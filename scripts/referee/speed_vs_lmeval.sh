@@ -46,6 +46,8 @@ TASKS=()
 for t in "$@"; do TASKS+=("$(realpath "$t")"); done
 [ -x /usr/bin/time ] || { echo "$0: needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
+# SUMMARY_ONLY=1 prints the tables again from the last run's files.
+if [ -z "${SUMMARY_ONLY:-}" ]; then
 rm -rf "$OUT"
 mkdir -p "$OUT"
 (cd "$ROOT" && go build -o "$OUT/painterc" ./cmd/painterc)
@@ -84,9 +86,11 @@ fi
 PYTHONPATH=$PYDEPS${PYTHONPATH:+:$PYTHONPATH} timed lmeval-hf "$PY" -m lm_eval run --model hf \
 	--model_args "pretrained=$HF,dtype=float32" --device cpu --batch_size 1 \
 	--include_path "$OUT/tasks" --tasks "$NAMES" --log_samples --output_path "$OUT/lmeval-hf"
+uptime >"$OUT/load"
+fi
 
 cd "$ROOT"
-"$PY" - "$OUT" "$DOCS" "$THREADS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'EOF'
+"$PY" - "$OUT" "$DOCS" "$THREADS" "$(nproc)" "$(cat "$OUT/load")" <<'EOF'
 import glob, json, os, re, sys
 sys.path.insert(0, "scripts/referee")
 import lmeval_referee as referee
@@ -99,19 +103,20 @@ def measured(name):
     for part in wall.split(":"):
         secs = secs * 60 + float(part)
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) / 1024
-    return secs, rss
+    cpu = sum(float(re.search(rf"{k} time \(seconds\): (\S+)", t).group(1)) for k in ("User", "System"))
+    return secs, rss, cpu
 
 runs = [("painterc-kv", "painterc score, KV export", "shared-context prefill"),
         ("painterc-plain", "painterc score, plain export", "full forward per request"),
         ("lmeval-hf", "lm-eval 0.4.13 --model hf", "torch eager, batch 1, full forward per request")]
 runs = [r for r in runs if os.path.exists(os.path.join(out, r[0] + ".time"))]
 base = measured("lmeval-hf")
-print(f"\n{docs} documents per task, {threads} threads, {cores} cores, load average before the summary {load}")
-print("| run | path | wall s | peak RSS MiB | lm-eval wall / this | this RSS / lm-eval |")
-print("|---|---|---:|---:|---:|---:|")
+print(f"\n{docs} documents per task, {threads} threads, {cores} cores; after the runs: {load.strip()}")
+print("| run | path | wall s | CPU s | peak RSS MiB | lm-eval wall / this | lm-eval CPU / this | this RSS / lm-eval |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
 for name, what, path in runs:
-    s, r = measured(name)
-    print(f"| {what} | {path} | {s:.1f} | {r:.0f} | {base[0] / s:.2f}x | {r / base[1]:.2f} |")
+    s, r, c = measured(name)
+    print(f"| {what} | {path} | {s:.1f} | {c:.1f} | {r:.0f} | {base[0] / s:.2f}x | {base[2] / c:.2f}x | {r / base[1]:.2f} |")
 
 def results(path):
     with open(path) as f:
