@@ -2,6 +2,13 @@
 """Run lm-evaluation-harness itself on painter-16 and hold `painterc score` to it.
 
     build/venv/bin/python scripts/referee/lmeval_referee.py [--limit 20] [--write-fixture] [--shared FILE... --shared-limit 5]
+    build/venv/bin/python scripts/referee/lmeval_referee.py --hf HF_DIR --export kv=KV/model.onnx [--export plain=...] \
+        --shared TASK.jsonl... --shared-limit N
+
+The second form referees a real model (SmolLM2-135M: README, "On a real
+model"): steps 2-5 below on the Hugging Face folder HF_DIR and on each export
+(config.json and tokenizer.json beside it), with the --shared task files.
+scripts/referee/speed_vs_lmeval.sh runs the same comparison inside its timed run.
 
 Steps (everything goes under build/lmeval-referee/ unless said otherwise):
 
