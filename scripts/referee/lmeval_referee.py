@@ -2,6 +2,13 @@
 """Run lm-evaluation-harness itself on painter-16 and hold `painterc score` to it.
 
     build/venv/bin/python scripts/referee/lmeval_referee.py [--limit 20] [--write-fixture] [--shared FILE... --shared-limit 5]
+    build/venv/bin/python scripts/referee/lmeval_referee.py --hf HF_DIR --export kv=KV/model.onnx [--export plain=...] \
+        --shared TASK.jsonl... --shared-limit N
+
+The second form referees a real model (SmolLM2-135M: README, "On a real
+model"): steps 2-5 below on the Hugging Face folder HF_DIR and on each export
+(config.json and tokenizer.json beside it), with the --shared task files.
+scripts/referee/speed_vs_lmeval.sh runs the same comparison inside its timed run.
 
 Steps (everything goes under build/lmeval-referee/ unless said otherwise):
 
@@ -355,12 +362,14 @@ def build_painterc():
     return exe
 
 
-def run_painterc(exe, model, task_files, limit, out):
+def run_painterc(exe, model, tokenizer, task_files, limit, out):
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     results = os.path.join(out, "results.json")
-    cmd = [exe, "score", model, "--tokenizer", os.path.join(MODEL_DIR, "tokenizer.json"), "--limit", str(limit),
+    cmd = [exe, "score", model, "--tokenizer", tokenizer, "--limit", str(limit),
            "--output", results, "--lm-eval-samples", out]
+    if os.environ.get("OMP_NUM_THREADS"):
+        cmd += ["--threads", os.environ["OMP_NUM_THREADS"]]
     for f in task_files:
         cmd += ["--task", f]
     print("$", " ".join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd), flush=True)
@@ -479,17 +488,22 @@ def rolling_windows(hf, text, _tok={}):
     return max(1, math.ceil(n / _tok["L"]))
 
 
-def referee(hf, exe, suite, task_files, limit, strict_table=True):
-    """Runs lm-eval and painterc (both exports) on task_files; returns the
-    rows, whether anything differed, and what the fixture needs."""
+def referee(hf, exe, suite, task_files, limit, strict_table=True, exports=None):
+    """Runs lm-eval and painterc on task_files, painterc once per export
+    (backend name, model.onnx; painter-16's plain and kv exports unless
+    given); returns the rows, whether anything differed, and what the
+    fixture needs."""
+    if exports is None:
+        exports = [("plain", os.path.join(MODEL_DIR, "model.onnx")),
+                   ("kv", os.path.join(MODEL_DIR, "kv", "model.onnx"))]
     tasks_dir = os.path.join(OUT, suite, "tasks")
     tasks = write_tasks(task_files, 10**9, tasks_dir)
     kinds = {name: kind for name, kind, _ in tasks}
     lm_res, lm_samples, lm_path = run_lmeval(hf, tasks_dir, [n for n, _, _ in tasks], limit,
                                              os.path.join(OUT, suite, "lmeval-out"))
     rows, failed, pc_paths = [], False, {}
-    for backend, model in (("plain", "model.onnx"), ("kv", os.path.join("kv", "model.onnx"))):
-        pc_res, pc_samples, pc_path = run_painterc(exe, os.path.join(MODEL_DIR, model), task_files, limit,
+    for backend, model in exports:
+        pc_res, pc_samples, pc_path = run_painterc(exe, model, os.path.join(hf, "tokenizer.json"), task_files, limit,
                                                    os.path.join(OUT, suite, "painterc-" + backend))
         pc_paths[backend] = pc_path
         for name in sorted(kinds):
@@ -527,7 +541,25 @@ def main():
                     "evaluation, wikitext.jsonl for page counts, ...) with painter-16; its vocabulary makes the "
                     "numbers meaningless, the comparison is not. Not in the fixture.")
     ap.add_argument("--shared-limit", type=int, default=5, help="documents per --shared task")
+    ap.add_argument("--hf", metavar="DIR", help="a real model instead of painter-16: its Hugging Face folder "
+                    "(lm-eval --model hf runs on it; its tokenizer.json serves painterc), scored by painterc on each "
+                    "--export, on the --shared task files with --shared-limit documents each")
+    ap.add_argument("--export", metavar="NAME=MODEL.ONNX", action="append", default=[],
+                    help="with --hf: an ONNX export of that model for painterc score (config.json beside it); repeat")
     args = ap.parse_args()
+
+    if args.hf:
+        if not args.export or not args.shared:
+            sys.exit("--hf needs at least one --export NAME=MODEL.ONNX and the task files as --shared FILE...")
+        exports = [tuple(e.split("=", 1)) for e in args.export]
+        exports = [(n, os.path.abspath(p)) for n, p in exports]
+        rows, failed, _ = referee(os.path.abspath(args.hf), build_painterc(), "real",
+                                  [os.path.abspath(f) for f in args.shared], args.shared_limit,
+                                  strict_table=False, exports=exports)
+        print_rows(rows)
+        if failed:
+            sys.exit("the referee found differences (listed above)")
+        return
 
     hf = hf_folder(os.path.join(OUT, "hf"))
     check_hf_folder(hf)
@@ -539,6 +571,14 @@ def main():
                                strict_table=False)
         rows, failed = rows + more, failed or bad
 
+    print_rows(rows)
+    if args.write_fixture:
+        write_fixture(args.limit, *fixture)
+    if failed:
+        sys.exit("the referee found differences (listed above)")
+
+
+def print_rows(rows):
     print("\n(rolling: requests counts windows, and |d ll| is per window)")
     print("| task | kind | backend | requests | max abs d ll | metrics equal | near-ties |")
     print("|---|---|---|---:|---:|---|---|")
@@ -547,10 +587,6 @@ def main():
               f"{'yes' if r['metrics_equal'] else 'NO'} | {r['near_ties'] or 'none'} |")
         for p in r["problems"]:
             print("    !", p)
-    if args.write_fixture:
-        write_fixture(args.limit, *fixture)
-    if failed:
-        sys.exit("the referee found differences (listed above)")
 
 
 def write_fixture(limit, kinds, lm_res, lm_samples):
