@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/painterc/painterc/onnx"
 	ort "github.com/yalue/onnxruntime_go"
 )
 
@@ -29,18 +28,9 @@ const externalFolderKey = "session.model_external_initializers_file_folder_path"
 //
 // A model without external tensors loads as NewSessionFromBytes loads it.
 func NewSessionWithExternalData(model []byte, name, dataDir string, so SessionOptions) (*Session, error) {
-	if _, _, ok := initialized(); !ok {
-		return nil, ErrNotInitialized
-	}
-	if name == "" {
-		name = "model"
-	}
-	if len(model) == 0 {
-		return nil, fmt.Errorf("model %s: no bytes", name)
-	}
-	m, err := onnx.Decode(model)
+	m, name, err := decodeSessionBytes(model, name)
 	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", name, err)
+		return nil, err
 	}
 	dir, err := filepath.Abs(dataDir)
 	if err == nil {

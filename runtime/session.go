@@ -94,18 +94,9 @@ func NewSession(modelPath string, so SessionOptions) (*Session, error) {
 // model stays under protobuf's 2 GiB limit) or save the model and use
 // NewSession with its path.
 func NewSessionFromBytes(model []byte, name string, so SessionOptions) (*Session, error) {
-	if _, _, ok := initialized(); !ok {
-		return nil, ErrNotInitialized
-	}
-	if name == "" {
-		name = "model"
-	}
-	if len(model) == 0 {
-		return nil, fmt.Errorf("model %s: no bytes", name)
-	}
-	m, err := onnx.Decode(model)
+	m, name, err := decodeSessionBytes(model, name)
 	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", name, err)
+		return nil, err
 	}
 	if t := firstExternal(m); t != "" {
 		return nil, fmt.Errorf("model %s: tensor %q is stored as external data, which a model loaded from memory cannot resolve; encode its weights in-file (under 2 GiB) or save the model and load it by path", name, t)
@@ -681,4 +672,25 @@ func quoteList(names []string) string {
 		q[i] = fmt.Sprintf("%q", n)
 	}
 	return strings.Join(q, ", ")
+}
+
+// decodeSessionBytes is what both sessions from bytes check first: the
+// library is loaded, the model has bytes, and they decode (so a bad model
+// is reported by painterc's codec, naming what is wrong, before ONNX
+// Runtime sees it). name defaults to "model" for the messages.
+func decodeSessionBytes(model []byte, name string) (*onnx.Model, string, error) {
+	if _, _, ok := initialized(); !ok {
+		return nil, name, ErrNotInitialized
+	}
+	if name == "" {
+		name = "model"
+	}
+	if len(model) == 0 {
+		return nil, name, fmt.Errorf("model %s: no bytes", name)
+	}
+	m, err := onnx.Decode(model)
+	if err != nil {
+		return nil, name, fmt.Errorf("model %s: %w", name, err)
+	}
+	return m, name, nil
 }
