@@ -141,9 +141,7 @@ func realFixtures(t *testing.T) []*realFixture {
 // every instance reads its own slot.
 func TestRealExporters(t *testing.T) {
 	fixtures := realFixtures(t)
-	if len(fixtures) == 0 {
-		t.Skip("no fixtures under testdata/real")
-	}
+	checkManifestFixtures(t, fixtures)
 	orttest.Require(t)
 	var mu sync.Mutex
 	var checkable []string
@@ -465,4 +463,41 @@ func checkerCanRead(m *onnx.Model) bool {
 		}
 	}
 	return true
+}
+
+// checkManifestFixtures: the committed fixtures are exactly those
+// testdata/real/MANIFEST.json lists, so a fixture that goes missing (or
+// one added without regenerating the manifest) fails instead of quietly
+// shrinking the test.
+func checkManifestFixtures(t *testing.T, fixtures []*realFixture) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "real", "MANIFEST.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest struct {
+		Fixtures map[string]json.RawMessage `json:"fixtures"`
+	}
+	if err := json.Unmarshal(data, &manifest); err != nil {
+		t.Fatalf("testdata/real/MANIFEST.json: %v", err)
+	}
+	found := map[string]bool{}
+	for _, f := range fixtures {
+		if f.golden {
+			found[f.name] = true
+		}
+	}
+	for name := range manifest.Fixtures {
+		if !found[name] {
+			t.Errorf("testdata/real/%s: listed in MANIFEST.json but has no referee.json", name)
+		}
+	}
+	for name := range found {
+		if _, ok := manifest.Fixtures[name]; !ok {
+			t.Errorf("testdata/real/%s: not in MANIFEST.json; regenerate it (scripts/referee/make_fixtures.sh)", name)
+		}
+	}
+	if len(manifest.Fixtures) == 0 {
+		t.Fatal("testdata/real/MANIFEST.json lists no fixtures")
+	}
 }
