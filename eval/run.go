@@ -50,8 +50,11 @@ func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Op
 	for _, t := range tasks {
 		scoresTokens = scoresTokens || t.Kind != classificationKind
 	}
+	// A tokenizer with more ids than the model has logits is refused at
+	// the first request holding such an id (vocab.go says why not before).
+	scoringTok := tok
 	if mv, tv := model.VocabSize(), tok.VocabSize(); scoresTokens && mv > 0 && tv > mv {
-		return nil, inputErrorf("the tokenizer has %d tokens but the model's vocabulary has %d: the tokenizer does not belong to this model", tv, mv)
+		scoringTok = vocabGuard{Tokenizer: tok, modelVocab: mv}
 	}
 	if model.MaxLength() < 1 {
 		return nil, inputErrorf("the model's maximum length is %d: it must be at least 1", model.MaxLength())
@@ -70,7 +73,8 @@ func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Op
 		}
 		paths[t.Name] = t.Path
 	}
-	r := &runner{model: model, tok: tok, opts: opts}
+	r := &runner{model: model, tok: scoringTok, opts: opts}
+	classify := &runner{model: model, tok: tok, opts: opts}
 	res := &Results{Config: opts.Config, Start: start, ModelName: opts.ModelName, GitHash: opts.GitHash, MaxLength: model.MaxLength()}
 	for _, t := range tasks {
 		docs := t.Docs
@@ -83,7 +87,11 @@ func Run(ctx context.Context, model Model, tok Tokenizer, tasks []*Task, opts Op
 		if len(docs) == 0 {
 			return nil, inputErrorf("task %s: %s has no documents", t.Name, t.Path)
 		}
-		tr, err := t.Kind.run(ctx, r, t, docs)
+		kr := r
+		if t.Kind == classificationKind {
+			kr = classify
+		}
+		tr, err := t.Kind.run(ctx, kr, t, docs)
 		if err != nil {
 			return nil, fmt.Errorf("task %s: %w", t.Name, err)
 		}
