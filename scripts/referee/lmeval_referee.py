@@ -5,10 +5,24 @@
     build/venv/bin/python scripts/referee/lmeval_referee.py --hf HF_DIR --export kv=KV/model.onnx [--export plain=...] \
         --shared TASK.jsonl... --shared-limit N
 
-The second form referees a real model (SmolLM2-135M: README, "On a real
-model"): steps 2-5 below on the Hugging Face folder HF_DIR and on each export
-(config.json and tokenizer.json beside it), with the --shared task files.
-scripts/referee/speed_vs_lmeval.sh runs the same comparison inside its timed run.
+The second form referees a real model (SmolLM2-135M, Gemma 3 270M: README,
+"On a real model"): steps 2-5 below on the Hugging Face folder HF_DIR and on
+each export (config.json and tokenizer.json beside it), with the --shared
+task files. It can run lm-eval more than once, each run held to painterc
+and to the first (torch):
+
+    --lmeval-genai DIR        lm-eval --model onnxruntime-genai on a Model
+                              Builder folder (with the Hugging Face folder's
+                              tokenizer files: genai_folder says why);
+    --lmeval-ort-export ONNX  lm-eval's hf backend with onnxruntime's forward
+                              pass on an export (lmeval_ort_export.py), which
+                              measures the export's own distance from torch;
+    --max-gen-toks N          one generation cap for both sides;
+    --rows-out FILE           the rows as JSON for lmeval_table.py --rows.
+
+scripts/referee/referee_all.sh runs the whole set (SmolLM2 hf and genai,
+Gemma 3, GSM8K generations) and prints one table;
+scripts/referee/speed_vs_lmeval.sh runs the hf comparison inside its timed run.
 
 Steps (everything goes under build/lmeval-referee/ unless said otherwise):
 
@@ -294,8 +308,10 @@ def task_yaml(name, kind, header, data):
     return "\n".join(base) + "\n"
 
 
-def write_tasks(task_files, limit, dst):
-    """One YAML + data file per task; returns [(name, kind, painterc task file)]."""
+def write_tasks(task_files, limit, dst, max_gen_toks=None):
+    """One YAML + data file per task; returns [(name, kind, painterc task file)].
+    max_gen_toks, when given, replaces a generate task's header value in
+    both lm-eval's YAML and painterc's copy, so both stop at the same cap."""
     shutil.rmtree(dst, ignore_errors=True)
     os.makedirs(os.path.join(dst, "data"))
     os.makedirs(os.path.join(dst, "painterc"))
@@ -306,6 +322,8 @@ def write_tasks(task_files, limit, dst):
         header, docs = read_task(path, limit)
         name = header.get("name") or os.path.splitext(os.path.basename(path))[0]
         kind = kind_of(header, docs[0])
+        if max_gen_toks and kind == "generate":
+            header = dict(header, max_gen_toks=max_gen_toks)
         data = os.path.join(dst, "data", name + ".jsonl")
         with open(data, "w", encoding="utf-8") as f:
             for d in docs:
@@ -326,7 +344,52 @@ def write_tasks(task_files, limit, dst):
 # ------------------------------------------------------------- 3. lm-eval
 
 
-def run_lmeval(hf, tasks_dir, names, limit, out):
+# lm-eval backends the referee runs: name -> (what runs lm-eval, --model,
+# --model_args given the Hugging Face folder and the backend's own path).
+#   hf                 lm-eval's torch backend on the Hugging Face folder.
+#   onnxruntime-genai  lm-eval's GenAI backend (lm_eval/models/onnxruntime_genai.py)
+#                      on a Model Builder folder, forced onto CPU.
+#   hf-ort-export      lmeval_ort_export.py: hf's tokenization and scoring, the
+#                      forward pass by onnxruntime on an ONNX export (the export's
+#                      own distance from torch, without painterc).
+LMEVAL_BACKENDS = {
+    "hf": (["-m", "lm_eval"], "hf", lambda hf, path: f"pretrained={hf},dtype=float32"),
+    "onnxruntime-genai": (["-m", "lm_eval"], "onnxruntime-genai",
+                          lambda hf, path: f"pretrained={path},execution_provider=cpu"),
+    "hf-ort-export": ([os.path.join(ROOT, "scripts", "referee", "lmeval_ort_export.py")], "hf-ort-export",
+                      lambda hf, path: f"pretrained={hf},export={path},dtype=float32"
+                      + (f",threads={os.environ['OMP_NUM_THREADS']}" if os.environ.get("OMP_NUM_THREADS") else "")),
+}
+
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt",
+                   "tokenizer.model", "added_tokens.json", "chat_template.jinja")
+
+
+def genai_folder(src, hf, dst):
+    """The Model Builder folder src with the Hugging Face folder's tokenizer
+    files instead of its own, as links in dst. onnxruntime-genai 0.18.0's
+    builder runs under transformers 5 (requirements-genai.txt), which saves
+    SmolLM2's tokenizer with "tokenizer_class": "LlamaTokenizer"; the
+    referee's transformers 4.57.6, which lm-eval's genai backend tokenizes
+    with (AutoTokenizer on the folder: lm_eval/models/_onnx_base.py line 138, in _load_tokenizer),
+    reads that as a SentencePiece-style LlamaTokenizerFast and encodes
+    "Question: Which statement best explains" into other ids than the
+    model's own GPT-2-style tokenizer does (lm-eval then scores text the
+    model never saw: ll -90.2 where torch and the graph itself give -23.5).
+    The graph and genai_config.json are the builder's, untouched."""
+    shutil.rmtree(dst, ignore_errors=True)
+    os.makedirs(dst)
+    for f in os.listdir(src):
+        if f not in TOKENIZER_FILES and not f.startswith("."):
+            os.symlink(os.path.join(src, f), os.path.join(dst, f))
+    for f in TOKENIZER_FILES:
+        if os.path.exists(os.path.join(hf, f)):
+            shutil.copy(os.path.join(hf, f), os.path.join(dst, f))
+    return dst
+
+
+def run_lmeval(hf, tasks_dir, names, limit, out, backend="hf", path=None):
     shutil.rmtree(out, ignore_errors=True)
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false",
                HF_HOME=os.path.join(OUT, "hfhome"))
@@ -336,11 +399,17 @@ def run_lmeval(hf, tasks_dir, names, limit, out):
     pydeps = os.path.join(ROOT, "build", "pydeps")
     if os.path.isdir(pydeps):
         env["PYTHONPATH"] = pydeps + os.pathsep + env.get("PYTHONPATH", "")
-    cmd = [sys.executable, "-m", "lm_eval", "run", "--model", "hf", "--model_args", f"pretrained={hf},dtype=float32",
+    runner, model, model_args = LMEVAL_BACKENDS[backend]
+    cmd = [sys.executable] + runner + ["run", "--model", model, "--model_args", model_args(hf, path),
            "--device", "cpu", "--batch_size", "1", "--include_path", tasks_dir, "--tasks", ",".join(names),
            "--limit", str(limit), "--log_samples", "--output_path", out]
     print("$", " ".join(cmd), flush=True)
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    with open(out + ".log", "w") as log:
+        done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    if done.returncode != 0:
+        with open(out + ".log") as log:
+            sys.exit(f"lm-eval --model {model} failed (exit {done.returncode}); its log, {out}.log, ends:\n"
+                     + "".join(log.readlines()[-15:]))
     results = glob.glob(os.path.join(out, "*", "results_*.json"))
     if len(results) != 1:
         sys.exit(f"lm-eval wrote {results}, want one results file")
@@ -400,15 +469,15 @@ def requests_of(kind, lines):
     return [docs[i] for i in sorted(docs)]
 
 
-def compare(kind, want, got, want_res, got_res, windows=None):
+def compare(kind, want, got, want_res, got_res, windows=None, names=("lm-eval", "painterc")):
     """One referee row: requests compared, max |Δ ll|, metrics equal, near-ties.
     A rolling document's ll sums its windows, each a request of its own to
     the model: windows[i] of them, so its tolerance is that many times
     LL_TOL, and its row reports the largest |Δ ll| per window."""
     problems, ties = [], []
-    worst, n = 0.0, 0
+    worst, n, same_gen = 0.0, 0, 0
     if len(want) != len(got):
-        problems.append(f"{len(want)} documents from lm-eval, {len(got)} from painterc")
+        problems.append(f"{len(want)} documents from {names[0]}, {len(got)} from {names[1]}")
     for i, (w, g) in enumerate(zip(want, got)):
         if "ll" in w:
             k = windows[i] if windows else 1
@@ -427,13 +496,15 @@ def compare(kind, want, got, want_res, got_res, windows=None):
             n += 1
             if w["generation"] != g["generation"] or w["filtered"] != g["filtered"]:
                 problems.append(f"doc {i}: generation {w['generation']!r} vs {g['generation']!r}")
+            else:
+                same_gen += 1
     equal = True
     for key, a in want_res.items():
         if "," not in key or "_stderr" in key:
             continue
         b = got_res.get(key)
         if b is None:
-            problems.append(f"painterc has no {key}")
+            problems.append(f"{names[1]} has no {key}")
             equal = False
             continue
         if "perplexity" in key or "bits_per_byte" in key:
@@ -442,8 +513,12 @@ def compare(kind, want, got, want_res, got_res, windows=None):
             ok = a == b or (ties and abs(a - b) <= len(ties) / max(len(want), 1))
         if not ok:
             equal = False
-            problems.append(f"{key}: lm-eval {a}, painterc {b}")
-    return {"requests": n, "max_dll": worst, "metrics_equal": equal, "near_ties": ties, "problems": problems}
+            problems.append(f"{key}: {names[0]} {a}, {names[1]} {b}")
+    row = {"requests": n, "max_dll": worst, "metrics_equal": equal, "near_ties": ties, "problems": problems}
+    if kind == "generate":
+        row["generations_identical"] = [same_gen, n]
+        row["max_dll"] = None  # a generation has no log-likelihood to compare
+    return row
 
 
 # ------------------------------------------------------------- 5. make_table
@@ -488,48 +563,72 @@ def rolling_windows(hf, text, _tok={}):
     return max(1, math.ceil(n / _tok["L"]))
 
 
-def referee(hf, exe, suite, task_files, limit, strict_table=True, exports=None):
+def referee(hf, exe, suite, task_files, limit, strict_table=True, exports=None, lmevals=None, max_gen_toks=None):
     """Runs lm-eval and painterc on task_files, painterc once per export
     (backend name, model.onnx; painter-16's plain and kv exports unless
-    given); returns the rows, whether anything differed, and what the
-    fixture needs."""
+    given), lm-eval once per lmevals entry (name, LMEVAL_BACKENDS key,
+    its path; `--model hf` on hf unless given). Every painterc export is
+    held to every lm-eval run, and every later lm-eval run to the first
+    (hf: torch against the other backends' engines). Returns the rows,
+    whether anything differed, and what the fixture needs (the first
+    lm-eval run's)."""
     if exports is None:
         exports = [("plain", os.path.join(MODEL_DIR, "model.onnx")),
                    ("kv", os.path.join(MODEL_DIR, "kv", "model.onnx"))]
+    if lmevals is None:
+        lmevals = [("hf", "hf", None)]
     tasks_dir = os.path.join(OUT, suite, "tasks")
-    tasks = write_tasks(task_files, 10**9, tasks_dir)
+    tasks = write_tasks(task_files, 10**9, tasks_dir, max_gen_toks)
     kinds = {name: kind for name, kind, _ in tasks}
-    lm_res, lm_samples, lm_path = run_lmeval(hf, tasks_dir, [n for n, _, _ in tasks], limit,
-                                             os.path.join(OUT, suite, "lmeval-out"))
+    pc_files = [p for _, _, p in tasks]
+    runs = []  # (label, results, samples, results path)
+    for name, backend, path in lmevals:
+        if backend == "onnxruntime-genai":
+            path = genai_folder(path, hf, os.path.join(OUT, suite, "genai-model"))
+        res, samples, rpath = run_lmeval(hf, tasks_dir, [n for n, _, _ in tasks], limit,
+                                         os.path.join(OUT, suite, "lmeval-" + name), backend, path)
+        runs.append((name, res, samples, rpath))
     rows, failed, pc_paths = [], False, {}
-    for backend, model in exports:
-        pc_res, pc_samples, pc_path = run_painterc(exe, model, os.path.join(hf, "tokenizer.json"), task_files, limit,
-                                                   os.path.join(OUT, suite, "painterc-" + backend))
-        pc_paths[backend] = pc_path
-        for name in sorted(kinds):
-            want = requests_of(kinds[name], lm_samples[name])
-            got = requests_of(kinds[name], pc_samples.get(name, []))
+
+    def hold(ref, other, other_label, other_res, other_samples):
+        nonlocal failed
+        ref_name, ref_res, ref_samples, _ = ref
+        for task in sorted(kinds):
+            want = requests_of(kinds[task], ref_samples[task])
+            got = requests_of(kinds[task], other_samples.get(task, []))
             windows = None
-            if kinds[name] == "rolling":
-                windows = [rolling_windows(hf, s["doc"]["text"]) for s in lm_samples[name]]
-            row = compare(kinds[name], want, got, lm_res["results"][name], pc_res["results"][name], windows)
-            row.update(task=name, backend=backend, kind=kinds[name])
+            if kinds[task] == "rolling":
+                windows = [rolling_windows(hf, x["doc"]["text"]) for x in ref_samples[task]]
+            row = compare(kinds[task], want, got, ref_res["results"][task], other_res["results"][task], windows,
+                          ("lm-eval " + ref_name, other_label))
+            row.update(task=task, lmeval=ref_name, against=other_label, kind=kinds[task])
             rows.append(row)
             failed = failed or bool(row["problems"])
-        if pc_res["task_hashes"] != lm_res["task_hashes"]:
-            failed = True
-            print(f"{backend}: task_hashes differ:\n  lm-eval  {lm_res['task_hashes']}\n  painterc {pc_res['task_hashes']}")
+
+    for backend, model in exports:
+        pc_res, pc_samples, pc_path = run_painterc(exe, model, os.path.join(hf, "tokenizer.json"), pc_files, limit,
+                                                   os.path.join(OUT, suite, "painterc-" + backend))
+        pc_paths[backend] = pc_path
+        for run in runs:
+            hold(run, "painterc", "painterc " + backend, pc_res, pc_samples)
+            if pc_res["task_hashes"] != run[1]["task_hashes"]:
+                failed = True
+                print(f"{backend}: task_hashes differ from lm-eval {run[0]}'s:\n  lm-eval  {run[1]['task_hashes']}\n"
+                      f"  painterc {pc_res['task_hashes']}")
+    for run in runs[1:]:
+        hold(runs[0], "lm-eval", "lm-eval " + run[0], run[1], run[2])
+    lm_path = runs[0][3]
     for backend, path in pc_paths.items():
         a, b = tables(lm_path, path)
         print(f"\n{suite}: lm_eval.utils.make_table renders painterc's results file ({backend} export) "
-              f"{'exactly as' if a == b else 'DIFFERENTLY from'} lm-eval's:\n" + a)
+              f"{'exactly as' if a == b else 'DIFFERENTLY from'} lm-eval {runs[0][0]}'s:\n" + a)
         if a != b:
             # Identical numbers print identically; a perplexity of 1e22 that
             # agrees to 1e-8 does not, at four decimals, and perplexity's
             # stderr is a bootstrap (lm-eval 100000 resamples, painterc 1000).
             failed = failed or strict_table
             print("painterc's rendering:\n" + b)
-    return rows, failed, (kinds, lm_res, lm_samples)
+    return rows, failed, (kinds, runs[0][1], runs[0][2])
 
 
 def main():
@@ -546,6 +645,19 @@ def main():
                     "--export, on the --shared task files with --shared-limit documents each")
     ap.add_argument("--export", metavar="NAME=MODEL.ONNX", action="append", default=[],
                     help="with --hf: an ONNX export of that model for painterc score (config.json beside it); repeat")
+    ap.add_argument("--lmeval-genai", metavar="DIR", help="with --hf: also run lm-eval --model onnxruntime-genai "
+                    "(execution_provider=cpu) on this Model Builder folder, held to painterc and to --model hf")
+    ap.add_argument("--lmeval-ort-export", metavar="MODEL.ONNX", help="with --hf: also run lm-eval's hf backend with "
+                    "onnxruntime's forward pass on this export (lmeval_ort_export.py), held to painterc and to --model "
+                    "hf: it tells the export's own distance from torch from painterc's")
+    ap.add_argument("--no-lmeval-hf", action="store_true", help="with --hf: skip --model hf (the first of "
+                    "--lmeval-genai / --lmeval-ort-export becomes the reference)")
+    ap.add_argument("--max-gen-toks", type=int, help="cap generate tasks at this many tokens, in lm-eval's YAML and "
+                    "painterc's task file alike (default: the task header's)")
+    ap.add_argument("--suite", default="real", help="with --hf: the folder under build/lmeval-referee/ (default real)")
+    ap.add_argument("--model-label", help="with --hf: the model column of the table (default: the folder's name)")
+    ap.add_argument("--rows-out", metavar="FILE", help="write the table's rows as JSON (lmeval_table.py --rows "
+                    "prints several such files as one table)")
     args = ap.parse_args()
 
     if args.hf:
@@ -553,10 +665,24 @@ def main():
             sys.exit("--hf needs at least one --export NAME=MODEL.ONNX and the task files as --shared FILE...")
         exports = [tuple(e.split("=", 1)) for e in args.export]
         exports = [(n, os.path.abspath(p)) for n, p in exports]
-        rows, failed, _ = referee(os.path.abspath(args.hf), build_painterc(), "real",
+        lmevals = [] if args.no_lmeval_hf else [("hf", "hf", None)]
+        if args.lmeval_genai:
+            lmevals.append(("onnxruntime-genai", "onnxruntime-genai", os.path.abspath(args.lmeval_genai)))
+        if args.lmeval_ort_export:
+            lmevals.append(("hf-ort-export", "hf-ort-export", os.path.abspath(args.lmeval_ort_export)))
+        if not lmevals:
+            sys.exit("--no-lmeval-hf leaves no lm-eval run: add --lmeval-genai or --lmeval-ort-export")
+        hf = os.path.abspath(args.hf)
+        rows, failed, _ = referee(hf, build_painterc(), args.suite,
                                   [os.path.abspath(f) for f in args.shared], args.shared_limit,
-                                  strict_table=False, exports=exports)
+                                  strict_table=False, exports=exports, lmevals=lmevals, max_gen_toks=args.max_gen_toks)
+        label = args.model_label or os.path.basename(hf.rstrip("/"))
+        for r in rows:
+            r.update(model=label, docs=args.shared_limit)
         print_rows(rows)
+        if args.rows_out:
+            with open(args.rows_out, "w", encoding="utf-8") as f:
+                json.dump(rows, f, indent=1)
         if failed:
             sys.exit("the referee found differences (listed above)")
         return
@@ -579,12 +705,19 @@ def main():
 
 
 def print_rows(rows):
-    print("\n(rolling: requests counts windows, and |d ll| is per window)")
-    print("| task | kind | backend | requests | max abs d ll | metrics equal | near-ties |")
-    print("|---|---|---|---:|---:|---|---|")
+    """The referee table: per task, lm-eval backend and what is held to it
+    (a painterc export, or another lm-eval backend)."""
+    print("\n(rolling: requests counts windows, and |d ll| is per window; generate: requests counts documents)")
+    print("| model | task | kind | lm-eval | against | docs | requests | max abs d ll | metrics equal | near-ties "
+          "| generations identical |")
+    print("|---|---|---|---|---|---:|---:|---:|---|---|---|")
     for r in rows:
-        print(f"| {r['task']} | {r['kind']} | {r['backend']} | {r['requests']} | {r['max_dll']:.2e} | "
-              f"{'yes' if r['metrics_equal'] else 'NO'} | {r['near_ties'] or 'none'} |")
+        dll = "—" if r["max_dll"] is None else f"{r['max_dll']:.2e}"
+        gen = r.get("generations_identical")
+        gen = f"{gen[0]}/{gen[1]}" if gen else "—"
+        print(f"| {r.get('model', '')} | {r['task']} | {r['kind']} | {r.get('lmeval', 'hf')} | "
+              f"{r.get('against', r.get('backend'))} | {r.get('docs', '')} | {r['requests']} | {dll} | "
+              f"{'yes' if r['metrics_equal'] else 'NO'} | {', '.join(map(str, r['near_ties'])) or 'none'} | {gen} |")
         for p in r["problems"]:
             print("    !", p)
 
