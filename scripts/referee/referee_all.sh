@@ -13,10 +13,11 @@
 #                 KV export, the same tasks: DOCS_GEMMA documents (default 20).
 #                 The hf-ort-export rows show which share of a gap between
 #                 torch and painterc is the export's own.
-#   GSM8K         generate_until with greedy decoding, lm-eval --model hf on
-#                 SmolLM2 against painterc on its KV export, every generation
+#   GSM8K         generate_until with greedy decoding, lm-eval --model hf and
+#                 --model onnxruntime-genai on SmolLM2 against painterc on its
+#                 KV export, every generation
 #                 compared token for token (as text and as the two filters'
-#                 answers): DOCS_GSM8K documents (default 8), MAX_GEN_TOKS
+#                 answers): DOCS_GSM8K documents (default 10), MAX_GEN_TOKS
 #                 (default: the task file's 256) for both.
 #
 # Environment: REAL (default build/real), MODELS (default build/models),
@@ -59,8 +60,9 @@ run gemma3 --hf "$MODELS/gemma3-270m" --model-label "Gemma 3 270M" \
 	--shared "${LL_TASKS[@]}" --shared-limit "${DOCS_GEMMA:-20}"
 run gsm8k --hf "$MODELS/smollm2-135m-instruct" --model-label SmolLM2-135M \
 	--export kv="$REAL/smollm2-135m-instruct-torchscript-kv/model.onnx" \
+	--lmeval-genai "$REAL/smollm2-135m-instruct-genai" \
 	${MAX_GEN_TOKS:+--max-gen-toks "$MAX_GEN_TOKS"} \
-	--shared "$TASKS/gsm8k.jsonl" --shared-limit "${DOCS_GSM8K:-8}"
+	--shared "$TASKS/gsm8k.jsonl" --shared-limit "${DOCS_GSM8K:-10}"
 
 "$PY" scripts/referee/lmeval_table.py --rows "${rows[@]}" | tee "$OUTDIR/table.md"
 exit $status
