@@ -8,8 +8,11 @@ Everything but the logits is lm-eval's hf backend (HFLM): its tokenization,
 its request order, its truncation, its log-softmax and is_greedy. Only
 HFLM._model_call, one forward over [1, seq] token ids (batch size 1, so no
 padding), runs the ONNX export in onnxruntime's Python API instead of torch:
-attention_mask ones, position_ids 0..seq-1, each cache input past* empty
-[1, kv_heads, 0, head_dim]. Its samples therefore differ from `--model hf`
+attention_mask ones, position_ids 0..seq-1 (when the graph has them), each
+cache input past* empty [1, kv_heads, 0, head_dim] (head_dim from
+genai_config.json beside the export when the graph leaves it symbolic, as
+onnxruntime-genai's builder does: so a Model Builder graph runs here too,
+without onnxruntime-genai's runtime). Its samples therefore differ from `--model hf`
 exactly by the export's own distance from torch, and from `painterc score`
 on the same export by painterc's: lmeval_referee.py --ort-export uses it to
 say which of the two a gap between torch and painterc belongs to (Gemma 3,
@@ -19,6 +22,8 @@ Generation (generate_until) is HFLM's own, through torch: this backend only
 referees log-likelihoods.
 """
 
+import json
+import os
 import sys
 
 import numpy as np
@@ -41,9 +46,18 @@ class HFOrtExport(HFLM):
             so.intra_op_num_threads = int(threads)
         self.session = ort.InferenceSession(export, so, providers=["CPUExecutionProvider"])
         self.feeds = {}
+        # onnxruntime-genai's builder leaves the head size symbolic
+        # ([batch, kv_heads, past, kv_cache_dim]); its genai_config.json gives it.
+        head_size = None
+        cfg = os.path.join(os.path.dirname(os.path.abspath(export)), "genai_config.json")
+        if os.path.exists(cfg):
+            with open(cfg) as f:
+                head_size = json.load(f)["model"]["decoder"].get("head_size")
         for i in self.session.get_inputs():
             if i.name.startswith("past"):
                 _, heads, _, dim = i.shape
+                if not isinstance(dim, int) and head_size:
+                    dim = int(head_size)
                 if not isinstance(heads, int) or not isinstance(dim, int):
                     raise ValueError(f"{export}: cache input {i.name} has shape {i.shape}; want static kv_heads and head_dim")
                 self.feeds[i.name] = np.zeros((1, heads, 0, dim), dtype=np.float32)

@@ -669,7 +669,8 @@ def main():
         if args.lmeval_genai:
             lmevals.append(("onnxruntime-genai", "onnxruntime-genai", os.path.abspath(args.lmeval_genai)))
         if args.lmeval_ort_export:
-            lmevals.append(("hf-ort-export", "hf-ort-export", os.path.abspath(args.lmeval_ort_export)))
+            path = os.path.abspath(args.lmeval_ort_export)
+            lmevals.append(("hf-ort-export:" + os.path.basename(os.path.dirname(path)), "hf-ort-export", path))
         if not lmevals:
             sys.exit("--no-lmeval-hf leaves no lm-eval run: add --lmeval-genai or --lmeval-ort-export")
         hf = os.path.abspath(args.hf)
@@ -704,22 +705,27 @@ def main():
         sys.exit("the referee found differences (listed above)")
 
 
-def print_rows(rows):
+def print_rows(rows, max_problems=5):
     """The referee table: per task, lm-eval backend and what is held to it
-    (a painterc export, or another lm-eval backend)."""
+    (a painterc export, or another lm-eval backend). "over 1e-4" counts the
+    requests whose |Δ ll| passes LL_TOL; under each row its first
+    max_problems differences, then how many more."""
     print("\n(rolling: requests counts windows, and |d ll| is per window; generate: requests counts documents)")
-    print("| model | task | kind | lm-eval | against | docs | requests | max abs d ll | metrics equal | near-ties "
-          "| generations identical |")
-    print("|---|---|---|---|---|---:|---:|---:|---|---|---|")
+    print("| model | task | kind | lm-eval | against | docs | requests | max abs d ll | over 1e-4 | metrics equal "
+          "| near-ties | generations identical |")
+    print("|---|---|---|---|---|---:|---:|---:|---:|---|---|---|")
     for r in rows:
         dll = "—" if r["max_dll"] is None else f"{r['max_dll']:.2e}"
+        over = "—" if r["max_dll"] is None else str(sum(1 for p in r["problems"] if ": ll " in p))
         gen = r.get("generations_identical")
         gen = f"{gen[0]}/{gen[1]}" if gen else "—"
         print(f"| {r.get('model', '')} | {r['task']} | {r['kind']} | {r.get('lmeval', 'hf')} | "
-              f"{r.get('against', r.get('backend'))} | {r.get('docs', '')} | {r['requests']} | {dll} | "
+              f"{r.get('against', r.get('backend'))} | {r.get('docs', '')} | {r['requests']} | {dll} | {over} | "
               f"{'yes' if r['metrics_equal'] else 'NO'} | {', '.join(map(str, r['near_ties'])) or 'none'} | {gen} |")
-        for p in r["problems"]:
+        for p in r["problems"][:max_problems]:
             print("    !", p)
+        if len(r["problems"]) > max_problems:
+            print(f"    ! ... and {len(r['problems']) - max_problems} more")
 
 
 def write_fixture(limit, kinds, lm_res, lm_samples):

@@ -6,7 +6,10 @@
 #   SmolLM2-135M  lm-eval --model hf and --model onnxruntime-genai (the fp32
 #                 Model Builder export) against `painterc score` on the
 #                 TorchScript KV export, ARC-Easy, HellaSwag, PIQA, LAMBADA:
-#                 DOCS_SMOL documents each (default 40).
+#                 DOCS_SMOL documents each (default 40). Also hf-ort-export
+#                 (below) on the Model Builder graph, run by plain onnxruntime:
+#                 whether a gap between genai and torch is the graph's or
+#                 onnxruntime-genai's runtime's.
 #   Gemma 3 270M  lm-eval --model hf, and hf-ort-export (lm-eval's hf backend
 #                 with onnxruntime's forward pass on the export:
 #                 lmeval_ort_export.py), against painterc on the TorchScript
@@ -53,6 +56,7 @@ rm -f "$OUTDIR"/*.json
 run smollm2 --hf "$MODELS/smollm2-135m-instruct" --model-label SmolLM2-135M \
 	--export kv="$REAL/smollm2-135m-instruct-torchscript-kv/model.onnx" \
 	--lmeval-genai "$REAL/smollm2-135m-instruct-genai" \
+	--lmeval-ort-export "$REAL/smollm2-135m-instruct-genai/model.onnx" \
 	--shared "${LL_TASKS[@]}" --shared-limit "${DOCS_SMOL:-40}"
 run gemma3 --hf "$MODELS/gemma3-270m" --model-label "Gemma 3 270M" \
 	--export kv="$REAL/gemma3-270m-torchscript-kv/model.onnx" \
