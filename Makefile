@@ -6,7 +6,7 @@ BIN     := bin/painterc
 
 export CGO_ENABLED := 1
 
-.PHONY: all build ort tokenizers demo test test-short fuzz bench vet fmt clean golden pyenv real-fixtures
+.PHONY: all build ort tokenizers demo paper test test-short fuzz bench vet fmt clean golden pyenv real-fixtures
 
 all: build
 
@@ -37,6 +37,15 @@ $(TOK_DIR)/VERSIONS:
 # QUICK=1 runs fewer N and documents.
 demo: build ort
 	QUICK=$(QUICK) bash scripts/demo.sh
+
+# The paper's experiment on a real model: SmolLM2-135M's ONNX export
+# (make real-models; MODEL= another), six strategies over N = 12,10,...,1 on
+# ARC-Easy, HellaSwag, PIQA, WinoGrande, LAMBADA and English arithmetic
+# (DATA= the task folder), WikiText similarity and the report, figures in
+# docs/figures/paper-smollm2-*. About an hour on two cores; resumes after a
+# kill. QUICK=1 is a smoke run (2 documents, 2 N).
+paper: build ort
+	QUICK=$(QUICK) MODEL=$(MODEL) DATA=$(DATA) bash scripts/paper.sh
 
 # The pinned Python referee environment (torch, transformers, optimum,
 # onnxruntime-genai, ...) for fixtures and real-model targets only; make test

@@ -3,6 +3,7 @@ package sweep
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/painterc/painterc/passes"
@@ -39,6 +40,10 @@ type PlanOptions struct {
 	// is odd) to T-1.
 	NFrom, NTo int
 	HasN       bool
+	// NList, when not empty, is the N walked, in its order, instead of a
+	// range: a grid such as 12,10,8,6,4,2,1 on a deep model, where every N
+	// of the range costs more than the findings need.
+	NList []int
 	// Seeds is how many seeds random runs (0, 1, ..., Seeds-1); 0 means
 	// DefaultSeeds.
 	Seeds int
@@ -138,6 +143,20 @@ func Plan(T int, o PlanOptions) ([]Variant, error) {
 			break
 		}
 	}
+	if len(o.NList) > 0 {
+		ns = nil
+		seenN := map[int]bool{}
+		for _, n := range o.NList {
+			if n < 0 || n > largest {
+				return nil, fmt.Errorf("--n %s: N = %d is out of range for a model with %d blocks: N must be in 0..%d, so that the middle N+1..T-N-1 keeps at least one block (M = T-2N-1 >= 1)", joinInts(o.NList), n, T, largest)
+			}
+			if seenN[n] {
+				return nil, fmt.Errorf("--n %s: N = %d is listed twice: list each N once", joinInts(o.NList), n)
+			}
+			seenN[n] = true
+			ns = append(ns, n)
+		}
+	}
 	seeds := o.Seeds
 	if seeds == 0 {
 		seeds = DefaultSeeds
@@ -216,4 +235,13 @@ func Plan(T int, o PlanOptions) ([]Variant, error) {
 		return nil, errors.New("the plan holds only the identity: give at least one pass or --probes")
 	}
 	return out, nil
+}
+
+// joinInts writes ns as --n's list form, 4,2,1.
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
 }

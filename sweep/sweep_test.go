@@ -157,6 +157,23 @@ func TestPlanOptions(t *testing.T) {
 	}
 }
 
+// TestPlanNList: --n's list form walks its N in the order given, as
+// the range form walks A to B.
+func TestPlanNList(t *testing.T) {
+	vs, err := sweep.Plan(12, sweep.PlanOptions{Passes: []string{"skip"}, NList: []int{4, 1, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range vs {
+		got = append(got, v.Label()+" "+v.Schedule)
+	}
+	want := []string{"identity 0-11", "skip n=4 0-4,8-11", "skip n=1 0-1,11", "skip n=2 0-2,10-11"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+}
+
 func TestPlanErrors(t *testing.T) {
 	for _, tc := range []struct {
 		T    int
@@ -173,6 +190,10 @@ func TestPlanErrors(t *testing.T) {
 			"--n 4..0: N = 4 is out of range for a model with 8 blocks: N must be in 0..3, so that the middle N+1..T-N-1 keeps at least one block (M = T-2N-1 >= 1)"},
 		{8, sweep.PlanOptions{NFrom: 2, NTo: -1, HasN: true},
 			"--n 2..-1: N = -1 is out of range for a model with 8 blocks: N must be in 0..3, so that the middle N+1..T-N-1 keeps at least one block (M = T-2N-1 >= 1)"},
+		{8, sweep.PlanOptions{NList: []int{2, 4}},
+			"--n 2,4: N = 4 is out of range for a model with 8 blocks: N must be in 0..3, so that the middle N+1..T-N-1 keeps at least one block (M = T-2N-1 >= 1)"},
+		{8, sweep.PlanOptions{NList: []int{2, 1, 2}},
+			"--n 2,1,2: N = 2 is listed twice: list each N once"},
 		{1, sweep.PlanOptions{},
 			"the model has 1 block(s): a sweep needs at least 2, so that some N leaves a middle to rewrite"},
 		{8, sweep.PlanOptions{Passes: []string{"identity"}},

@@ -40,7 +40,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	var sf scoreFlags
 	sf.register(fs)
 	passList := fs.StringSlice("passes", sweep.DefaultPasses, "the strategies to sweep, comma-separated")
-	nRange := fs.String("n", "", "the range of the paper's N, A..B, walked from A to B (default: floor(T/2)-1..0, so M = T-2N-1 = 1 ... T-1)")
+	nRange := fs.String("n", "", "the paper's N: a range A..B, walked from A to B, or a list A,B,C walked in its order (default: floor(T/2)-1..0, so M = T-2N-1 = 1 ... T-1)")
 	seeds := fs.Int("seeds", sweep.DefaultSeeds, "random: how many seeds (0, 1, ..., K-1; the paper averages 10)")
 	loops := fs.IntSlice("loops", []int{sweep.DefaultLoops}, "looped-parallel: the loop counts R, comma-separated")
 	probes := fs.Bool("probes", false, "also run skip-one on every block (the paper's Figure 2)")
@@ -66,7 +66,13 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if *seeds < 1 {
 		return failf(exitUsage, "--seeds %d: random needs at least 1 seed", *seeds)
 	}
-	if *nRange != "" {
+	if strings.Contains(*nRange, ",") {
+		ns, err := parseNList(*nRange)
+		if err != nil {
+			return fail(exitUsage, err)
+		}
+		plan.NList = ns
+	} else if *nRange != "" {
 		a, b, err := parseNRange(*nRange)
 		if err != nil {
 			return fail(exitUsage, err)
@@ -210,6 +216,19 @@ func parseNRange(s string) (int, int, error) {
 		return 0, 0, fmt.Errorf("--n %q: want a range A..B of whole numbers, e.g. --n 15..0, or one N", s)
 	}
 	return x, y, nil
+}
+
+// parseNList reads --n's list form: "12,10,8".
+func parseNList(s string) ([]int, error) {
+	var ns []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("--n %q: want a list of whole numbers, e.g. --n 12,8,4,1, or a range A..B", s)
+		}
+		ns = append(ns, n)
+	}
+	return ns, nil
 }
 
 // sweepError gives a sweep's error its exit code, from its kind.

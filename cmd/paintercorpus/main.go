@@ -5,6 +5,11 @@
 //
 // writes train.txt, valid.txt (documents separated by blank lines) and
 // tasks/<name>.jsonl.
+//
+//	paintercorpus --seed 1 --english-arith-mc build/paper/english_arith_mc.jsonl --task-items 300
+//
+// writes only the English arithmetic task for real pretrained models
+// (corpus.(*Generator).EnglishArithMC), which needs no world or corpus.
 package main
 
 import (
@@ -25,7 +30,16 @@ func main() {
 	items := pflag.Int("task-items", 500, "items per generated task (facts_mc has one per stored fact and template)")
 	people := pflag.Int("people", corpus.DefaultConfig.People, "people in the world")
 	towns := pflag.Int("towns", corpus.DefaultConfig.Towns, "towns in the world")
+	englishArith := pflag.String("english-arith-mc", "", "write only the English arithmetic task (plain decimals, for real pretrained models) to this file, with --task-items documents, and stop")
 	pflag.Parse()
+	if *englishArith != "" {
+		t := corpus.NewGenerator(nil, *seed, 200).EnglishArithMC(*items)
+		if err := writeFile(*englishArith, func(b *bufio.Writer) error { return t.Write(b) }); err != nil {
+			fmt.Fprintln(os.Stderr, "paintercorpus:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*seed, *out, *trainDocs, *validDocs, *items, corpus.Config{People: *people, Towns: *towns}); err != nil {
 		fmt.Fprintln(os.Stderr, "paintercorpus:", err)
 		os.Exit(1)
