@@ -1,7 +1,6 @@
 package similarity
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/painterc/painterc/internal/genaicfg"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/runtime"
@@ -149,7 +149,7 @@ func newProbe(c *onnx.Model, names []string, name string, so runtime.SessionOpti
 	if err != nil {
 		return nil, err
 	}
-	p := &Probe{sess: sess, states: names, inputs: sess.Inputs(), T: len(names) - 1, headDim: genAIHeadSize(c.Dir)}
+	p := &Probe{sess: sess, states: names, inputs: sess.Inputs(), T: len(names) - 1, headDim: genaicfg.HeadSize(c.Dir)}
 	if err := p.checkInputs(); err != nil {
 		sess.Close()
 		return nil, err
@@ -319,27 +319,4 @@ func Analyze(m *onnx.Model, b *rewrite.Blocks, docs [][]int, name string, so run
 	}
 	defer p.Close()
 	return p.Analyze(docs)
-}
-
-// genAIHeadSize reads model.decoder.head_size from the genai_config.json
-// in dir, or returns 0.
-func genAIHeadSize(dir string) int64 {
-	if dir == "" {
-		return 0
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "genai_config.json"))
-	if err != nil {
-		return 0
-	}
-	var cfg struct {
-		Model struct {
-			Decoder struct {
-				HeadSize int64 `json:"head_size"`
-			} `json:"decoder"`
-		} `json:"model"`
-	}
-	if json.Unmarshal(data, &cfg) != nil {
-		return 0
-	}
-	return max(cfg.Model.Decoder.HeadSize, 0)
 }

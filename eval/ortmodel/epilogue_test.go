@@ -91,7 +91,7 @@ func TestEpilogueOpsets(t *testing.T) {
 		{17, onnx.Float16, formLogSumExp}, {18, onnx.Float, formLogSumExp}} {
 		name := "opset" + strconv.FormatInt(c.opset, 10) + "-" + c.dt.String() + "-form" + strconv.Itoa(int(c.form))
 		m := lookupLM(c.opset, c.dt, table, V)
-		f, err := findIO(m.Graph)
+		f, err := findIO(m.Graph, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +148,7 @@ func TestEpilogueOpsets(t *testing.T) {
 	}
 	for _, s := range []testmodels.Spec{{Family: testmodels.Llama, KVCache: true}, {Family: testmodels.GPT2}} {
 		m := build(t, s, s.Identity())
-		f, err := findIO(m.Graph)
+		f, err := findIO(m.Graph, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +173,7 @@ func TestEpilogueOpsets(t *testing.T) {
 
 func TestEpilogueRefusesOldOpset(t *testing.T) {
 	m := lookupLM(10, onnx.Float, make([]float32, 4), 2)
-	f, err := findIO(m.Graph)
+	f, err := findIO(m.Graph, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestEpilogueNamesAvoidEveryDefinition(t *testing.T) {
 		Indices: &onnx.Tensor{Name: taken + ".indices", Dims: []int64{0}, DataType: onnx.Int64},
 		Dims:    []int64{4},
 	})
-	f, err := findIO(m.Graph)
+	f, err := findIO(m.Graph, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

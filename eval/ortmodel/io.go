@@ -108,7 +108,10 @@ func isInt(d onnx.DataType) bool { return d == onnx.Int64 || d == onnx.Int32 }
 
 // findIO reads the model's graph inputs and outputs by name and role and
 // returns every problem in one error that names each input it cannot fill.
-func findIO(g *onnx.Graph) (*iface, error) {
+// headSize, when positive, stands in for a cache input's symbolic head_dim:
+// onnxruntime-genai's builder names it kv_cache_dim and gives its value
+// only in genai_config.json (see package genaicfg).
+func findIO(g *onnx.Graph, headSize int64) (*iface, error) {
 	init := map[string]bool{}
 	for _, t := range g.Initializer {
 		init[t.Name] = true
@@ -166,9 +169,12 @@ func findIO(g *onnx.Graph) (*iface, error) {
 		if m := pastRE.FindStringSubmatch(v.Name); m != nil {
 			i, err := strconv.Atoi(m[1])
 			io := info(v)
+			if len(io.Shape) == 4 && io.Shape[3] <= 0 && headSize > 0 {
+				io.Shape[3] = headSize
+			}
 			if err != nil || tt == nil || (tt.ElemType != onnx.Float && tt.ElemType != onnx.Float16 && tt.ElemType != onnx.BFloat16) ||
 				len(io.Shape) != 4 || io.Shape[1] <= 0 || io.Shape[3] <= 0 {
-				bad(v, "want a float32, float16 or bfloat16 cache input [batch, kv_heads, past_sequence_length, head_dim] with static kv_heads and head_dim")
+				bad(v, "want a float32, float16 or bfloat16 cache input [batch, kv_heads, past_sequence_length, head_dim] with static kv_heads and head_dim (or a genai_config.json beside the model giving model.decoder.head_size)")
 				continue
 			}
 			s := slot(i)

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/painterc/painterc/eval"
+	"github.com/painterc/painterc/internal/genaicfg"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/runtime"
 )
@@ -82,7 +83,7 @@ func New(m *onnx.Model, opts Options) (*Model, error) {
 	if opts.MaxLength < 1 || opts.BatchSize < 0 || opts.MemoryBudget < 0 || opts.Threads < 0 {
 		return nil, fmt.Errorf("ortmodel: options must not be negative (and MaxLength at least 1): %+v", opts)
 	}
-	f, err := findIO(m.Graph)
+	f, err := findIO(m.Graph, genaicfg.HeadSize(m.Dir))
 	if err != nil {
 		return nil, err
 	}
