@@ -293,6 +293,14 @@ def _genai(model_dir, out, work, precision):
            "-o", out, "-p", precision, "-e", "cpu", "-c", cache]
     subprocess.run(cmd, check=True, env=genai_env())
     shutil.rmtree(cache, ignore_errors=True)
+    # The builder saves the tokenizer through transformers 5, which rebuilds
+    # SmolLM2's byte-level BPE ("tokenizer_class": "LlamaTokenizer") with a
+    # Metaspace pre-tokenizer: the same text then becomes other tokens (36
+    # instead of 31 for ARC-Easy's first answer) and every score is wrong.
+    # The model's own tokenizer files are the ones it was trained with.
+    for f in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        if os.path.exists(os.path.join(model_dir, f)):
+            shutil.copyfile(os.path.join(model_dir, f), os.path.join(out, f))
     return "model.onnx"
 
 
