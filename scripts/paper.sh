@@ -6,23 +6,25 @@
 #
 # It sweeps the six strategies (skip, middle-repeat, reverse, random,
 # parallel, looped-parallel; random with one seed, looped-parallel with
-# R = 3) over the grid N = 12,10,8,6,4,2,1 (M = T-2N-1 = 5, 9, 13, 17, 21,
+# R = 3) and skip-one on every block (the paper's Figure 2, which finding 1
+# needs) over the grid N = 12,10,8,6,4,2,1 (M = T-2N-1 = 5, 9, 13, 17, 21,
 # 25, 27 of 30 blocks: the paper's x axis from a light to a near-total
 # rewrite, in 7 of the 15 N a full sweep would take) on six real tasks,
 # measures block similarity on WikiText and writes the report with the
 # paper's six findings checked. Figures are copied to docs/figures/paper-*.
 #
 # Documents per task (the first K of each file, as lm-eval's --limit K), so
-# that the 43 variants x 6 tasks take about an hour on two idle cores (one
-# shard per core); the costs come from a smoke run, see README "On a real
-# model":
-#   arc_easy 100, hellaswag 60, piqa 80, winogrande 100 (lm-eval's partial
-#   evaluation form), lambada_openai 100, english_arith_mc 100 (generated
+# that the 73 variants (43 + 30 skip-one probes) x 6 tasks take about an
+# hour and a half on two idle cores (one shard per core); the costs come from
+# the referee's timing (about 0.4 s per document per core), see README "On a
+# real model":
+#   arc_easy 60, hellaswag 40, piqa 40, winogrande 60 (lm-eval's partial
+#   evaluation form), lambada_openai 50, english_arith_mc 60 (generated
 #   here: `paintercorpus --english-arith-mc`, addition in plain decimals
 #   after three worked examples; SmolLM2-135M scores 0.575 on 120 against
 #   chance 0.25).
 # HellaSwag's and PIQA's long choices cost the most per document, hence
-# fewer. 60-100 documents give a standard error of 0.05 on one score; the
+# fewer. 40-60 documents give a standard error of about 0.07 on one score; the
 # findings compare curves over 7 M and the median over 6 tasks, which is
 # what they need. Change them with LIMITS="arc_easy=200 piqa=50 ...".
 #
@@ -42,7 +44,7 @@ data=${DATA:-../shared/data/tasks}
 out=${OUT:-build/paper}
 figures=${FIGURES:-docs/figures}
 prefix=${FIGURE_PREFIX:-paper-smollm2}
-limits=${LIMITS:-"arc_easy=100 hellaswag=60 piqa=80 winogrande=100 lambada_openai=100 english_arith_mc=100"}
+limits=${LIMITS:-"arc_easy=60 hellaswag=40 piqa=40 winogrande=60 lambada_openai=50 english_arith_mc=60"}
 grid=${GRID:-12,10,8,6,4,2,1}
 sim_docs=${SIM_DOCS:-20}
 if [ "${QUICK:-}" = 1 ]; then
@@ -88,7 +90,9 @@ done
 
 echo
 echo "== painterc sweep $model, N = $grid, two shards side by side"
-common=("$model" "${tasks[@]}" --out "$out" --threads 1 --n "$grid" --seeds 1)
+probes=(--probes)
+[ "${PROBES:-1}" = 0 ] && probes=()
+common=("$model" "${tasks[@]}" --out "$out" --threads 1 --n "$grid" --seeds 1 "${probes[@]}")
 bin/painterc sweep "${common[@]}" --dry-run | tail -n 1
 bin/painterc sweep "${common[@]}" --shard 0/2 &
 p0=$!
