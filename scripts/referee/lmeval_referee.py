@@ -370,13 +370,15 @@ def genai_folder(src, hf, dst):
     """The Model Builder folder src with the Hugging Face folder's tokenizer
     files instead of its own, as links in dst. onnxruntime-genai 0.18.0's
     builder runs under transformers 5 (requirements-genai.txt), which saves
-    SmolLM2's tokenizer with "tokenizer_class": "LlamaTokenizer"; the
-    referee's transformers 4.57.6, which lm-eval's genai backend tokenizes
-    with (AutoTokenizer on the folder: lm_eval/models/_onnx_base.py line 138, in _load_tokenizer),
-    reads that as a SentencePiece-style LlamaTokenizerFast and encodes
-    "Question: Which statement best explains" into other ids than the
-    model's own GPT-2-style tokenizer does (lm-eval then scores text the
+    SmolLM2's tokenizer with "tokenizer_class": "LlamaTokenizer" and a
+    tokenizer.json whose pre-tokenizer is Metaspace instead of ByteLevel;
+    lm-eval's genai backend tokenizes with AutoTokenizer on the folder
+    (lm_eval/models/_onnx_base.py line 138, in _load_tokenizer) and so
+    encodes "Question: Which statement best explains" into other ids than
+    the model's own GPT-2-style tokenizer does (lm-eval then scores text the
     model never saw: ll -90.2 where torch and the graph itself give -23.5).
+    export.py now copies the model's tokenizer files into the folder it
+    builds; this keeps older folders right too.
     The graph and genai_config.json are the builder's, untouched."""
     shutil.rmtree(dst, ignore_errors=True)
     os.makedirs(dst)

@@ -5,7 +5,9 @@
 #
 #   SmolLM2-135M  lm-eval --model hf and --model onnxruntime-genai (the fp32
 #                 Model Builder export) against `painterc score` on the
-#                 TorchScript KV export, ARC-Easy, HellaSwag, PIQA, LAMBADA:
+#                 TorchScript KV export and on the Model Builder export
+#                 (GroupQueryAttention; kv_cache_dim from genai_config.json),
+#                 ARC-Easy, HellaSwag, PIQA, LAMBADA:
 #                 DOCS_SMOL documents each (default 40). Also hf-ort-export
 #                 (below) on the Model Builder graph, run by plain onnxruntime:
 #                 whether a gap between genai and torch is the graph's or
@@ -55,6 +57,7 @@ run() { # name, referee flags...: one referee run, its rows into $OUTDIR/name.js
 rm -f "$OUTDIR"/*.json
 run smollm2 --hf "$MODELS/smollm2-135m-instruct" --model-label SmolLM2-135M \
 	--export kv="$REAL/smollm2-135m-instruct-torchscript-kv/model.onnx" \
+	--export genai="$REAL/smollm2-135m-instruct-genai/model.onnx" \
 	--lmeval-genai "$REAL/smollm2-135m-instruct-genai" \
 	--lmeval-ort-export "$REAL/smollm2-135m-instruct-genai/model.onnx" \
 	--shared "${LL_TASKS[@]}" --shared-limit "${DOCS_SMOL:-40}"

@@ -5,6 +5,8 @@
 #   scripts/referee/speed_vs_lmeval.sh HF_DIR KV_EXPORT.onnx [PLAIN_EXPORT.onnx] -- TASK.jsonl...
 #
 # Environment: DOCS (documents per task, default 200), THREADS (default 2),
+# GENAI (an onnxruntime-genai Model Builder folder of the same model: also
+# time lm-eval --model onnxruntime-genai and painterc on that export),
 # PY (the referee venv's python, default /work/main/build/venv/bin/python),
 # PYDEPS (a --target folder with accelerate and psutil, which lm-eval's hf
 # backend imports and the pinned venv lacks; default build/pydeps).
@@ -22,6 +24,14 @@
 #   painterc plain  the export without a cache: every request a full forward.
 #   lm-eval hf      lm_eval run --model hf, float32, cpu, batch size 1 (its
 #                   default), one forward per request.
+#   painterc genai  (GENAI) the builder's export: GroupQueryAttention, whose
+#                   cache ortmodel does not feed back, so a full forward per
+#                   request as for the plain export.
+#   lm-eval genai   (GENAI) lm_eval run --model onnxruntime-genai on the
+#                   builder's folder (with the model's tokenizer files,
+#                   lmeval_referee.genai_folder), execution_provider=cpu.
+#
+# The ratios are to the faster of the lm-eval runs.
 #
 # It prints a table of wall time and peak RSS with ratios to lm-eval, and the
 # aggregates of every run, which must agree (lmeval_referee.py --hf holds the
@@ -86,6 +96,16 @@ fi
 PYTHONPATH=$PYDEPS${PYTHONPATH:+:$PYTHONPATH} timed lmeval-hf "$PY" -m lm_eval run --model hf \
 	--model_args "pretrained=$HF,dtype=float32" --device cpu --batch_size 1 \
 	--include_path "$OUT/tasks" --tasks "$NAMES" --log_samples --output_path "$OUT/lmeval-hf"
+if [ -n "${GENAI:-}" ]; then
+	GENAI=$(cd "$GENAI" && pwd)
+	timed painterc-genai "$OUT/painterc" score "$GENAI/model.onnx" --tokenizer "$HF/tokenizer.json" --threads "$THREADS" \
+		"${TASKARGS[@]}" --output "$OUT/painterc-genai.json" --lm-eval-samples "$OUT/painterc-genai.samples"
+	"$PY" -c 'import sys; sys.path.insert(0, "'"$ROOT"'/scripts/referee"); import lmeval_referee as r; r.genai_folder(*sys.argv[1:])' \
+		"$GENAI" "$HF" "$OUT/genai-model"
+	PYTHONPATH=$PYDEPS${PYTHONPATH:+:$PYTHONPATH} timed lmeval-genai "$PY" -m lm_eval run --model onnxruntime-genai \
+		--model_args "pretrained=$OUT/genai-model,execution_provider=cpu" --device cpu --batch_size 1 \
+		--include_path "$OUT/tasks" --tasks "$NAMES" --log_samples --output_path "$OUT/lmeval-genai"
+fi
 uptime >"$OUT/load"
 fi
 
@@ -108,10 +128,15 @@ def measured(name):
 
 runs = [("painterc-kv", "painterc score, KV export", "shared-context prefill"),
         ("painterc-plain", "painterc score, plain export", "full forward per request"),
-        ("lmeval-hf", "lm-eval 0.4.13 --model hf", "torch eager, batch 1, full forward per request")]
+        ("painterc-genai", "painterc score, genai export", "GroupQueryAttention, full forward per request"),
+        ("lmeval-hf", "lm-eval 0.4.13 --model hf", "torch eager, batch 1, full forward per request"),
+        ("lmeval-genai", "lm-eval 0.4.13 --model onnxruntime-genai", "ORT GenAI, one forward per request")]
 runs = [r for r in runs if os.path.exists(os.path.join(out, r[0] + ".time"))]
-base = measured("lmeval-hf")
+lmevals = [r[0] for r in runs if r[0].startswith("lmeval-")]
+fastest = min(lmevals, key=lambda n: measured(n)[0])
+base = measured(fastest)
 print(f"\n{docs} documents per task, {threads} threads, {cores} cores; after the runs: {load.strip()}")
+print(f"ratios are to the faster lm-eval run, {fastest}")
 print("| run | path | wall s | CPU s | peak RSS MiB | lm-eval wall / this | lm-eval CPU / this | this RSS / lm-eval |")
 print("|---|---|---:|---:|---:|---:|---:|---:|")
 for name, what, path in runs:
@@ -124,7 +149,8 @@ def results(path):
 
 lm = results(glob.glob(os.path.join(out, "lmeval-hf", "*", "results_*.json"))[0])
 print("\naggregates (lm-eval, then each painterc run):")
-for name, _, _ in runs[:-1]:
+painterc_runs = [r for r in runs if r[0].startswith("painterc-")]
+for name, _, _ in painterc_runs:
     pc = results(os.path.join(out, name + ".json"))
     for task in sorted(lm):
         for k, v in sorted(lm[task].items()):
@@ -146,7 +172,7 @@ names, _, kinds = open(os.path.join(out, "tasklist")).read().splitlines()
 kinds = dict(zip(names.split(","), kinds.split(",")))
 lm_samples = samples(glob.glob(os.path.join(out, "lmeval-hf", "*"))[0])
 rows, failed = [], False
-for name, _, _ in runs[:-1]:
+for name, _, _ in painterc_runs:
     pc_samples = samples(os.path.join(out, name + ".samples"))
     pc = results(os.path.join(out, name + ".json"))
     for task in sorted(kinds):
