@@ -244,7 +244,7 @@ func TestInputErrors(t *testing.T) {
 	want := `ortmodel: cannot run model "main_graph":
   "tokens" int64[batch sequence_length]: not an input ortmodel can fill; it feeds input_ids, attention_mask, position_ids, token_type_ids, past_key_values.{i}.key/.value and use_cache_branch
   "position_ids" float32[batch sequence_length]: want int64 or int32 [batch, sequence]
-  "past_key_values.0.key" float32[batch 2 past_sequence_length head_dim]: want a float32, float16 or bfloat16 cache input [batch, kv_heads, past_sequence_length, head_dim] with static kv_heads and head_dim
+  "past_key_values.0.key" float32[batch 2 past_sequence_length head_dim]: want a float32, float16 or bfloat16 cache input [batch, kv_heads, past_sequence_length, head_dim] with static kv_heads and head_dim (or a genai_config.json beside the model giving model.decoder.head_size)
   "pixel_values" float32[batch]: not an input ortmodel can fill; it feeds input_ids, attention_mask, position_ids, token_type_ids, past_key_values.{i}.key/.value and use_cache_branch
   "input_ids": missing; want an int64 or int32 [batch, sequence] input of token ids
   "past_key_values.1.value": missing; want it beside "past_key_values.1.key", each cache slot has a key and a value`
