@@ -58,6 +58,12 @@ func Write(dir string) (path string, err error) {
 	}
 	T := BlockCount(results)
 	var notes []string
+	chance := AtChance(results)
+	informative := withoutTasks(results, chance)
+	medianRows := Rows(informative)
+	for _, c := range chance {
+		notes = append(notes, fmt.Sprintf("%s is left out of every median and finding: the full model scores %s %s against a random-guess baseline of %s (stderr %s), so its normalized scores divide by noise. Its own table and figure stay.", c.Task, c.Metric, fmtNum(c.Full), fmtNum(c.Baseline), fmtNum(c.Stderr)))
+	}
 	if sim != nil && T != 0 && sim.T != T {
 		notes = append(notes, fmt.Sprintf("The schedules imply %d blocks but %s has %d states (%d blocks): the similarity files may come from another model.", T, "similarity.csv", sim.T+1, sim.T))
 	}
@@ -113,11 +119,11 @@ func Write(dir string) (path string, err error) {
 		figs = append(figs, fig{name, t})
 	}
 	for i, f := range figs {
-		task := plot.Median
+		task, from := plot.Median, medianRows
 		if i > 0 {
-			task = tasks[i-1]
+			task, from = tasks[i-1], rows
 		}
-		series := plot.Curves(rows, task)
+		series := plot.Curves(from, task)
 		if len(series) == 0 {
 			fmt.Fprintf(&b, "No curve passes for %s.\n\n", f.title)
 			continue
@@ -144,18 +150,18 @@ func Write(dir string) (path string, err error) {
 	// Tables.
 	b.WriteString("## Normalized scores\n\n")
 	for i, f := range figs {
-		task := plot.Median
+		task, from := plot.Median, medianRows
 		if i > 0 {
-			task = tasks[i-1]
+			task, from = tasks[i-1], rows
 		}
 		fmt.Fprintf(&b, "### %s\n\n", f.title)
-		scoreTable(&b, plot.Curves(rows, task))
+		scoreTable(&b, plot.Curves(from, task))
 	}
-	probeTable(&b, results, tasks, T)
+	probeTable(&b, results, tasks, chance)
 
 	// Findings.
 	b.WriteString("## The paper's findings, checked\n\n")
-	findings := Findings(results, T)
+	findings := Findings(informative, T)
 	b.WriteString("| # | finding | verdict |\n|---|---|---|\n")
 	for _, f := range findings {
 		fmt.Fprintf(&b, "| %d | %s | **%s** |\n", f.N, f.Claim, f.Verdict)
@@ -271,8 +277,13 @@ func scoreTable(b *strings.Builder, series []plot.Series) {
 	b.WriteString("\n")
 }
 
-// probeTable lists the single-block probes (skip-one, swap) by task.
-func probeTable(b *strings.Builder, results []Result, tasks []string, T int) {
+// probeTable lists the single-block probes (skip-one, swap) by task, with
+// their median across the tasks not at chance.
+func probeTable(b *strings.Builder, results []Result, tasks []string, chance []ChanceTask) {
+	atChance := map[string]bool{}
+	for _, c := range chance {
+		atChance[c.Task] = true
+	}
 	type key struct {
 		pass, where string
 	}
@@ -321,7 +332,9 @@ func probeTable(b *strings.Builder, results []Result, tasks []string, T int) {
 				continue
 			}
 			m := plot.Mean(v)
-			per = append(per, m)
+			if !atChance[t] {
+				per = append(per, m)
+			}
 			fmt.Fprintf(b, " %s |", fmtNum(m))
 		}
 		fmt.Fprintf(b, " %s |\n", fmtNum(plot.MedianOf(per)))

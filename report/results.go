@@ -208,3 +208,62 @@ func fmtNum(v float64) string {
 	}
 	return strconv.FormatFloat(v, 'f', 3, 64)
 }
+
+// ChanceTask is a task whose full model does not beat random guessing by
+// more than one standard error of its main metric.
+type ChanceTask struct {
+	Task                   string
+	Metric                 string
+	Full, Stderr, Baseline float64
+}
+
+// AtChance returns the tasks, sorted by name, whose identity row scores
+// its main metric within one standard error of the baseline (or below
+// it; within 0 when the metric has no stderr). A normalized score divides
+// by (full − baseline): on such a task that denominator is sampling noise,
+// or negative when the full model is below chance, so its normalized
+// scores are not evidence of anything. The report keeps the task's own
+// table and figure but leaves it out of every median and every finding.
+// A 135M model on WinoGrande (0.483 against a baseline of 0.5 on 60
+// documents) is the case that made this necessary.
+func AtChance(results []Result) []ChanceTask {
+	var out []ChanceTask
+	seen := map[string]bool{}
+	for _, r := range results {
+		if r.Pass != "identity" || !r.HasBaseline || r.Main == "" || seen[r.Task] {
+			continue
+		}
+		v, ok := r.Metric(r.Main)
+		if !ok || math.IsNaN(v.Value) {
+			continue
+		}
+		seen[r.Task] = true
+		margin := 0.0
+		if v.HasStderr && !math.IsNaN(v.Stderr) {
+			margin = v.Stderr
+		}
+		if v.Value-r.Baseline <= margin {
+			out = append(out, ChanceTask{Task: r.Task, Metric: r.Main, Full: v.Value, Stderr: v.Stderr, Baseline: r.Baseline})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Task < out[j].Task })
+	return out
+}
+
+// withoutTasks returns the results whose task is not in drop.
+func withoutTasks(results []Result, drop []ChanceTask) []Result {
+	if len(drop) == 0 {
+		return results
+	}
+	gone := map[string]bool{}
+	for _, d := range drop {
+		gone[d.Task] = true
+	}
+	var out []Result
+	for _, r := range results {
+		if !gone[r.Task] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
