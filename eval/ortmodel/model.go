@@ -108,9 +108,12 @@ func New(m *onnx.Model, opts Options) (*Model, error) {
 		// takes several new tokens after a past only for batch 1, and
 		// places a row's new keys after seqlens_k = sum(mask) - 1 - new,
 		// which a right-padded continuation after a right-padded context
-		// does not fit. Score and generate without feeding a cache back:
-		// every run is a first prompt, which it handles in padded batches.
-		om.noShare, om.noCache, om.gqa = true, true, true
+		// does not fit. Generation feeds no cache back (every run is a
+		// first prompt, which it handles in padded batches); scoring
+		// shares a context's prefill at batch 1, unpadded, where that
+		// saves enough tokens to pay for the lost batching
+		// (gqaWorthSharing).
+		om.noCache, om.gqa = true, true
 	}
 	f.logits = nil // keep nothing of m
 	return om, nil
