@@ -94,7 +94,7 @@ func TestLayoutScoringMatchesTwin(t *testing.T) {
 			o := Options{MaxLength: 40, BatchSize: 3}
 			om := open(t, m, o)
 			if om.HasCache() == tc.layout.GenAI {
-				t.Errorf("%s: HasCache %v: a GroupQueryAttention model's cache is not fed back, every other cached model's is", tc.name, om.HasCache())
+				t.Errorf("%s: HasCache %v: a GroupQueryAttention model's cache is fed back only at batch 1, every other cached model's always", tc.name, om.HasCache())
 			}
 			got, err := om.LogLikelihood(bg, reqs, nil)
 			if err != nil {

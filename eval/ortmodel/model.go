@@ -152,8 +152,9 @@ func (m *Model) MaxLength() int { return m.opts.MaxLength }
 func (m *Model) VocabSize() int { return m.vocab }
 
 // HasCache reports whether the model has KV-cache inputs and outputs that
-// ortmodel feeds back (the shared-context and incremental decoding paths):
-// not for GroupQueryAttention models, whose cache it leaves empty.
+// ortmodel feeds back on every path (shared contexts in batches and
+// incremental decoding): not for GroupQueryAttention models, whose cache
+// it feeds back only for a shared context at batch 1 (gqaWorthSharing).
 func (m *Model) HasCache() bool { return m.io.cached && !m.gqa }
 
 // Close releases the session. It is safe to call more than once.
