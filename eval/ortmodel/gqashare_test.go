@@ -1,7 +1,6 @@
 package ortmodel
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -52,24 +51,6 @@ func TestGQASharedContext(t *testing.T) {
 	}
 	plain := open(t, m, o)
 	plain.noShare = true
-	a, err := shared.LogLikelihood(bg, reqs, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := plain.LogLikelihood(bg, reqs, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := open(t, build(t, twin, twin.Identity()), o).LogLikelihood(bg, reqs, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range reqs {
-		if d := math.Abs(a[i].LogLikelihood - b[i].LogLikelihood); d > 1e-4 || a[i].IsGreedy != b[i].IsGreedy {
-			t.Errorf("request %d: shared %+v, request by request %+v (diff %g)", i, a[i], b[i], d)
-		}
-		if d := math.Abs(a[i].LogLikelihood - c[i].LogLikelihood); d > 1e-4 || a[i].IsGreedy != c[i].IsGreedy {
-			t.Errorf("request %d: shared %+v, twin %+v (diff %g)", i, a[i], c[i], d)
-		}
-	}
+	sameScores(t, "shared, request by request", shared, plain, reqs)
+	sameScores(t, "shared, TorchScript-style twin", shared, open(t, build(t, twin, twin.Identity()), o), reqs)
 }

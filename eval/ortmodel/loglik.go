@@ -183,11 +183,7 @@ func (m *Model) scoreShared(ctx context.Context, items []llItem, groups []group,
 		// Prefill as many contexts as one batch takes; their members are
 		// then scored in batches of their own.
 		P := len(groups[gi].ctx) - 1
-		rows := m.rowsFor(P, 1)
-		if m.gqa {
-			rows = 1 // GroupQueryAttention: a past only at batch 1
-		}
-		gj := min(gi+rows, len(groups))
+		gj := min(gi+m.sharedRows(P, 1), len(groups))
 		chunk := groups[gi:gj]
 		gi = gj
 		maxCont := 0
@@ -212,10 +208,7 @@ func (m *Model) scoreShared(ctx context.Context, items []llItem, groups []group,
 				all = append(all, row{k, g})
 			}
 		}
-		per := m.rowsFor(P+maxCont, maxCont)
-		if m.gqa {
-			per = 1
-		}
+		per := m.sharedRows(P+maxCont, maxCont)
 		for s := 0; s < len(all); s += per {
 			batch := all[s:min(s+per, len(all))]
 			st := step{}
@@ -247,13 +240,23 @@ func (m *Model) scoreShared(ctx context.Context, items []llItem, groups []group,
 	return nil
 }
 
+// sharedRows is rowsFor for the shared-context path: GroupQueryAttention
+// takes a past only at batch 1, so its prefills and its continuations run
+// one row at a time.
+func (m *Model) sharedRows(n, k int) int {
+	if m.gqa {
+		return 1
+	}
+	return m.rowsFor(n, k)
+}
+
 // gqaWorthSharing keeps the groups a GroupQueryAttention model should score
 // from a shared prefill and moves the others' members to alone. Such a
 // model takes a past only at batch 1, so sharing trades padded batches for
 // unbatched runs; it pays when the tokens it saves, (members − 1) × the
 // prefilled context, are at least a third of the tokens the members
-// would run alone. On SmolLM2-135M's builder export (60 documents, 2 threads)
-// sharing every group took ARC-Easy from 11.2 s to 10.3 s and HellaSwag
+// would run alone. On SmolLM2-135M's builder export (`painterc score
+// --threads 2 --limit 60` on one task at a time), sharing every group took ARC-Easy from 11.2 s to 10.3 s and HellaSwag
 // from 14.3 s to 11.5 s, but PIQA (two long solutions after a short
 // question) from 7.5 s to 8.2 s; this rule shares the first two and not
 // the third.

@@ -132,6 +132,26 @@ func randTokens(r *rand.Rand, n, vocab int) []int {
 	return v
 }
 
+// sameScores scores reqs on a and on b and fails the test for each
+// request whose log-likelihoods differ by more than 1e-4 or whose IsGreedy
+// differ; what names the pair in the messages ("shared, uncached").
+func sameScores(t testing.TB, what string, a, b *Model, reqs []eval.LLRequest) {
+	t.Helper()
+	x, err := a.LogLikelihood(bg, reqs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := b.LogLikelihood(bg, reqs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range reqs {
+		if d := math.Abs(x[i].LogLikelihood - y[i].LogLikelihood); d > 1e-4 || x[i].IsGreedy != y[i].IsGreedy {
+			t.Errorf("%s: request %d: %+v against %+v (diff %g)", what, i, x[i], y[i], d)
+		}
+	}
+}
+
 // open builds m into a Model for a test, closing it at the end.
 func open(t testing.TB, m *onnx.Model, o Options) *Model {
 	t.Helper()

@@ -76,19 +76,7 @@ func TestTorchExports(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(6, 6))
 	reqs := mcRequests(r, 3, 10, 4, shared.VocabSize())
-	a, err := shared.LogLikelihood(bg, reqs, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := plain.LogLikelihood(bg, reqs, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range reqs {
-		if d := math.Abs(a[i].LogLikelihood - b[i].LogLikelihood); d > 1e-4 || a[i].IsGreedy != b[i].IsGreedy {
-			t.Errorf("llama_tiny_kv request %d: shared %+v, uncached %+v", i, a[i], b[i])
-		}
-	}
+	sameScores(t, "llama_tiny_kv shared, uncached", shared, plain, reqs)
 	gen := []eval.GenRequest{{Context: randTokens(r, 4, 64), MaxTokens: 6}, {Context: randTokens(r, 9, 64), MaxTokens: 5}}
 	x, err := shared.Generate(bg, gen, nil)
 	if err != nil {
