@@ -1,0 +1,438 @@
+package rewrite
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/schedule"
+)
+
+// The fork graph scores K candidate schedules against the full model in one
+// ONNX Runtime run. It computes the identity schedule and every candidate on
+// the same input as a trie over their stage lists: a prefix of stages that
+// several schedules share (the prologue, blocks 0-9 for "0-9,11-29" and
+// "0-9,12-29") is computed once and its stream feeds every branch that
+// continues from it. Each distinct leaf gets its own copy of the epilogue
+// (final norm, lm_head) and the graph reduces its logits, in the graph, to
+// three per-token numbers, so that nothing vocabulary-wide leaves ONNX
+// Runtime:
+//
+//	painterc.fork.kl.{j}    float32 [batch, seq]  KL(p_full || p_j) over the vocabulary
+//	painterc.fork.top1.{j}  float32 [batch, seq]  1 where argmax p_j = argmax p_full (first on ties)
+//	painterc.fork.nll.{j}   float32 [batch, seq]  -log p_j(targets[b, s])
+//	painterc.fork.nll.full  float32 [batch, seq]  -log p_full(targets[b, s])
+//
+// j indexes the candidates as given. targets is a new int64 [batch, seq]
+// input, painterc.fork.targets: the token each position should predict
+// (input_ids shifted left by one; the last position's entry is whatever the
+// caller likes, and its NLL is meaningless).
+const (
+	ForkTargets = "painterc.fork.targets"
+	ForkNLLFull = "painterc.fork.nll.full"
+)
+
+// ForkKL, ForkTop1 and ForkNLL name candidate j's outputs of the fork graph.
+func ForkKL(j int) string   { return "painterc.fork.kl." + strconv.Itoa(j) }
+func ForkTop1(j int) string { return "painterc.fork.top1." + strconv.Itoa(j) }
+func ForkNLL(j int) string  { return "painterc.fork.nll." + strconv.Itoa(j) }
+
+// forkRoot prefixes every name the fork graph invents: block instances
+// /painter/fork/{k}/..., parallel means, per-leaf heads and scoring.
+const forkRoot = "/painter/fork"
+
+// forkMinOpset is the oldest default-domain opset the scoring nodes can be
+// written in (GatherElements).
+const forkMinOpset = 11
+
+// LogitsOutput names m's logits: the one graph output that is not a cache
+// present and that the epilogue computes. It is what the fork graph's
+// heads copy and what a lowered model's scorer reads.
+func LogitsOutput(m *onnx.Model, b *Blocks) (string, error) {
+	if m == nil || m.Graph == nil {
+		return "", fmt.Errorf("rewrite: no model")
+	}
+	inEpilogue := map[string]bool{}
+	for _, i := range b.Epilogue {
+		for _, o := range m.Graph.Node[i].Output {
+			inEpilogue[o] = true
+		}
+	}
+	var found []string
+	for _, v := range m.Graph.Output {
+		if !isKVName(v.Name) && inEpilogue[v.Name] {
+			found = append(found, v.Name)
+		}
+	}
+	switch {
+	case len(found) == 1:
+		return found[0], nil
+	case slices.Contains(found, "logits"):
+		return "logits", nil
+	case len(found) == 0:
+		return "", fmt.Errorf("rewrite: model %q has no output that its epilogue computes besides the cache; nothing to score", m.Graph.Name)
+	}
+	return "", fmt.Errorf("rewrite: model %q has several epilogue outputs (%s) and none is named logits; cannot tell which to score", m.Graph.Name, strings.Join(found, ", "))
+}
+
+// forkTrie is one stage of the trie of schedules: the children continue
+// from this stage's output stream. leaf is the index of the distinct
+// schedule that ends here, or -1.
+type forkTrie struct {
+	blocks   []int
+	children []*forkTrie
+	leaf     int
+}
+
+func (t *forkTrie) child(blocks []int) *forkTrie {
+	for _, c := range t.children {
+		if slices.Equal(c.blocks, blocks) {
+			return c
+		}
+	}
+	c := &forkTrie{blocks: blocks, leaf: -1}
+	t.children = append(t.children, c)
+	return c
+}
+
+// LowerFork builds the fork graph described above for m's blocks b: the
+// identity schedule and cands, sharing initializers (the same *onnx.Tensor)
+// and their common leading stages. Block instances, parallel groups (the
+// Mean of their members) and fused (a, r) streams are emitted as Lower
+// emits them. A KV-cache model keeps its cache inputs, which screening
+// feeds empty: every instance of block i reads block i's own past input,
+// and the presents are dropped (no graph output). m is not modified.
+//
+// Requires: b was detected on m.Graph, not on a merged decoder; every
+// candidate is valid for b.T; the model imports default-domain opset >= 11.
+// Ensures: the result passes Verify; its outputs are exactly the fork
+// outputs for j in 0..len(cands)-1 and ForkNLLFull, none vocabulary-wide;
+// its inputs are m's plus ForkTargets.
+func LowerFork(m *onnx.Model, b *Blocks, cands []schedule.Schedule) (*onnx.Model, error) {
+	if b.Merged != nil {
+		return nil, fmt.Errorf("rewrite: the fork graph needs the blocks in the main graph; a merged decoder keeps them inside an If (use decoder_model.onnx)")
+	}
+	if len(cands) == 0 {
+		return nil, fmt.Errorf("rewrite: the fork graph needs at least one candidate schedule")
+	}
+	opset := int64(0)
+	for _, o := range m.OpsetImport {
+		if o.Domain == "" || o.Domain == "ai.onnx" {
+			opset = o.Version
+		}
+	}
+	if opset < forkMinOpset {
+		return nil, fmt.Errorf("rewrite: model %q imports opset %d of the default domain; the fork graph's scoring needs %d or later", m.Graph.Name, opset, forkMinOpset)
+	}
+	logits, err := LogitsOutput(m, b)
+	if err != nil {
+		return nil, err
+	}
+	g := m.Graph
+	if slices.ContainsFunc(g.Input, func(v *onnx.ValueInfo) bool { return v.Name == ForkTargets }) {
+		return nil, fmt.Errorf("rewrite: model %q already has an input named %q", g.Name, ForkTargets)
+	}
+	logitsType := onnx.Float
+	for _, v := range g.Output {
+		if v.Name == logits && v.Type != nil && v.Type.TensorType != nil {
+			logitsType = v.Type.TensorType.ElemType
+		}
+	}
+
+	// The trie over the stage lists: the identity schedule is leaf 0, each
+	// distinct candidate the next leaf; leafOf maps candidates to leaves.
+	root := &forkTrie{leaf: -1}
+	var leaves []string
+	leafOf := make([]int, len(cands))
+	ident := make([]int, b.T)
+	for i := range ident {
+		ident[i] = i
+	}
+	all := append([]schedule.Schedule{schedule.Sequential(ident...)}, cands...)
+	for j, s := range all {
+		if err := s.Validate(b.T); err != nil {
+			return nil, fmt.Errorf("rewrite: candidate %d (%s): %w", j-1, s, err)
+		}
+		t := root
+		for _, st := range s.Stages() {
+			t = t.child(st.Blocks)
+		}
+		if t.leaf < 0 {
+			t.leaf = len(leaves)
+			leaves = append(leaves, s.String())
+		}
+		if j > 0 {
+			leafOf[j-1] = t.leaf
+		}
+	}
+
+	l := &lowering{g: g, b: b, root: forkRoot, vinfo: map[string]*onnx.ValueInfo{}}
+	for _, v := range g.ValueInfo {
+		l.vinfo[v.Name] = v
+	}
+	// The prologue, as lowerGraph emits it: its reads of a block's cache go
+	// to slot 0's input, which keeps its name here.
+	prologue := append(append([]int(nil), b.Prologue...), b.PrologueCopies...)
+	slices.Sort(prologue)
+	for _, i := range prologue {
+		l.nodes = append(l.nodes, l.retargetKV(g.Node[i]))
+	}
+
+	// Depth-first over the trie: a stage is emitted once, after its
+	// parent, so the node list stays topologically sorted. k numbers block
+	// instances and si stages across the whole graph, which keeps every
+	// invented name unique.
+	final := make([]Stream, len(leaves))
+	k, si := 0, 0
+	var walk func(t *forkTrie, cur Stream)
+	walk = func(t *forkTrie, cur Stream) {
+		for _, c := range t.children {
+			out := cur
+			if len(c.blocks) == 1 {
+				blk := c.blocks[0]
+				out = l.instanceStream(k, b.Boundary[blk+1])
+				start := len(l.nodes)
+				l.instance(k, blk, cur, out)
+				l.ownCache(start, k, blk)
+				k++
+			} else {
+				start := len(l.nodes)
+				first := k
+				out, k = l.parallel(si, k, c.blocks, cur, false)
+				// parallel numbers its members first, first+1, ...; each
+				// reads its own block's cache.
+				for mi, blk := range c.blocks {
+					l.ownCache(start, first+mi, blk)
+				}
+			}
+			si++
+			if c.leaf >= 0 {
+				final[c.leaf] = out
+			}
+			walk(c, out)
+		}
+	}
+	walk(root, b.Boundary[0])
+
+	// One epilogue per leaf, then the scoring.
+	sc := &forkScorer{l: l, opset: opset}
+	logprobs := make([]string, len(leaves))
+	argmax := make([]string, len(leaves))
+	for leaf, st := range final {
+		x := l.forkEpilogue(leaf, st, logits)
+		p := fmt.Sprintf("%s/score.%d/", forkRoot, leaf)
+		if logitsType != onnx.Float {
+			x = sc.node(p, "Cast", x, "logits_f32", intAttribute("to", int64(onnx.Float)))
+		}
+		logprobs[leaf] = sc.node(p, "LogSoftmax", x, "logprobs", intAttribute("axis", -1))
+		argmax[leaf] = sc.node(p, "ArgMax", x, "argmax", intAttribute("axis", -1), intAttribute("keepdims", 0))
+	}
+	targets := sc.axes(forkRoot+"/score/", "Unsqueeze", ForkTargets, "targets")
+	nlls := map[int]string{}
+	nll := func(leaf int) string {
+		if n, ok := nlls[leaf]; ok {
+			return n
+		}
+		p := fmt.Sprintf("%s/score.%d/", forkRoot, leaf)
+		picked := sc.node(p, "GatherElements", logprobs[leaf], "picked", intAttribute("axis", -1))
+		sc.last().Input = append(sc.last().Input, targets)
+		nlls[leaf] = sc.node(p, "Neg", sc.axes(p, "Squeeze", picked, "picked_sq"), "nll")
+		return nlls[leaf]
+	}
+	pFull := sc.node(forkRoot+"/score.0/", "Exp", logprobs[0], "probs")
+	scored := map[int][3]string{}
+	var outs []*onnx.ValueInfo
+	output := func(name, from string) {
+		l.nodes = append(l.nodes, &onnx.Node{Name: forkRoot + "/out/" + name, OpType: "Identity", Input: []string{from}, Output: []string{name}})
+		outs = append(outs, forkOutputInfo(name))
+	}
+	for j, leaf := range leafOf {
+		s, ok := scored[leaf]
+		if !ok {
+			p := fmt.Sprintf("%s/score.%d/", forkRoot, leaf)
+			diff := sc.node(p, "Sub", logprobs[0], "diff")
+			sc.last().Input = append(sc.last().Input, logprobs[leaf])
+			terms := sc.node(p, "Mul", pFull, "kl_terms")
+			sc.last().Input = append(sc.last().Input, diff)
+			kl := sc.reduceSum(p, terms, "kl")
+			eq := sc.node(p, "Equal", argmax[0], "agree")
+			sc.last().Input = append(sc.last().Input, argmax[leaf])
+			top1 := sc.node(p, "Cast", eq, "top1", intAttribute("to", int64(onnx.Float)))
+			s = [3]string{kl, top1, nll(leaf)}
+			scored[leaf] = s
+		}
+		output(ForkKL(j), s[0])
+		output(ForkTop1(j), s[1])
+		output(ForkNLL(j), s[2])
+	}
+	output(ForkNLLFull, nll(0))
+
+	ng := &onnx.Graph{
+		Wire:                   g.Wire,
+		Node:                   l.nodes,
+		Name:                   g.Name,
+		DocString:              g.DocString,
+		QuantizationAnnotation: g.QuantizationAnnotation,
+		MetadataProps:          g.MetadataProps,
+		Initializer:            g.Initializer,
+		SparseInitializer:      g.SparseInitializer,
+		Output:                 outs,
+	}
+	ng.Input = append(slices.Clone(g.Input), forkTargetsInfo())
+	defined := Defined(ng)
+	for _, v := range g.ValueInfo {
+		if defined[v.Name] {
+			ng.ValueInfo = append(ng.ValueInfo, v)
+		}
+	}
+	ng.ValueInfo = append(ng.ValueInfo, l.clonedInfo...)
+	pruneInitializers(ng, g)
+	ng.Initializer = append(ng.Initializer, sc.inits...)
+
+	out := m.Derive()
+	out.Wire = m.Wire
+	out.IRVersion, out.OpsetImport = m.IRVersion, m.OpsetImport
+	out.ProducerName, out.ProducerVersion = m.ProducerName, m.ProducerVersion
+	out.Domain, out.ModelVersion, out.DocString = m.Domain, m.ModelVersion, m.DocString
+	out.Graph, out.TrainingInfo, out.Functions = ng, m.TrainingInfo, m.Functions
+	out.MetadataProps = withMetadata(m.MetadataProps, map[string]string{
+		MetaPass: "fork " + strings.Join(leaves, " | "),
+	})
+	// Unlike Lower's callers, nobody verifies the fork graph after this:
+	// a wrong name would otherwise surface as an ONNX Runtime load error.
+	if err := Verify("the fork graph", out); err != nil {
+		return nil, fmt.Errorf("rewrite: this is a bug in painterc: %w", err)
+	}
+	return out, nil
+}
+
+// ownCache points the reads of instance k's cache slot, in the nodes from
+// start on, back at block blk's own past input. instance renames the cache
+// to slot k (past_key_values.{k}), which a fork graph does not have: it
+// keeps m's inputs, one per block, which screening feeds empty, and for an
+// empty past every instance of a block reads the same thing. The presents
+// keep their slot-k names (unique per instance) and go unread.
+func (l *lowering) ownCache(start, k, blk int) {
+	b := l.b
+	if !b.HasKV() {
+		return
+	}
+	back := map[string]string{}
+	slot := b.KV[blk]
+	if slot.PastKey != "" {
+		back[fmt.Sprintf(b.KVNames.PastKey, k)] = slot.PastKey
+	}
+	if slot.PastValue != "" {
+		back[fmt.Sprintf(b.KVNames.PastValue, k)] = slot.PastValue
+	}
+	same := func(s string) string { return s }
+	for i := start; i < len(l.nodes); i++ {
+		n := l.nodes[i]
+		if slices.ContainsFunc(nodeReads(n), func(s string) bool { _, ok := back[s]; return ok }) {
+			l.nodes[i] = cloneNode(n, back, same)
+		}
+	}
+}
+
+// forkEpilogue appends leaf's copy of the epilogue, reading the stream st,
+// and returns its copy of the logits. Every tensor the epilogue writes gets
+// the prefix /painter/fork/head.{leaf}/; the reads of Boundary[T] (a weight
+// member too, as Lower's biasRename does) are renamed to st brought to
+// Boundary[T]'s width.
+func (l *lowering) forkEpilogue(leaf int, st Stream, logits string) string {
+	b := l.b
+	p := fmt.Sprintf("%s/head.%d", forkRoot, leaf)
+	in := l.adapt(p+"/adapt/", st, b.Boundary[b.T], true)
+	rename := map[string]string{}
+	for i, t := range b.Boundary[b.T] {
+		rename[t] = in[i]
+	}
+	prefix := func(t string) string {
+		if strings.HasPrefix(t, "/") {
+			return p + t
+		}
+		return p + "/" + t
+	}
+	for _, i := range b.Epilogue {
+		for _, o := range l.g.Node[i].Output {
+			if o != "" {
+				rename[o] = prefix(o)
+			}
+		}
+	}
+	for _, i := range b.Epilogue {
+		l.nodes = append(l.nodes, cloneNode(l.retargetKV(l.g.Node[i]), rename, prefix))
+	}
+	return rename[logits]
+}
+
+// forkScorer writes the scoring nodes, in the model's opset.
+type forkScorer struct {
+	l     *lowering
+	opset int64
+	axis  string // the int64 [1] initializer {-1}, once made
+	inits []*onnx.Tensor
+}
+
+// node appends op reading in (callers append further inputs through last)
+// and returns its output, named prefix+out.
+func (s *forkScorer) node(prefix, op, in, out string, attrs ...*onnx.Attribute) string {
+	s.l.nodes = append(s.l.nodes, &onnx.Node{Name: prefix + op + "_" + out, OpType: op, Input: []string{in}, Output: []string{prefix + out}, Attribute: attrs})
+	return prefix + out
+}
+
+func (s *forkScorer) last() *onnx.Node { return s.l.nodes[len(s.l.nodes)-1] }
+
+// minusOne is the axes input {-1} that Unsqueeze, Squeeze (opset 13) and
+// ReduceSum (opset 13) take.
+func (s *forkScorer) minusOne() string {
+	if s.axis == "" {
+		s.axis = forkRoot + "/score/axes_minus_one"
+		s.inits = append(s.inits, &onnx.Tensor{Name: s.axis, Dims: []int64{1}, DataType: onnx.Int64, RawData: binary.LittleEndian.AppendUint64(nil, ^uint64(0))})
+	}
+	return s.axis
+}
+
+// axes appends Unsqueeze or Squeeze on the last axis.
+func (s *forkScorer) axes(prefix, op, in, out string) string {
+	if s.opset >= 13 {
+		r := s.node(prefix, op, in, out)
+		s.last().Input = append(s.last().Input, s.minusOne())
+		return r
+	}
+	return s.node(prefix, op, in, out, &onnx.Attribute{Name: "axes", Type: onnx.AttrInts, Ints: []int64{-1}})
+}
+
+// reduceSum sums the last axis away.
+func (s *forkScorer) reduceSum(prefix, in, out string) string {
+	if s.opset >= 13 {
+		r := s.node(prefix, "ReduceSum", in, out, intAttribute("keepdims", 0))
+		s.last().Input = append(s.last().Input, s.minusOne())
+		return r
+	}
+	return s.node(prefix, "ReduceSum", in, out, &onnx.Attribute{Name: "axes", Type: onnx.AttrInts, Ints: []int64{-1}}, intAttribute("keepdims", 0))
+}
+
+func intAttribute(name string, v int64) *onnx.Attribute {
+	a := &onnx.Attribute{Name: name, Type: onnx.AttrInt, I: v}
+	a.SetHas(3) // written even when 0
+	return a
+}
+
+func forkDims(elem onnx.DataType) *onnx.Type {
+	b, s := &onnx.Dimension{}, &onnx.Dimension{}
+	b.SetDimParam("batch")
+	s.SetDimParam("sequence_length")
+	return &onnx.Type{TensorType: &onnx.TensorType{ElemType: elem, Shape: &onnx.TensorShape{Dim: []*onnx.Dimension{b, s}}}}
+}
+
+func forkOutputInfo(name string) *onnx.ValueInfo {
+	return &onnx.ValueInfo{Name: name, Type: forkDims(onnx.Float)}
+}
+
+func forkTargetsInfo() *onnx.ValueInfo {
+	return &onnx.ValueInfo{Name: ForkTargets, Type: forkDims(onnx.Int64)}
+}

@@ -1,0 +1,176 @@
+package screen
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/painterc/painterc/internal/orttest"
+	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/rewrite"
+	"github.com/painterc/painterc/schedule"
+	"github.com/painterc/painterc/testmodels"
+)
+
+// layouts are the fixtures the fork graph must score exactly as the
+// separate models do: plain pre-norm Llama and GPT-2 (LayerNorm, biases,
+// a learned position table), each with and without a KV cache, and
+// Llama in genai's fused layout, whose boundaries are (a, r) pairs, with
+// and without a cache.
+var layouts = []testmodels.Spec{
+	{Family: testmodels.Llama, Layers: 4, Seed: 1},
+	{Family: testmodels.Llama, Layers: 4, KVCache: true, Seed: 2},
+	{Family: testmodels.GPT2, Layers: 4, Seed: 3},
+	{Family: testmodels.GPT2, Layers: 4, KVCache: true, Seed: 4},
+	{Family: testmodels.Llama, Layers: 4, Fused: true, Seed: 5},
+	{Family: testmodels.Llama, Layers: 4, Fused: true, KVCache: true, Seed: 6},
+}
+
+// candidates cover what a search proposes: skips, a repeat, a swap, a
+// parallel group (the Mean of its members), a parallel group that ends the
+// schedule, the identity itself, and a duplicate.
+var candidates = []string{"0-3", "0,2-3", "0-2", "0-1,1-3", "0,2,1,3", "0,[1,2],3", "0-1,[2,3]", "1-3", "0,2-3"}
+
+func parse(tb testing.TB, srcs []string) []schedule.Schedule {
+	tb.Helper()
+	out := make([]schedule.Schedule, len(srcs))
+	for i, s := range srcs {
+		var err error
+		if out[i], err = schedule.Parse(s); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return out
+}
+
+func windows(n, length, vocab int, seed uint64) [][]int {
+	r := rand.New(rand.NewPCG(seed, 1))
+	out := make([][]int, n)
+	for i := range out {
+		out[i] = make([]int, length)
+		for j := range out[i] {
+			out[i][j] = r.IntN(vocab)
+		}
+	}
+	return out
+}
+
+func detect(tb testing.TB, m *onnx.Model) *rewrite.Blocks {
+	tb.Helper()
+	b, err := rewrite.Detect(m.Graph, rewrite.DetectOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// near is the test's 1e-5 relative tolerance, with an absolute floor for
+// values that are zero up to float32 rounding.
+func near(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-5*max(math.Abs(a), math.Abs(b))+1e-9
+}
+
+// TestForkMatchesSeparate checks the fork graph's numbers against each
+// candidate run as its own lowered model, the measures computed in Go.
+func TestForkMatchesSeparate(t *testing.T) {
+	orttest.Require(t)
+	cands := parse(t, candidates)
+	for _, spec := range layouts {
+		t.Run(fmt.Sprintf("%s-kv%v-fused%v", spec.Family, spec.KVCache, spec.Fused), func(t *testing.T) {
+			m, err := testmodels.Default(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := detect(t, m)
+			// Three windows in batches of two: one full batch and a short one.
+			// MaxPerGraph 4 cuts the candidates into three graphs.
+			s, err := New(m, b, windows(3, 12, 64, uint64(spec.Seed)), Options{Threads: 1, Batch: 2, MaxPerGraph: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fork, err := s.Screen(context.Background(), cands)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sep, err := s.Separate(context.Background(), cands)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j := range cands {
+				f, g := fork[j], sep[j]
+				if f.Schedule != g.Schedule || f.Tokens != g.Tokens || f.Tokens != 36 {
+					t.Errorf("%s: fork %+v, separate %+v", candidates[j], f, g)
+				}
+				if !near(f.KL, g.KL) || !near(f.Top1, g.Top1) || !near(f.NLL, g.NLL) {
+					t.Errorf("%s: fork KL %.9g top1 %.9g NLL %.9g; separate KL %.9g top1 %.9g NLL %.9g",
+						candidates[j], f.KL, f.Top1, f.NLL, g.KL, g.Top1, g.NLL)
+				}
+				switch candidates[j] {
+				case "0-3":
+					if f.KL != 0 || f.Top1 != 1 {
+						t.Errorf("identity: KL %g top1 %g, want 0 and 1", f.KL, f.Top1)
+					}
+					if !near(f.NLL, s.FullNLL()) {
+						t.Errorf("identity: NLL %g, full model's %g", f.NLL, s.FullNLL())
+					}
+				default:
+					if !(f.KL > 1e-6) {
+						t.Errorf("%s: KL %g, want > 0 for a schedule that changes the model", candidates[j], f.KL)
+					}
+				}
+				if f.NLL <= 0 || f.Top1 < 0 || f.Top1 > 1 {
+					t.Errorf("%s: implausible %+v", candidates[j], f)
+				}
+			}
+			t.Logf("%s", fmtResults(fork))
+		})
+	}
+}
+
+func fmtResults(rs []Result) string {
+	s := ""
+	for _, r := range rs {
+		s += fmt.Sprintf("\n  %-12s KL %.6f top1 %.4f NLL %.6f", r.Schedule, r.KL, r.Top1, r.NLL)
+	}
+	return s
+}
+
+// TestNewRejects checks the calibration windows New refuses.
+func TestNewRejects(t *testing.T) {
+	spec := testmodels.Spec{Family: testmodels.Llama, Layers: 2}
+	m, err := testmodels.Default(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := detect(t, m)
+	for name, calib := range map[string][][]int{
+		"none":      nil,
+		"too short": {{1}},
+		"ragged":    {{1, 2, 3}, {1, 2}},
+		"negative":  {{1, -2}},
+	} {
+		if _, err := New(m, b, calib, Options{}); err == nil {
+			t.Errorf("%s: New accepted %v", name, calib)
+		}
+	}
+}
+
+// TestScreenContext checks that a cancelled context stops screening.
+func TestScreenContext(t *testing.T) {
+	orttest.Require(t)
+	m, err := testmodels.Default(testmodels.Spec{Family: testmodels.Llama, Layers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(m, detect(t, m), windows(2, 4, 64, 1), Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Screen(ctx, parse(t, []string{"0"})); err == nil {
+		t.Error("Screen ran with a cancelled context")
+	}
+}
