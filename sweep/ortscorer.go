@@ -45,7 +45,11 @@ type ORTScorer struct {
 
 // Score implements Scorer.
 func (s *ORTScorer) Score(ctx context.Context, v Variant, tasks []*eval.Task) (*eval.Results, error) {
-	r, err := compile.Run(ctx, compile.Input{Model: s.Model}, compile.Options{Pass: v.Pass, PassOptions: v.Options, Boundaries: s.Boundaries})
+	o := compile.Options{Pass: v.Pass, PassOptions: v.Options, Boundaries: s.Boundaries}
+	if v.Given {
+		o = compile.Options{Schedule: v.Schedule, Boundaries: s.Boundaries}
+	}
+	r, err := compile.Run(ctx, compile.Input{Model: s.Model}, o)
 	if err != nil {
 		return nil, err
 	}

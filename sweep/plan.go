@@ -76,6 +76,11 @@ type Variant struct {
 	Affected int
 	// Seed is random's seed; nil for every other pass.
 	Seed *int64
+	// Given is set for a variant that is its schedule, not a pass's output
+	// (a search's finalist or a baseline, Config.Variants): it compiles
+	// with compile.Options{Schedule: v.Schedule}, and Pass and Params only
+	// name it in the rows.
+	Given bool
 }
 
 // Label is the variant as painterc.pass writes it: "skip n=2".

@@ -19,6 +19,7 @@ import (
 	"github.com/painterc/painterc/internal/fault"
 	"github.com/painterc/painterc/internal/safeio"
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/schedule"
 )
 
 // Scorer scores one variant of the model on tasks. The sweep calls it once
@@ -86,6 +87,10 @@ type Config struct {
 	// and of the manifest. Settings that do not change scores (batch size,
 	// threads, device) stay out, so a run may resume with other ones.
 	Settings map[string]string
+	// Variants, when not nil, are scored instead of Plan's: schedules a
+	// search or a person chose (Variant.Given), the identity first, since
+	// normalizing needs it. Indexes must be 0, 1, 2, ...
+	Variants []Variant
 	// Progress, when not nil, is called after each variant.
 	Progress func(Progress)
 }
@@ -199,8 +204,12 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 	if err != nil {
 		return nil, fault.New(fault.Blocks, err)
 	}
-	variants, err := Plan(T, cfg.Plan)
-	if err != nil {
+	variants := cfg.Variants
+	if variants == nil {
+		if variants, err = Plan(T, cfg.Plan); err != nil {
+			return nil, fault.New(fault.Schedule, err)
+		}
+	} else if err := checkGiven(variants, T); err != nil {
 		return nil, fault.New(fault.Schedule, err)
 	}
 	modelHash, err := HashModel(cfg.ModelPath, m)
@@ -373,4 +382,34 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 	}
 	sum.Wall = time.Since(start)
 	return sum, nil
+}
+
+// checkGiven checks Config.Variants: the identity first, indexes in order,
+// every schedule valid for T blocks and in canonical form (rows key on it),
+// and no two variants with one label.
+func checkGiven(vs []Variant, T int) error {
+	if len(vs) == 0 || vs[0].Pass != "identity" {
+		return errors.New("internal error: given variants must start with the identity, which normalizing needs")
+	}
+	labels := map[string]bool{}
+	for i, v := range vs {
+		if v.Index != i {
+			return fmt.Errorf("internal error: given variant %d has index %d", i, v.Index)
+		}
+		if labels[v.Label()] {
+			return fmt.Errorf("internal error: two given variants are labelled %q", v.Label())
+		}
+		labels[v.Label()] = true
+		s, err := schedule.Parse(v.Schedule)
+		if err == nil {
+			err = s.Validate(T)
+		}
+		if err != nil {
+			return fmt.Errorf("variant %s: %w", v.Label(), err)
+		}
+		if s.String() != v.Schedule {
+			return fmt.Errorf("internal error: variant %s's schedule %q is not canonical (%q)", v.Label(), v.Schedule, s.String())
+		}
+	}
+	return nil
 }
