@@ -89,6 +89,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdRun(args[1:], stdout, stderr)
 	case "sweep":
 		err = cmdSweep(args[1:], stdout, stderr)
+	case "search":
+		err = cmdSearch(args[1:], stdout, stderr)
 	case "similarity":
 		err = cmdSimilarity(args[1:], stdout, stderr)
 	case "report":
@@ -137,6 +139,8 @@ usage:
   painterc run MODEL --input NAME=FILE.npy --out DIR  run a model on ONNX Runtime
   painterc sweep MODEL --task FILE --out DIR        every strategy at every N, resumable (sweep merge DIR)
   painterc similarity MODEL --task FILE --out DIR   layer similarity, Block Influence, angular distance
+  painterc search MODEL --budget F --choose-task FILE --task FILE --calib FILE --out DIR
+                                                    the best schedule under a compute budget, against ShortGPT, angular distance, SLEB
   painterc report DIR                               report.md and figures from DIR/results.jsonl
   painterc score MODEL --task FILE [--pass=NAME]    score a model or a variant as lm-eval does
   painterc tasks import --benchmark NAME DATA -o OUT.jsonl

@@ -1,0 +1,238 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/painterc/painterc/schedule"
+)
+
+// Options steer the search.
+type Options struct {
+	// Budgets are the compute fractions to search for, each in (0, 1).
+	Budgets []float64
+	// Beam is how many candidates each round keeps (default 4).
+	Beam int
+	// Finalists is how many candidates per budget go on to be scored on
+	// the choosing tasks (default 3).
+	Finalists int
+	// Polish is how many rounds of same-cost rearrangements (swaps,
+	// parallel groups, repeats and put-back blocks that fit the budget)
+	// each budget's best candidates get (default 2).
+	Polish int
+	// Halves lets the search run a block's attention or MLP half alone,
+	// where the layout has a mid-block stream.
+	Halves bool
+	// Batch is how many candidates go to the screener at once (default 16).
+	Batch int
+	// Progress, when set, is told about every batch screened.
+	Progress func(Event)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Beam <= 0 {
+		o.Beam = 4
+	}
+	if o.Finalists <= 0 {
+		o.Finalists = 3
+	}
+	if o.Polish < 0 {
+		o.Polish = 0
+	} else if o.Polish == 0 {
+		o.Polish = 2
+	}
+	if o.Batch <= 0 {
+		o.Batch = 16
+	}
+	return o
+}
+
+// Event reports screening progress: the phase ("search", "polish 0.75",
+// "sleb 0.60"), candidates screened in this call and to screen in it, and
+// the best candidate so far.
+type Event struct {
+	Phase       string
+	Done, Total int
+	Screened    int // distinct candidates screened in the whole run, the store's included
+	Cached      int // of those, how many came from the store
+}
+
+// Candidate is a screened schedule.
+type Candidate struct {
+	Schedule string
+	Fraction float64 // of the full model's block compute
+	Screen
+	st state
+}
+
+// screener screens states through a Screener and the store, once each.
+type screener struct {
+	sc     Screener
+	store  *screenStore
+	cost   Cost
+	o      Options
+	seen   map[string]*Candidate
+	cached int
+}
+
+// screen returns the candidates for states, screening those never seen
+// (in batches, stored as each finishes) and looking up the rest.
+func (r *screener) screen(ctx context.Context, phase string, states []state) ([]*Candidate, error) {
+	var out []*Candidate
+	var todo []*Candidate
+	inCall := map[string]bool{}
+	for _, st := range states {
+		k := st.key()
+		if c, ok := r.seen[k]; ok {
+			if !inCall[k] {
+				out = append(out, c)
+				inCall[k] = true
+			}
+			continue
+		}
+		c := &Candidate{Schedule: k, Fraction: r.cost.Fraction(st.Schedule()), st: st}
+		r.seen[k] = c
+		inCall[k] = true
+		out = append(out, c)
+		if sc, ok := r.store.get(k); ok {
+			c.Screen = sc
+			r.cached++
+			continue
+		}
+		todo = append(todo, c)
+	}
+	for i := 0; i < len(todo); i += r.o.Batch {
+		batch := todo[i:min(i+r.o.Batch, len(todo))]
+		scheds := make([]string, len(batch))
+		for j, c := range batch {
+			scheds[j] = c.Schedule
+		}
+		rs, err := r.sc.Screen(ctx, schedulesOf(batch))
+		if err != nil {
+			return nil, err
+		}
+		if len(rs) != len(batch) {
+			return nil, fmt.Errorf("internal error: the screener returned %d results for %d candidates", len(rs), len(batch))
+		}
+		for j, c := range batch {
+			c.Screen = rs[j]
+		}
+		if err := r.store.put(scheds, rs); err != nil {
+			return nil, err
+		}
+		if r.o.Progress != nil {
+			r.o.Progress(Event{Phase: phase, Done: i + len(batch), Total: len(todo), Screened: len(r.seen), Cached: r.cached})
+		}
+	}
+	return out, nil
+}
+
+// efficiency ranks the shrinking rounds: the divergence a candidate pays
+// per unit of compute it saves, the marginal rate greedy knapsack uses.
+// Ranking by divergence alone would always take the smallest cut (an
+// attention half) and need many more rounds to reach a budget.
+func efficiency(c *Candidate) float64 {
+	saved := 1 - c.Fraction
+	if saved <= 0 {
+		return math.Inf(1)
+	}
+	return c.KL / saved
+}
+
+// best sorts cs by key (ascending), the schedule text breaking ties so
+// that equal inputs give equal searches, and keeps the first n.
+func best(cs []*Candidate, n int, key func(*Candidate) float64) []*Candidate {
+	seen := map[*Candidate]bool{}
+	var uniq []*Candidate
+	for _, c := range cs {
+		if !seen[c] {
+			seen[c] = true
+			uniq = append(uniq, c)
+		}
+	}
+	cs = uniq
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := key(cs[i]), key(cs[j])
+		if a != b {
+			return a < b
+		}
+		return cs[i].Schedule < cs[j].Schedule
+	})
+	return cs[:min(n, len(cs))]
+}
+
+func byKL(c *Candidate) float64 { return c.KL }
+
+// beamSearch shrinks the full model a step at a time, keeping the Beam
+// candidates that pay least divergence per compute saved, until every kept
+// candidate fits the smallest budget. Then, for each budget, the
+// candidates that fit it with the least divergence are polished with
+// rearrangements of equal or lower cost, and the best Finalists remain.
+func (r *screener) beamSearch(ctx context.Context, T int) (map[float64][]*Candidate, error) {
+	floor := slices.Min(r.o.Budgets)
+	beam, err := r.screen(ctx, "full model", []state{full(T)})
+	if err != nil {
+		return nil, err
+	}
+	for round := 1; ; round++ {
+		var next []state
+		for _, c := range beam {
+			if c.Fraction > floor {
+				next = append(next, c.st.shrink(r.o.Halves)...)
+			}
+		}
+		if len(next) == 0 {
+			break
+		}
+		cs, err := r.screen(ctx, fmt.Sprintf("search round %d", round), next)
+		if err != nil {
+			return nil, err
+		}
+		beam = best(cs, r.o.Beam, efficiency)
+	}
+	out := map[float64][]*Candidate{}
+	for _, f := range r.o.Budgets {
+		fits := func(c *Candidate) bool { return c.Fraction <= f+1e-12 }
+		var pool []*Candidate
+		for _, c := range r.seen {
+			if fits(c) {
+				pool = append(pool, c)
+			}
+		}
+		if len(pool) == 0 {
+			return nil, fmt.Errorf("no candidate fits budget %.2f", f)
+		}
+		top := best(pool, r.o.Finalists, byKL)
+		for p := range r.o.Polish {
+			var next []state
+			for _, c := range top {
+				next = append(next, c.st.rearrange()...)
+				next = append(next, c.st.grow(T, r.o.Halves)...)
+			}
+			var keep []state
+			for _, st := range next {
+				if r.cost.Fraction(st.Schedule()) <= f+1e-12 {
+					keep = append(keep, st)
+				}
+			}
+			cs, err := r.screen(ctx, fmt.Sprintf("polish %.2f round %d", f, p+1), keep)
+			if err != nil {
+				return nil, err
+			}
+			top = best(append(top, cs...), r.o.Finalists, byKL)
+		}
+		out[f] = top
+	}
+	return out, nil
+}
+
+func schedulesOf(cs []*Candidate) []schedule.Schedule {
+	out := make([]schedule.Schedule, len(cs))
+	for i, c := range cs {
+		out[i] = c.st.Schedule()
+	}
+	return out
+}

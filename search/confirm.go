@@ -1,0 +1,162 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/plot"
+	"github.com/painterc/painterc/report"
+	"github.com/painterc/painterc/sweep"
+)
+
+// ConfirmConfig says how to score the finalists and the baselines. Two
+// sweeps do it, each in its own folder of the search directory, so both
+// resume and shard as any sweep does:
+//
+//	choose/  the identity and every budget's finalists on the choosing
+//	         tasks; the best median normalized score picks the search's
+//	         schedule for each budget;
+//	report/  the identity, the search's pick and every baseline at every
+//	         budget on the reporting tasks, which played no part in any
+//	         choice.
+type ConfirmConfig struct {
+	ModelPath   string
+	Model       *onnx.Model
+	Boundaries  []string
+	ChooseTasks []string
+	ReportTasks []string
+	Settings    map[string]string
+	Dir         string
+	Shard       sweep.Shard
+	Scorer      sweep.Scorer
+	Progress    func(sweep.Progress)
+}
+
+// Entry is one method's schedule at one budget, scored.
+type Entry struct {
+	Method   string // "search" or one of Methods
+	Budget   float64
+	Schedule string
+	Fraction float64
+	// Choose is the search's median normalized score on the choosing
+	// tasks (NaN for the baselines, which choose by their own rule).
+	Choose float64
+	// Report is the median normalized score on the reporting tasks, and
+	// Tasks each task's normalized main metric.
+	Report float64
+	Tasks  map[string]float64
+	// Time is the method's wall time to choose, for all budgets together.
+	Time time.Duration
+	// Latency is ONNX Runtime's time for one forward pass (see the CLI's
+	// --latency-tokens), 0 when not measured.
+	Latency time.Duration
+	Screen  Screen
+}
+
+func budgetParam(f float64) string { return "budget=" + strconv.FormatFloat(f, 'f', -1, 64) }
+
+// Confirm scores the finalists on the choosing tasks, picks each budget's
+// best, and scores those and the baselines on the reporting tasks. It
+// returns the entries by budget (descending) in the order search,
+// Methods..., and the tasks left out of the medians because the full
+// model scores them at chance.
+func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []report.ChanceTask, error) {
+	identity := sweep.Variant{Index: 0, Pass: "identity", Schedule: full(res.T).key(), Given: true}
+	choose := []sweep.Variant{identity}
+	for _, f := range res.Budgets {
+		for i, c := range res.Finalists[f] {
+			choose = append(choose, sweep.Variant{Index: len(choose), Pass: "search", Params: fmt.Sprintf("%s rank=%d", budgetParam(f), i+1), Schedule: c.Schedule, Given: true})
+		}
+	}
+	run := func(dir string, tasks []string, vs []sweep.Variant) ([]report.Result, error) {
+		cfg := sweep.Config{ModelPath: cc.ModelPath, Model: cc.Model, Boundaries: cc.Boundaries, TaskFiles: tasks,
+			Variants: vs, Shard: cc.Shard, Out: dir, Settings: cc.Settings, Progress: cc.Progress}
+		sum, err := sweep.Run(ctx, cfg, cc.Scorer)
+		if err != nil {
+			return nil, err
+		}
+		return report.ReadResults(filepath.Join(sum.Dir, sweep.ResultsFile))
+	}
+	chosen, err := run(filepath.Join(cc.Dir, "choose"), cc.ChooseTasks, choose)
+	if err != nil {
+		return nil, nil, err
+	}
+	chooseScore := medians(chosen, report.AtChance(chosen))
+	pick := map[float64]*Candidate{}
+	pickScore := map[float64]float64{}
+	for _, f := range res.Budgets {
+		for i, c := range res.Finalists[f] {
+			s := chooseScore[fmt.Sprintf("search %s rank=%d", budgetParam(f), i+1)]
+			if pick[f] == nil || s.median > pickScore[f] {
+				pick[f], pickScore[f] = c, s.median
+			}
+		}
+	}
+	rep := []sweep.Variant{identity}
+	for _, f := range res.Budgets {
+		rep = append(rep, sweep.Variant{Index: len(rep), Pass: "search", Params: budgetParam(f), Schedule: pick[f].Schedule, Given: true})
+		for _, b := range res.Baselines[f] {
+			rep = append(rep, sweep.Variant{Index: len(rep), Pass: b.Method, Params: budgetParam(f), Schedule: b.Schedule, Given: true})
+		}
+	}
+	reported, err := run(filepath.Join(cc.Dir, "report"), cc.ReportTasks, rep)
+	if err != nil {
+		return nil, nil, err
+	}
+	chance := report.AtChance(reported)
+	repScore := medians(reported, chance)
+	var out []Entry
+	for _, f := range res.Budgets {
+		c := pick[f]
+		s := repScore["search "+budgetParam(f)]
+		out = append(out, Entry{Method: "search", Budget: f, Schedule: c.Schedule, Fraction: c.Fraction, Choose: pickScore[f],
+			Report: s.median, Tasks: s.tasks, Time: res.Time["search"], Screen: c.Screen})
+		for _, b := range res.Baselines[f] {
+			s := repScore[b.Method+" "+budgetParam(f)]
+			out = append(out, Entry{Method: b.Method, Budget: f, Schedule: b.Schedule, Fraction: b.Fraction, Choose: math.NaN(),
+				Report: s.median, Tasks: s.tasks, Time: res.Time[b.Method]})
+		}
+	}
+	return out, chance, nil
+}
+
+type score struct {
+	median float64
+	tasks  map[string]float64
+}
+
+// medians is each variant's median normalized main metric over the tasks
+// not at chance, keyed by its label.
+func medians(rows []report.Result, chance []report.ChanceTask) map[string]score {
+	skip := map[string]bool{}
+	for _, c := range chance {
+		skip[c.Task] = true
+	}
+	out := map[string]score{}
+	for _, r := range rows {
+		s, ok := out[r.Label()]
+		if !ok {
+			s = score{tasks: map[string]float64{}}
+		}
+		if v, ok := r.NormalizedValue(r.Main); ok {
+			s.tasks[r.Task] = v
+		}
+		out[r.Label()] = s
+	}
+	for k, s := range out {
+		var vs []float64
+		for t, v := range s.tasks {
+			if !skip[t] && !math.IsNaN(v) {
+				vs = append(vs, v)
+			}
+		}
+		s.median = plot.MedianOf(vs)
+		out[k] = s
+	}
+	return out
+}
