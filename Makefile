@@ -6,7 +6,7 @@ BIN     := bin/painterc
 
 export CGO_ENABLED := 1
 
-.PHONY: all build ort tokenizers demo paper test test-short fuzz bench vet fmt clean golden pyenv real-fixtures
+.PHONY: all build ort tokenizers demo paper search-demo test test-short fuzz bench vet fmt clean golden pyenv real-fixtures
 
 all: build
 
@@ -46,6 +46,13 @@ demo: build ort
 # kill. QUICK=1 is a smoke run (2 documents, 2 N).
 paper: build ort
 	QUICK=$(QUICK) MODEL=$(MODEL) DATA=$(DATA) bash scripts/paper.sh
+
+# Beyond the paper: painterc search on SmolLM2-135M at 75% and 60% of its
+# block compute against ShortGPT, angular distance, SLEB and random
+# (docs/search.md); the figure goes to docs/figures/search-smollm2-*.
+# Resumes after a kill. QUICK=1 is a smoke run.
+search-demo: build ort
+	QUICK=$(QUICK) MODEL=$(MODEL) DATA=$(DATA) bash scripts/search-demo.sh
 
 # The pinned Python referee environment (torch, transformers, optimum,
 # onnxruntime-genai, ...) for fixtures and real-model targets only; make test
