@@ -174,11 +174,17 @@ var Phases = []*Phase{
 	},
 	{
 		Name: "plan", Pkg: "passes, schedule", Does: "turn the pass and its flags, or --schedule, into a schedule",
-		Check: "Schedule.Validate: every block in range, groups non-empty, at most 100000 instances",
+		Check: "Schedule.Validate: every block in range, groups non-empty, at most 100000 instances; Blocks.CheckParts: every i.attn or i.mlp step's block has separable halves",
 		Dump:  "schedule",
 		Fails: fault.Schedule,
 		run:   plan,
-		check: func(s *state) error { return s.r.Schedule.Validate(s.r.Blocks.T) },
+		check: func(s *state) error {
+			if err := s.r.Schedule.Validate(s.r.Blocks.T); err != nil {
+				return err
+			}
+			// A sub-block step (i.attn, i.mlp) needs the block's halves.
+			return s.r.Blocks.CheckParts(s.r.Schedule)
+		},
 		dump:  func(s *state) string { return s.r.Schedule.String() + "\n" },
 	},
 	{
