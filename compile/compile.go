@@ -185,7 +185,7 @@ var Phases = []*Phase{
 			// A sub-block step (i.attn, i.mlp) needs the block's halves.
 			return s.r.Blocks.CheckParts(s.r.Schedule)
 		},
-		dump:  func(s *state) string { return s.r.Schedule.String() + "\n" },
+		dump: func(s *state) string { return s.r.Schedule.String() + "\n" },
 	},
 	{
 		Name: "lower", Pkg: "rewrite", Does: "clone each block instance with shared weights, fan out and average parallel groups, renumber KV slots",
