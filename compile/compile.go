@@ -174,7 +174,7 @@ var Phases = []*Phase{
 	},
 	{
 		Name: "plan", Pkg: "passes, schedule", Does: "turn the pass and its flags, or --schedule, into a schedule",
-		Check: "Schedule.Validate: every block in range, groups non-empty, at most 100000 instances; Blocks.CheckParts: every i.attn or i.mlp step's block has separable halves",
+		Check: "Schedule.Validate: every block in range, groups non-empty, at most 100000 instances",
 		Dump:  "schedule",
 		Fails: fault.Schedule,
 		run:   plan,
