@@ -212,3 +212,35 @@ func TestSubBlockPlanError(t *testing.T) {
 	// Whole blocks still run.
 	run(t, m, compile.Options{Schedule: "0-7"})
 }
+
+// TestSubBlockORTOptimized: the layouts ONNX Runtime's own optimizer
+// writes (fused norms, FusedMatMul, fused GELUs) split into halves too,
+// and their sub-block schedules equal the reference within 1e-4.
+func TestSubBlockORTOptimized(t *testing.T) {
+	orttest.Require(t)
+	dir := t.TempDir()
+	for _, spec := range optimizedSpecs {
+		for _, level := range []string{"extended", "all"} {
+			opt := ortOptimize(t, testmodels.MustBuild(spec, spec.Identity()), level, dir, specName(spec))
+			b := run(t, opt, compile.Options{Until: "detect"}).Blocks
+			for i, mid := range b.Mid {
+				if mid == nil {
+					t.Errorf("%s %s: block %d: %s", specName(spec), level, i, b.MidReason[i])
+				}
+			}
+			for j, src := range []string{"0,1.attn,2,3.mlp,4-7", "0-2,(3.attn,5.mlp)x2,[6,7]", halvesOf(8)} {
+				sched, err := schedule.Parse(src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				path := save(t, dir, fmt.Sprintf("%s-%s-%d", specName(spec), level, j), run(t, opt, compile.Options{Schedule: src}).Model)
+				feeds := subBlockInputs(t, spec, sched)
+				want, err := testmodels.Reference(spec, sched, feeds)
+				if err != nil {
+					t.Fatal(err)
+				}
+				orttest.Compare(t, fmt.Sprintf("%s %s %s", specName(spec), level, src), orttest.Run(t, orttest.Session(t, path), feeds), want, 1e-4)
+			}
+		}
+	}
+}
