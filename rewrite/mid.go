@@ -14,10 +14,14 @@ import (
 // The mid stream of block i is the residual stream between the halves, in
 // the same representation as a boundary ([Stream]):
 //   - pre-norm (Llama, GPT-2; torch, dynamo, ORT-optimized): the output h
-//     of the residual Add that reads the block's input x directly;
+//     of the residual Add that reads the block's input x directly (or
+//     through a Cast or Identity of it);
 //   - post-norm (BERT): the attention's LayerNorm output, LN(x + Attn(x)):
 //     from that Add, the last single stream tensor alive before the MLP's
 //     first matrix product;
+//   - post-norm with fused norms (BERT through ORT's transformers
+//     optimizer): the normalized output of the SkipLayerNormalization that
+//     adds the block's input to the attention output;
 //   - fused layouts (onnxruntime-genai, ORT's transformers optimizer): the
 //     inputs (a, r) of the block's second fused residual norm
 //     (Skip[Simplified]LayerNormalization), with its bias c as a third
@@ -148,7 +152,29 @@ func findMid(ix *index, b *Blocks, i int) (Stream, [2][]int, []int, error) {
 			fused = append(fused, n)
 		}
 	}
+	// Post-norm with fused norms (BERT through ORT's optimizer): each
+	// sublayer ends with its own SkipLayerNormalization and the block's
+	// output is the last one's normalized output. The mid stream is then
+	// the normalized output of the norm that adds the block's input.
+	postNorm := false
+	if len(Y.tensors()) == 1 && len(X.tensors()) == 1 {
+		if p, ok := ix.producer[Y[0]]; ok && isFusedNorm(g.Node[p].OpType, g.Node[p].Domain) && g.Node[p].Output[0] == Y[0] {
+			postNorm = true
+		}
+	}
 	switch {
+	case postNorm:
+		var first []int
+		for _, n := range fused {
+			if in := g.Node[n].Input; in[0] == X[0] || in[1] == X[0] {
+				first = append(first, n)
+			}
+		}
+		if len(first) != 1 {
+			return nil, none, nil, fmt.Errorf("block %d ends with a fused norm (post-norm) but %d fused norms add its input %q; painterc expects one, after the attention", i, len(first), X[0])
+		}
+		mid = Stream{g.Node[first[0]].Output[0]}
+		seeds = ix.consumers[mid[0]]
 	case len(fused) == 1:
 		nd := g.Node[fused[0]]
 		mid = Stream{nd.Input[0], nd.Input[1]}
@@ -162,6 +188,16 @@ func findMid(ix *index, b *Blocks, i int) (Stream, [2][]int, []int, error) {
 		return nil, none, nil, fmt.Errorf("block %d reads a fused pair %s but has no second fused residual norm between attention and MLP", i, X)
 	default:
 		x := X[0]
+		// The input as the block reads it: TorchScript's RMSNorm casts x
+		// to float32 (a Cast to its own type), and the residual Add reads
+		// that Cast.
+		isX := map[string]bool{x: true}
+		for _, n := range nodes {
+			nd := g.Node[n]
+			if (nd.OpType == "Cast" || nd.OpType == "Identity") && nd.Domain == "" && len(nd.Input) == 1 && len(nd.Output) == 1 && isX[nd.Input[0]] {
+				isX[nd.Output[0]] = true
+			}
+		}
 		var adds []int
 		for _, n := range nodes {
 			nd := g.Node[n]
@@ -169,7 +205,7 @@ func findMid(ix *index, b *Blocks, i int) (Stream, [2][]int, []int, error) {
 				continue
 			}
 			a, c := nd.Input[0], nd.Input[1]
-			if (a == x && c != x && dep[c]) || (c == x && a != x && dep[a]) {
+			if (isX[a] && !isX[c] && dep[c]) || (isX[c] && !isX[a] && dep[a]) {
 				adds = append(adds, n)
 			}
 		}
