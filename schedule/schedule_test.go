@@ -199,7 +199,8 @@ func randomSteps(r *rand.Rand, T, depth int) []Step {
 			}
 			steps[len(steps)-1].Repeat = rep
 		case k < 6:
-			steps = append(steps, Step{Kind: StepBlock, Block: r.IntN(T), Repeat: rep})
+			// A whole block or, one time in three, one of its halves.
+			steps = append(steps, Step{Kind: StepBlock, Block: r.IntN(T), Part: Part(max(0, r.IntN(6)-3)), Repeat: rep})
 		case k < 8:
 			m := r.Perm(T)[:1+r.IntN(min(T, 6))]
 			steps = append(steps, Step{Kind: StepParallel, Members: m, Repeat: rep})
