@@ -688,21 +688,22 @@ def main():
         sch = [("sub-block: " + s, s) for s in args.append if s not in have]
     else:
         sch = painterc_schedules(args.painterc, T)
-    if not args.append:
-        save("input_ids.npy", ids.numpy())
-    if args.append:
-        pass
-    elif runner.kind != "bert":
-        save("decode_input_ids.npy", nxt.numpy())
-        save("attention_mask.npy", am.numpy())
-        save("decode_attention_mask.npy", am2.numpy())
-        save("position_ids.npy", pos.numpy())
-        save("decode_position_ids.npy", pos2.numpy())
+    def shared(name, a):
+        # Appending keeps the fixture's own input files (the same draws).
+        if not (args.append and os.path.exists(os.path.join(args.out, name))):
+            save(name, a)
+    shared("input_ids.npy", ids.numpy())
+    if runner.kind != "bert":
+        shared("decode_input_ids.npy", nxt.numpy())
+        shared("attention_mask.npy", am.numpy())
+        shared("decode_attention_mask.npy", am2.numpy())
+        shared("position_ids.npy", pos.numpy())
+        shared("decode_position_ids.npy", pos2.numpy())
     else:
-        save("attention_mask.npy", am.numpy())
-        save("token_type_ids.npy", tt.numpy())
-    if past_pat and not args.append:
-        save("empty_past.npy", np.zeros((1, kv_dims[0], 0, kv_dims[1]), np.float32))
+        shared("attention_mask.npy", am.numpy())
+        shared("token_type_ids.npy", tt.numpy())
+    if past_pat:
+        shared("empty_past.npy", np.zeros((1, kv_dims[0], 0, kv_dims[1]), np.float32))
     name_of = {"input_ids": ("input_ids.npy", "decode_input_ids.npy"),
                "attention_mask": ("attention_mask.npy", "decode_attention_mask.npy"),
                "position_ids": ("position_ids.npy", "decode_position_ids.npy"),
