@@ -178,8 +178,14 @@ var Phases = []*Phase{
 		Dump:  "schedule",
 		Fails: fault.Schedule,
 		run:   plan,
-		check: func(s *state) error { return s.r.Schedule.Validate(s.r.Blocks.T) },
-		dump:  func(s *state) string { return s.r.Schedule.String() + "\n" },
+		check: func(s *state) error {
+			if err := s.r.Schedule.Validate(s.r.Blocks.T); err != nil {
+				return err
+			}
+			// A sub-block step (i.attn, i.mlp) needs the block's halves.
+			return s.r.Blocks.CheckParts(s.r.Schedule)
+		},
+		dump: func(s *state) string { return s.r.Schedule.String() + "\n" },
 	},
 	{
 		Name: "lower", Pkg: "rewrite", Does: "clone each block instance with shared weights, fan out and average parallel groups, renumber KV slots",

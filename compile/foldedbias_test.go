@@ -16,11 +16,12 @@ import (
 )
 
 // withDownBias returns two models that compute the same function: the
-// fused-pair Llama m with a bias after each block's down_proj, added by
-// the block itself (explicit), or folded into the fused norm that reads
-// the block's pair (folded), as ORT's transformers optimizer folds GPT-2's
-// c_proj bias into SkipLayerNormalization: the next block's first norm,
-// or the final norm.
+// fused-pair Llama m with a bias after each block's down_proj and o_proj,
+// added by the block itself (explicit), or folded into the fused norm that
+// reads the sublayer's output (folded), as ORT's transformers optimizer
+// folds GPT-2's c_proj biases into SkipLayerNormalization: down_proj's into
+// the next block's first norm or the final norm, o_proj's into the
+// block's own second norm (so the mid stream is a triple too).
 func withDownBias(t *testing.T, m *onnx.Model) (explicit, folded *onnx.Model) {
 	t.Helper()
 	rng := rand.New(rand.NewSource(3))
@@ -28,7 +29,13 @@ func withDownBias(t *testing.T, m *onnx.Model) (explicit, folded *onnx.Model) {
 	var biases []*onnx.Tensor
 	biasOf := map[string]string{} // down_proj output -> its bias
 	for _, n := range m.Graph.Node {
-		if n.OpType == "MatMul" && strings.HasSuffix(n.Name, "/mlp/down_proj/MatMul") {
+		proj := ""
+		for _, suffix := range []string{"/mlp/down_proj/MatMul", "/self_attn/o_proj/MatMul"} {
+			if strings.HasSuffix(n.Name, suffix) {
+				proj = suffix
+			}
+		}
+		if n.OpType == "MatMul" && proj != "" {
 			if hidden == 0 {
 				for _, x := range m.Graph.Initializer {
 					if x.Name == n.Input[1] {
@@ -36,8 +43,7 @@ func withDownBias(t *testing.T, m *onnx.Model) (explicit, folded *onnx.Model) {
 					}
 				}
 			}
-			layer := strings.TrimSuffix(strings.TrimPrefix(n.Name, "/"), "/mlp/down_proj/MatMul")
-			name := strings.ReplaceAll(layer, "/", ".") + ".mlp.down_proj.bias"
+			name := strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(n.Name, "/"), "/MatMul"), "/", ".") + ".bias"
 			raw := make([]byte, 4*hidden)
 			for i := 0; i < hidden; i++ {
 				binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(float32(rng.NormFloat64()*0.5)))
@@ -100,9 +106,13 @@ func TestLowerFoldedBias(t *testing.T) {
 		if len(b.Boundary[i]) != 3 {
 			t.Fatalf("boundary %d is %s, want a pair and its bias", i, b.Boundary[i])
 		}
+		if len(b.Mid[i-1]) != 3 {
+			t.Fatalf("block %d's mid stream is %s (%s), want a pair and o_proj's bias", i-1, b.Mid[i-1], b.MidReason[i-1])
+		}
 	}
 	dir := t.TempDir()
-	for i, src := range []string{"0-7", "7-0", "1-7", "0,2,1,3-7", "0,[1-3]x2,4-7", "[0-7]", "0-5", "0,3x3,7"} {
+	for i, src := range []string{"0-7", "7-0", "1-7", "0,2,1,3-7", "0,[1-3]x2,4-7", "[0-7]", "0-5", "0,3x3,7",
+		"0,1.attn,2,3.mlp,4-7", "0.mlp,1.attnx2,2-7", "0-2,(3.attn,5.mlp)x2,[6,7]", "0-6,7.attn", "3.mlp,0-7"} {
 		sched, err := schedule.Parse(src)
 		if err != nil {
 			t.Fatal(err)

@@ -249,6 +249,11 @@ func TestGolden(t *testing.T) {
 			checkGolden(t, filepath.Join("testdata", "golden", specName(spec), name+".txt"), rewrite.Dump(out))
 			paths = append(paths, save(t, dir, specName(spec)+"-"+name, out))
 		}
+		// Sub-block steps: halves of one block, an attention half
+		// repeated, an MLP half alone.
+		out := run(t, m, compile.Options{Schedule: "0,1.attn,1.mlp,2.attnx2,3.mlp,4-5"}).Model
+		checkGolden(t, filepath.Join("testdata", "golden", specName(spec), "subblock.txt"), rewrite.Dump(out))
+		paths = append(paths, save(t, dir, specName(spec)+"-subblock", out))
 	}
 	onnxcheck.CheckMany(t, paths...)
 }

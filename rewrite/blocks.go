@@ -34,6 +34,20 @@ type Blocks struct {
 	// shape every slot shares.
 	PrologueCopies []int
 
+	// Mid[i] is block i's residual stream between its attention and MLP
+	// sublayers, in the representation of a boundary (one tensor, or a
+	// fused (a, r) pair, or (a, r, bias)): what i.attn writes and i.mlp
+	// reads. Mid[i] is nil when the halves could not be separated;
+	// MidReason[i] then says why. See [Blocks.Half] for the nodes of each
+	// half.
+	Mid       []Stream
+	MidReason []string
+	// halves[i] are the attention-half and MLP-half nodes of Block[i];
+	// mlpShared[i] the attention-half nodes that compute from no stream
+	// and that the MLP half reads too, which an MLP-only instance also runs.
+	halves    [][2][]int
+	mlpShared [][]int
+
 	// SideInputs are the non-initializer tensors from outside the blocks that
 	// the blocks read (besides the boundaries and KV inputs), sorted.
 	SideInputs []string
@@ -316,6 +330,7 @@ func Detect(g *onnx.Graph, o DetectOptions) (*Blocks, error) {
 	if method == "names" || method == "dynamo" {
 		b.Notes = append(b.Notes, hintDisagreements(ix, b)...)
 	}
+	findMids(ix, b)
 	return b, nil
 }
 

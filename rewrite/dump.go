@@ -187,6 +187,13 @@ func DumpBlocks(top *onnx.Graph, b *Blocks) string {
 	for i, t := range b.Boundary {
 		fmt.Fprintf(&s, "boundary %d %s\n", i, t)
 	}
+	for i, t := range b.Mid {
+		if t == nil {
+			fmt.Fprintf(&s, "mid %d none: %s\n", i, b.MidReason[i])
+			continue
+		}
+		fmt.Fprintf(&s, "mid %d %s (attention half %d nodes, MLP half %d)\n", i, t, len(b.halves[i][0]), len(b.halves[i][1]))
+	}
 	for _, t := range b.SideInputs {
 		fmt.Fprintf(&s, "side-input %s\n", t)
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -372,6 +373,32 @@ func checkCompileWith(t *testing.T, m *onnx.Model, o DetectOptions) {
 		}
 		if _, err := onnx.Encode(out); err != nil {
 			t.Fatalf("lowered with %s, but cannot encode: %v", src, err)
+		}
+	}
+	// Every block in halves, then each attention half twice: lowers when
+	// detection split every block, else refuses with a *PartError.
+	var halves []string
+	all := true
+	for i := range b.T {
+		halves = append(halves, fmt.Sprintf("%d.attn,%d.mlp", i, i))
+		all = all && b.Mid[i] != nil
+	}
+	halves = append(halves, fmt.Sprintf("(%d.mlp,0.attnx2)x2", b.T-1))
+	s, err := schedule.Parse(strings.Join(halves, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := Lower(m, b, s, Provenance{Pass: "fuzz"})
+	var pe *PartError
+	switch {
+	case verr != nil:
+	case !all && !errors.As(err, &pe):
+		t.Fatalf("a block without a mid stream lowers its halves with %v, want a *PartError", err)
+	case all && err != nil:
+		t.Fatalf("a graph whose every block has halves (T=%d, by %s) does not lower them: %v", b.T, b.Method, err)
+	case all:
+		if err := Verify("lower", out); err != nil {
+			t.Fatalf("lowered in halves, but the output is invalid: %v", err)
 		}
 	}
 }

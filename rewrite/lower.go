@@ -44,6 +44,9 @@ func Lower(m *onnx.Model, b *Blocks, s schedule.Schedule, p Provenance) (*onnx.M
 	if err := s.Validate(b.T); err != nil {
 		return nil, nil, err
 	}
+	if err := b.checkParts(s); err != nil {
+		return nil, nil, err
+	}
 	var ng *onnx.Graph
 	var streams []Stream
 	if b.Merged != nil {
@@ -103,9 +106,17 @@ func lowerGraph(g *onnx.Graph, b *Blocks, s schedule.Schedule, root string) (*on
 	cur := b.Boundary[0]
 	streams := []Stream{cur}
 	k := 0
+	mlps := 0 // MLP-only instances so far, which own no KV slot
 	for si, st := range stages {
 		last := si == len(stages)-1
-		if len(st.Blocks) == 1 {
+		switch {
+		case st.Part == schedule.Attn:
+			cur = l.attnHalf(k, st.Blocks[0], cur)
+			k++
+		case st.Part == schedule.MLP:
+			cur = l.mlpHalf(mlps, st.Blocks[0], cur)
+			mlps++
+		case len(st.Blocks) == 1:
 			blk := st.Blocks[0]
 			out := l.instanceStream(k, b.Boundary[blk+1])
 			if last {
@@ -113,7 +124,7 @@ func lowerGraph(g *onnx.Graph, b *Blocks, s schedule.Schedule, root string) (*on
 			}
 			l.instance(k, blk, cur, out)
 			cur, k = out, k+1
-		} else {
+		default:
 			cur, k = l.parallel(si, k, st.Blocks, cur, last)
 		}
 		streams = append(streams, cur)
@@ -246,7 +257,9 @@ func (l *lowering) parallel(si, k int, blocks []int, cur Stream, last bool) (Str
 
 // instanceStream names block instance k's copy of a stream. A weight
 // member (see [Stream]) is nobody's output: it stays as it is.
-func (l *lowering) instanceStream(k int, s Stream) Stream {
+func (l *lowering) instanceStream(k int, s Stream) Stream { return l.instanceStreamKey(k, s) }
+
+func (l *lowering) instanceStreamKey(k any, s Stream) Stream {
 	out := make(Stream, len(s))
 	for i, t := range s {
 		out[i] = instanceName(l.root, k, t)
@@ -333,12 +346,13 @@ func (l *lowering) adapt(prefix string, have, want Stream, fresh bool) Stream {
 	return out
 }
 
-// instanceName is the name of tensor or node t inside block instance k.
-func instanceName(root string, k int, t string) string {
+// instanceName is the name of tensor or node t inside block instance k
+// (a number, or "mlp.m" for an MLP-only instance).
+func instanceName(root string, k any, t string) string {
 	if strings.HasPrefix(t, "/") {
-		return fmt.Sprintf("%s/%d%s", root, k, t)
+		return fmt.Sprintf("%s/%v%s", root, k, t)
 	}
-	return fmt.Sprintf("%s/%d/%s", root, k, t)
+	return fmt.Sprintf("%s/%v/%s", root, k, t)
 }
 
 // instance appends a copy of block blk as instance k, reading in and
@@ -353,6 +367,62 @@ func (l *lowering) instance(k, blk int, in, out Stream) {
 	for i, t := range b.Boundary[blk+1] {
 		rename[t] = out[i]
 	}
+	l.renameKV(rename, blk, k)
+	l.clone(b.Block[blk], rename, func(t string) string { return instanceName(l.root, k, t) })
+}
+
+// attnHalf appends block blk's attention half as instance k (KV slot k),
+// reading in as Boundary[blk], and returns the stream it writes: its copy
+// of Mid[blk]. A mid member that is the block's own input (genai's block
+// 0 adds its input to the attention output in the fused norm that starts
+// the MLP) is handed on as the instance's input.
+func (l *lowering) attnHalf(k, blk int, in Stream) Stream {
+	b := l.b
+	in = l.adapt(fmt.Sprintf("%s/%d/adapt/", l.root, k), in, b.Boundary[blk], true)
+	rename := map[string]string{}
+	for i, t := range b.Boundary[blk] {
+		rename[t] = in[i]
+	}
+	mid := b.Mid[blk]
+	out := make(Stream, len(mid))
+	for i, t := range mid {
+		switch r, isIn := rename[t]; {
+		case i == 2:
+			out[i] = t // a weight: no one writes it
+		case isIn:
+			out[i] = r
+		default:
+			out[i] = instanceName(l.root, k, t)
+			rename[t] = out[i]
+		}
+	}
+	l.renameKV(rename, blk, k)
+	l.clone(b.halves[blk][0], rename, func(t string) string { return instanceName(l.root, k, t) })
+	return out
+}
+
+// mlpHalf appends block blk's MLP half as the m-th MLP-only instance
+// (names under /painter/mlp.m/; it owns no KV slot), reading in as
+// Mid[blk], and returns its copy of Boundary[blk+1].
+func (l *lowering) mlpHalf(m, blk int, in Stream) Stream {
+	b := l.b
+	key := fmt.Sprintf("mlp.%d", m)
+	in = l.adapt(fmt.Sprintf("%s/%s/adapt/", l.root, key), in, b.Mid[blk], true)
+	rename := map[string]string{}
+	for i, t := range b.Mid[blk] {
+		rename[t] = in[i]
+	}
+	out := l.instanceStreamKey(key, b.Boundary[blk+1])
+	for i, t := range b.Boundary[blk+1] {
+		rename[t] = out[i]
+	}
+	l.clone(b.mlpNodes(blk), rename, func(t string) string { return instanceName(l.root, key, t) })
+	return out
+}
+
+// renameKV points block blk's cache inputs and outputs at slot k.
+func (l *lowering) renameKV(rename map[string]string, blk, k int) {
+	b := l.b
 	if b.HasKV() {
 		slot := b.KV[blk]
 		for orig, pattern := range map[string]string{
@@ -364,15 +434,19 @@ func (l *lowering) instance(k, blk int, in, out Stream) {
 			}
 		}
 	}
-	for _, i := range b.Block[blk] {
+}
+
+// clone appends copies of nodes, with the tensors in rename renamed and
+// every other output and node name prefixed.
+func (l *lowering) clone(nodes []int, rename map[string]string, prefix func(string) string) {
+	for _, i := range nodes {
 		for _, o := range l.g.Node[i].Output {
 			if _, ok := rename[o]; !ok && o != "" {
-				rename[o] = instanceName(l.root, k, o)
+				rename[o] = prefix(o)
 			}
 		}
 	}
-	prefix := func(t string) string { return instanceName(l.root, k, t) }
-	for _, i := range b.Block[blk] {
+	for _, i := range nodes {
 		n := l.g.Node[i]
 		c := cloneNode(n, rename, prefix)
 		l.nodes = append(l.nodes, c)

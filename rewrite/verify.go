@@ -337,10 +337,82 @@ func VerifyBlocks(g *onnx.Graph, b *Blocks) error {
 			add("the prologue copies node %d (%s %q), which is in %s, not in a block", i, g.Node[i].OpType, g.Node[i].Name, part(where[i]))
 		}
 	}
+	for _, msg := range verifyHalves(g, b) {
+		add("%s", msg)
+	}
 	if len(probs) > 0 {
 		return &VerifyError{Phase: "detect", Problems: probs}
 	}
 	return nil
+}
+
+// verifyHalves checks the sub-block split of every block that has a mid
+// stream: its attention and MLP halves partition the block, neither is
+// empty, the nodes an MLP-only instance also runs are attention-half
+// nodes, and every node that reads the block's KV cache or writes its
+// cache output is in the attention half.
+func verifyHalves(g *onnx.Graph, b *Blocks) []string {
+	if b.Mid == nil {
+		return nil
+	}
+	if len(b.Mid) != b.T || len(b.MidReason) != b.T || len(b.halves) != b.T || len(b.mlpShared) != b.T {
+		return []string{fmt.Sprintf("%d mid streams, %d reasons, %d halves and %d shared lists for %d blocks", len(b.Mid), len(b.MidReason), len(b.halves), len(b.mlpShared), b.T)}
+	}
+	var msgs []string
+	for i, mid := range b.Mid {
+		if mid == nil {
+			if b.MidReason[i] == "" {
+				msgs = append(msgs, fmt.Sprintf("block %d has no mid stream and no reason why", i))
+			}
+			continue
+		}
+		half := map[int]int{}
+		for h, nodes := range b.halves[i] {
+			if len(nodes) == 0 {
+				msgs = append(msgs, fmt.Sprintf("block %d: its %s is empty", i, []string{"attention half", "MLP half"}[h]))
+			}
+			for _, n := range nodes {
+				if _, dup := half[n]; dup {
+					msgs = append(msgs, fmt.Sprintf("block %d: node %d is in both halves", i, n))
+				}
+				half[n] = h
+			}
+		}
+		if len(half) != len(b.Block[i]) {
+			msgs = append(msgs, fmt.Sprintf("block %d: its halves hold %d nodes, the block %d", i, len(half), len(b.Block[i])))
+		}
+		for _, n := range b.Block[i] {
+			if _, ok := half[n]; !ok {
+				msgs = append(msgs, fmt.Sprintf("block %d: node %d (%s %q) is in neither half", i, n, g.Node[n].OpType, g.Node[n].Name))
+			}
+		}
+		for _, n := range b.mlpShared[i] {
+			if h, ok := half[n]; !ok || h != 0 {
+				msgs = append(msgs, fmt.Sprintf("block %d: node %d, which MLP-only instances also run, is not in the attention half", i, n))
+			}
+		}
+		if !b.HasKV() || i >= len(b.KV) {
+			continue
+		}
+		kv := b.KV[i]
+		cache := map[string]bool{}
+		for _, t := range []string{kv.PastKey, kv.PastValue, kv.PresentKey, kv.PresentValue} {
+			if t != "" {
+				cache[t] = true
+			}
+		}
+		for _, n := range b.halves[i][1] {
+			if n < 0 || n >= len(g.Node) {
+				continue
+			}
+			for _, t := range append(nodeReads(g.Node[n]), g.Node[n].Output...) {
+				if cache[t] {
+					msgs = append(msgs, fmt.Sprintf("block %d: node %q of the MLP half touches the KV cache %q", i, g.Node[n].Name, t))
+				}
+			}
+		}
+	}
+	return msgs
 }
 
 func blocksError(msg string) error {

@@ -13,6 +13,12 @@
 //
 // Choices the grammar leaves open:
 //   - a-bxR repeats the whole range; String prints it as (a-b)xR.
+//   - i.attn runs only block i's attention sublayer and i.mlp only its MLP
+//     sublayer ([Part]); a part applies to one block (not a range), may be
+//     repeated and grouped with (…), but is not allowed inside [...].
+//     String never merges a part into a range.
+//   - An attention half owns a KV-cache slot, as a whole block does; an MLP
+//     half owns none, so [Schedule.Instances] leaves it out.
 //   - A parallel group is a set: its members unroll, and take KV-cache
 //     slots, in ascending order however they were written.
 //   - Block indices and repeat counts are at most 100000, a schedule runs at

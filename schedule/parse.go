@@ -47,8 +47,14 @@ func (e *ParseError) Caret() string {
 // Parse reads a schedule (docs/design.md, "The schedule language"):
 //
 //	schedule = step { "," step }
-//	step     = ( number [ "-" number ] | "[" item { "," item } "]" | "(" step { "," step } ")" ) [ "x" number ]
+//	step     = ( number [ "-" number ] | number part | "[" item { "," item } "]" | "(" step { "," step } ")" ) [ "x" number ]
+//	part     = ".attn" | ".mlp"
 //	item     = number [ "-" number ]
+//
+// A part runs one sublayer of the block: 12.attn is block 12's attention
+// half alone (x + Attn(norm(x))), 12.mlp its MLP half alone
+// (h + MLP(norm(h))). A part applies to one block, not to a range, and
+// may not appear inside a parallel group '[...]'.
 //
 // Whitespace between tokens is ignored. Parse checks everything that does
 // not depend on the model; [Schedule.Validate] checks the block indices.
@@ -95,11 +101,14 @@ func (p *parser) errAt(off int, format string, args ...any) error {
 }
 
 // found describes what sits at the current position, for error messages.
-func (p *parser) found() string {
-	if p.eof() {
+func (p *parser) found() string { return p.foundAt(p.pos) }
+
+// foundAt describes what sits at byte offset off.
+func (p *parser) foundAt(off int) string {
+	if off >= len(p.src) {
 		return "end of input"
 	}
-	r, _ := utf8.DecodeRuneInString(p.src[p.pos:])
+	r, _ := utf8.DecodeRuneInString(p.src[off:])
 	return fmt.Sprintf("%q", r)
 }
 
@@ -153,6 +162,17 @@ func (p *parser) step() ([]Step, int, error) {
 		blocks[0].Col = p.col(start)
 		for i := 1; i < len(blocks); i++ {
 			blocks[i].Col = colB
+		}
+		if p.skipSpace(); p.peek() == '.' {
+			dot := p.pos
+			part, err := p.part()
+			if err != nil {
+				return nil, 0, err
+			}
+			if a != b {
+				return nil, 0, p.errAt(dot, "a part (%s) applies to one block, not to the range %d-%d: write each block's part as its own step (%d%s,%d%s,...)", part, a, b, a, part, a+(b-a)/max(1, abs(b-a)), part)
+			}
+			blocks[0].Part = part
 		}
 		if p.skipSpace(); p.peek() != 'x' {
 			return blocks, len(blocks), nil
@@ -210,6 +230,29 @@ func (p *parser) step() ([]Step, int, error) {
 	return []Step{st}, n, nil
 }
 
+// part parses ".attn" or ".mlp" at the current position (a '.').
+func (p *parser) part() (Part, error) {
+	dot := p.pos
+	p.pos++
+	for _, c := range []struct {
+		word string
+		part Part
+	}{{"attn", Attn}, {"mlp", MLP}} {
+		if strings.HasPrefix(p.src[p.pos:], c.word) {
+			p.pos += len(c.word)
+			return c.part, nil
+		}
+	}
+	return Whole, p.errAt(dot, "expected a part after '.': .attn (the block's attention half) or .mlp (its MLP half); found %s", p.foundAt(dot+1))
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 // parallel parses "[" item {"," item} "]" into its members, in the order
 // written, rejecting a block that appears twice.
 func (p *parser) parallel() ([]int, error) {
@@ -226,6 +269,14 @@ func (p *parser) parallel() ([]int, error) {
 		a, b, _, err := p.rangeItem("a block number or range inside '[...]'")
 		if err != nil {
 			return nil, err
+		}
+		if p.skipSpace(); p.peek() == '.' {
+			dot := p.pos
+			part, err := p.part()
+			if err != nil {
+				return nil, err
+			}
+			return nil, p.errAt(dot, "a parallel group cannot run a sub-block part (%d%s): parts run only as sequential steps; move it out of the '[...]' at column %d", b, part, p.col(open))
 		}
 		for _, s := range Span(a, b) {
 			if prev, ok := seen[s.Block]; ok {

@@ -53,6 +53,13 @@ func TestParseErrors(t *testing.T) {
 		{"0x100000,1", `schedule "0x100000,1": column 10: the schedule runs more than 100000 block instances`},
 		{"(0-9x1000)x1000", `schedule "(0-9x1000)x1000": column 1: this step runs 10000000 block instances; at most 100000 are allowed`},
 		{"(0-9x10001)", `schedule "(0-9x10001)": column 2: this step runs 100010 block instances; at most 100000 are allowed`},
+		{"1.", `schedule "1.": column 2: expected a part after '.': .attn (the block's attention half) or .mlp (its MLP half); found end of input`},
+		{"1.ffn", `schedule "1.ffn": column 2: expected a part after '.': .attn (the block's attention half) or .mlp (its MLP half); found 'f'`},
+		{"1-3.attn", `schedule "1-3.attn": column 4: a part (.attn) applies to one block, not to the range 1-3: write each block's part as its own step (1.attn,2.attn,...)`},
+		{"0,[1.attn,2]", `schedule "0,[1.attn,2]": column 5: a parallel group cannot run a sub-block part (1.attn): parts run only as sequential steps; move it out of the '[...]' at column 3`},
+		{"[1,2.mlp]", `schedule "[1,2.mlp]": column 5: a parallel group cannot run a sub-block part (2.mlp): parts run only as sequential steps; move it out of the '[...]' at column 1`},
+		{"1.attn.mlp", `schedule "1.attn.mlp": column 7: expected ',' or the end of the schedule; found '.'`},
+		{"1.attnx0", `schedule "1.attnx0": column 8: repeat count must be at least 1`},
 		{strings.Repeat("(", 101) + "0" + strings.Repeat(")", 101),
 			`schedule "` + strings.Repeat("(", 101) + "0" + strings.Repeat(")", 101) + `": column 101: groups are nested more than 100 deep`},
 	} {

@@ -29,10 +29,48 @@ func (k StepKind) String() string {
 	return "StepKind(" + strconv.Itoa(int(k)) + ")"
 }
 
+// Part says which sublayer of a block a step runs: the whole block (the
+// zero value), only its attention half (x + Attn(norm(x))) or only its MLP
+// half (h + MLP(norm(h))). The text form writes a part after the block:
+// 12.attn, 12.mlp.
+type Part int
+
+const (
+	Whole Part = iota // the whole block
+	Attn              // the attention sublayer alone: block.attn
+	MLP               // the MLP sublayer alone: block.mlp
+)
+
+// String is the part's suffix in the text form: "", ".attn" or ".mlp".
+func (p Part) String() string {
+	switch p {
+	case Whole:
+		return ""
+	case Attn:
+		return ".attn"
+	case MLP:
+		return ".mlp"
+	}
+	return ".Part(" + strconv.Itoa(int(p)) + ")"
+}
+
+// Name says the part in words, for messages: "block", "attention half",
+// "MLP half".
+func (p Part) Name() string {
+	switch p {
+	case Attn:
+		return "attention half"
+	case MLP:
+		return "MLP half"
+	}
+	return "block"
+}
+
 // Step is one step of a schedule.
 type Step struct {
 	Kind    StepKind
 	Block   int    // StepBlock: the block index
+	Part    Part   // StepBlock: the sublayer it runs (Whole unless written i.attn or i.mlp)
 	Members []int  // StepParallel: block indices, in the order written
 	Body    []Step // StepSeq: the steps of a (…) group
 	// Repeat is how many times the step runs, each time fed its own output.
@@ -55,8 +93,12 @@ type Schedule struct{ Steps []Step }
 // block; with more it is a parallel group whose output is the mean of its
 // members' outputs. Blocks are sorted ascending, because a parallel group is
 // a set: however it was written, it unrolls (and numbers its KV-cache slots)
-// the same way.
-type Stage struct{ Blocks []int }
+// the same way. Part is Whole but for a sub-block step (one block's
+// attention or MLP half alone), which is never in a parallel group.
+type Stage struct {
+	Blocks []int
+	Part   Part
+}
 
 // Sequential returns a schedule that runs blocks in the order given.
 func Sequential(blocks ...int) Schedule {
@@ -91,7 +133,7 @@ func appendStages(out []Stage, steps []Step) []Stage {
 		for range st.times() {
 			switch st.Kind {
 			case StepBlock:
-				out = append(out, Stage{Blocks: []int{st.Block}})
+				out = append(out, Stage{Blocks: []int{st.Block}, Part: st.Part})
 			case StepParallel:
 				m := slices.Clone(st.Members)
 				slices.Sort(m)
@@ -104,13 +146,19 @@ func appendStages(out []Stage, steps []Step) []Stage {
 	return out
 }
 
-// Instances returns the block of each executed block instance in execution
-// order; each parallel member and each loop iteration is its own instance.
-// Instance k owns KV-cache slot k (past_key_values.{k}, present.{k}), so
-// this is the slot -> block map.
+// Instances returns the block of each executed block instance that holds
+// attention, in execution order; each parallel member and each loop
+// iteration is its own instance. Instance k owns KV-cache slot k
+// (past_key_values.{k}, present.{k}), so this is the slot -> block map.
+// A whole block and an attention half (i.attn) each own a slot; an MLP
+// half (i.mlp) reads and writes no cache, so it owns none and is not
+// listed.
 func (s Schedule) Instances() []int {
 	var out []int
 	for _, st := range s.Stages() {
+		if st.Part == MLP {
+			continue
+		}
 		out = append(out, st.Blocks...)
 	}
 	return out
@@ -188,6 +236,12 @@ func validateSteps(steps []Step, T int) error {
 		if st.Repeat < 0 {
 			return stepErr(st.Col, "repeat count %d must be at least 1", st.Repeat)
 		}
+		if st.Part != Whole && (st.Kind != StepBlock || (st.Part != Attn && st.Part != MLP)) {
+			if st.Kind == StepParallel {
+				return stepErr(st.Col, "a parallel group cannot run a sub-block part (%s); run the part outside '[...]'", st.Part)
+			}
+			return stepErr(st.Col, "unknown part %d on a %s step", int(st.Part), st.Kind)
+		}
 		switch st.Kind {
 		case StepBlock:
 			if !out(st.Block) {
@@ -197,7 +251,7 @@ func validateSteps(steps []Step, T int) error {
 			// is the endpoint the user wrote (see Step.Col).
 			last := st
 			for _, next := range steps[i+1:] {
-				if st.Col == 0 || next.Kind != StepBlock || next.Col != st.Col || !out(next.Block) {
+				if st.Col == 0 || next.Kind != StepBlock || next.Part != Whole || next.Col != st.Col || !out(next.Block) {
 					break
 				}
 				last = next
@@ -265,8 +319,9 @@ func BlockCount(T int) string {
 	return fmt.Sprintf("%d blocks (0-%d)", T, T-1)
 }
 
-// String returns the canonical form: runs of consecutive blocks become
-// ranges, parallel members are sorted and merged into ranges, x1 is dropped,
+// String returns the canonical form: runs of consecutive whole blocks
+// become ranges (a sub-block step such as 3.attn never joins one),
+// parallel members are sorted and merged into ranges, x1 is dropped,
 // a parallel group of one block prints as that block, and parentheses stay
 // only around a repeated group of several steps. Parse(s.String()) has the
 // same Stages as s.
@@ -287,7 +342,7 @@ func canon(steps []Step) []Step {
 		switch st.Kind {
 		case StepParallel:
 			if len(st.Members) == 1 {
-				out = append(out, Step{Kind: StepBlock, Block: st.Members[0], Repeat: r})
+				out = append(out, Step{Kind: StepBlock, Block: st.Members[0], Part: st.Part, Repeat: r})
 				continue
 			}
 			m := slices.Clone(st.Members)
@@ -306,7 +361,7 @@ func canon(steps []Step) []Step {
 				out = append(out, Step{Kind: StepSeq, Body: body, Repeat: r})
 			}
 		default:
-			out = append(out, Step{Kind: st.Kind, Block: st.Block, Repeat: r})
+			out = append(out, Step{Kind: st.Kind, Block: st.Block, Part: st.Part, Repeat: r})
 		}
 	}
 	return out
@@ -320,7 +375,7 @@ func writeSteps(sb *strings.Builder, steps []Step) {
 		st := steps[i]
 		switch st.Kind {
 		case StepBlock:
-			if st.Repeat == 1 {
+			if st.Repeat == 1 && st.Part == Whole {
 				// Merge a run of unrepeated blocks that step by +1 or -1.
 				j := runEnd(steps, i)
 				writeRange(sb, st.Block, steps[j].Block)
@@ -328,6 +383,7 @@ func writeSteps(sb *strings.Builder, steps []Step) {
 				continue
 			}
 			sb.WriteString(strconv.Itoa(st.Block))
+			sb.WriteString(st.Part.String())
 		case StepParallel:
 			sb.WriteByte('[')
 			writeSet(sb, st.Members)
@@ -350,7 +406,7 @@ func writeSteps(sb *strings.Builder, steps []Step) {
 // starting at steps[i] whose indices change by the same ±1 each step.
 func runEnd(steps []Step, i int) int {
 	plain := func(j int) bool {
-		return j < len(steps) && steps[j].Kind == StepBlock && steps[j].Repeat == 1
+		return j < len(steps) && steps[j].Kind == StepBlock && steps[j].Repeat == 1 && steps[j].Part == Whole
 	}
 	if !plain(i + 1) {
 		return i

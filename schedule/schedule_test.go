@@ -199,7 +199,8 @@ func randomSteps(r *rand.Rand, T, depth int) []Step {
 			}
 			steps[len(steps)-1].Repeat = rep
 		case k < 6:
-			steps = append(steps, Step{Kind: StepBlock, Block: r.IntN(T), Repeat: rep})
+			// A whole block or, one time in three, one of its halves.
+			steps = append(steps, Step{Kind: StepBlock, Block: r.IntN(T), Part: Part(max(0, r.IntN(6)-3)), Repeat: rep})
 		case k < 8:
 			m := r.Perm(T)[:1+r.IntN(min(T, 6))]
 			steps = append(steps, Step{Kind: StepParallel, Members: m, Repeat: rep})
@@ -245,5 +246,52 @@ func TestRoundTrip(t *testing.T) {
 		if notCanonical.MatchString(text) {
 			t.Fatalf("#%d: %q is not canonical", i, text)
 		}
+	}
+}
+
+// TestParts pins the sub-block steps: their canonical form (a part never
+// joins a range), their stages, and the KV slots: an attention half owns
+// one, an MLP half none.
+func TestParts(t *testing.T) {
+	for _, tc := range []struct {
+		src, canon string
+		stages     []Stage
+		instances  []int
+	}{
+		{"0,1.attn,2", "0,1.attn,2", []Stage{{Blocks: []int{0}}, {Blocks: []int{1}, Part: Attn}, {Blocks: []int{2}}}, []int{0, 1, 2}},
+		{"0,1.mlp,2", "0,1.mlp,2", []Stage{{Blocks: []int{0}}, {Blocks: []int{1}, Part: MLP}, {Blocks: []int{2}}}, []int{0, 2}},
+		{"0,(1.attn,1.mlp)", "0,1.attn,1.mlp", []Stage{{Blocks: []int{0}}, {Blocks: []int{1}, Part: Attn}, {Blocks: []int{1}, Part: MLP}}, []int{0, 1}},
+		{"1.attnx2", "1.attnx2", []Stage{{Blocks: []int{1}, Part: Attn}, {Blocks: []int{1}, Part: Attn}}, []int{1, 1}},
+		{"(1.mlp)x2", "1.mlpx2", []Stage{{Blocks: []int{1}, Part: MLP}, {Blocks: []int{1}, Part: MLP}}, nil},
+		{"(2.attn,3.mlp)x2", "(2.attn,3.mlp)x2", []Stage{{Blocks: []int{2}, Part: Attn}, {Blocks: []int{3}, Part: MLP}, {Blocks: []int{2}, Part: Attn}, {Blocks: []int{3}, Part: MLP}}, []int{2, 2}},
+		{"1.attn,2.attn,3.attn", "1.attn,2.attn,3.attn", nil, []int{1, 2, 3}},
+		{"0,1,2.mlp,3,4", "0-1,2.mlp,3-4", nil, []int{0, 1, 3, 4}},
+		{" 4 .attn x 2", "4.attnx2", nil, []int{4, 4}},
+	} {
+		s := mustParse(t, tc.src)
+		if got := s.String(); got != tc.canon {
+			t.Errorf("Parse(%q).String() = %q, want %q", tc.src, got, tc.canon)
+		}
+		if got := mustParse(t, s.String()).String(); got != tc.canon {
+			t.Errorf("round trip of %q gives %q", tc.canon, got)
+		}
+		if tc.stages != nil {
+			if diff := cmp.Diff(tc.stages, s.Stages()); diff != "" {
+				t.Errorf("Parse(%q).Stages() mismatch (-want +got):\n%s", tc.src, diff)
+			}
+		}
+		if diff := cmp.Diff(tc.instances, s.Instances()); diff != "" {
+			t.Errorf("Parse(%q).Instances() mismatch (-want +got):\n%s", tc.src, diff)
+		}
+		if err := s.Validate(8); err != nil {
+			t.Errorf("Parse(%q).Validate(8): %v", tc.src, err)
+		}
+	}
+	if err := mustParse(t, "0,9.attn").Validate(8); err == nil || err.Error() != "schedule column 3: block 9 is out of range: the model has 8 blocks (0-7)" {
+		t.Errorf("Validate of 9.attn on 8 blocks: %v", err)
+	}
+	bad := Schedule{Steps: []Step{{Kind: StepParallel, Members: []int{1, 2}, Part: Attn}}}
+	if err := bad.Validate(8); err == nil {
+		t.Errorf("Validate accepts a parallel group with a part")
 	}
 }

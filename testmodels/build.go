@@ -52,6 +52,9 @@ func Build(s Spec, sched schedule.Schedule) (*onnx.Model, error) {
 	if err := checkSchedule(s, sched); err != nil {
 		return nil, err
 	}
+	if hasParts(sched.Steps) {
+		return nil, fmt.Errorf("testmodels: Build runs whole blocks only, not sub-block steps (i.attn, i.mlp) as in %s; check those against Reference", sched)
+	}
 	b := newBuilder(s)
 	var f family
 	switch s.Family {
@@ -72,7 +75,7 @@ func Build(s Spec, sched schedule.Schedule) (*onnx.Model, error) {
 	}
 	x := []string{f.prologue()}
 	slot := 0
-	walk(sched.Steps, func(members []int) {
+	walk(sched.Steps, func(members []int, _ schedule.Part) {
 		if len(members) == 1 {
 			x = block(members[0], x, slot)
 			slot++
@@ -215,4 +218,14 @@ func layerScope(s Spec, prefix string, i int) string {
 		return prefix
 	}
 	return fmt.Sprintf("%s.%d", prefix, i)
+}
+
+// hasParts reports whether steps run any sub-block part.
+func hasParts(steps []schedule.Step) bool {
+	for _, st := range steps {
+		if st.Part != schedule.Whole || hasParts(st.Body) {
+			return true
+		}
+	}
+	return false
 }

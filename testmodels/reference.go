@@ -52,18 +52,30 @@ func Reference(s Spec, sched schedule.Schedule, feeds map[string]Tensor) (map[st
 		return nil, err
 	}
 	var x []float32
-	var block func(i int, x []float32, slot int) []float32
+	// Each family's block is its attention sublayer then its MLP
+	// sublayer; a sub-block step runs one of them.
+	var attn func(i int, x []float32, slot int) []float32
+	var mlp func(i int, x []float32) []float32
 	switch s.Family {
 	case Llama:
-		x, block = r.llamaEmbed(), r.llamaBlock
+		x, attn, mlp = r.llamaEmbed(), r.llamaAttn, r.llamaMLP
 	case GPT2:
-		x, block = r.gpt2Embed(), r.gpt2Block
+		x, attn, mlp = r.gpt2Embed(), r.gpt2Attn, r.gpt2MLP
 	case BERT:
-		x, block = r.bertEmbed(), r.bertBlock
+		x, attn, mlp = r.bertEmbed(), r.bertAttn, r.bertMLP
 	}
+	block := func(i int, x []float32, slot int) []float32 { return mlp(i, attn(i, x, slot)) }
 	slot := 0
-	walk(sched.Steps, func(members []int) {
-		if len(members) == 1 {
+	walk(sched.Steps, func(members []int, part schedule.Part) {
+		switch {
+		case part == schedule.Attn:
+			x = attn(members[0], x, slot)
+			slot++
+			return
+		case part == schedule.MLP:
+			x = mlp(members[0], x)
+			return
+		case len(members) == 1:
 			x = block(members[0], x, slot)
 			slot++
 			return
@@ -258,7 +270,8 @@ func (r *ref) llamaEmbed() []float32 {
 	return r.gather(r.w.get("model.embed_tokens.weight", []int{s.Vocab, s.Hidden}, initEmbed), r.ids, s.Hidden)
 }
 
-func (r *ref) llamaBlock(i int, x []float32, slot int) []float32 {
+// llamaAttn is block i's attention sublayer: x + Attn(norm(x)).
+func (r *ref) llamaAttn(i int, x []float32, slot int) []float32 {
 	s, w := r.s, r.w
 	H, nh, kvh, d := s.Hidden, s.Heads, s.KVHeads, s.HeadDim()
 	P := fmt.Sprintf("model.layers.%d.", i)
@@ -273,9 +286,18 @@ func (r *ref) llamaBlock(i int, x []float32, slot int) []float32 {
 	r.rope(k, kvh)
 	k, v = r.cache(slot, k, v, kvh, d)
 	a := r.attention(q, k, v, nh, kvh, d)
-	x = add(x, matmul(a, lin("self_attn.o_proj", nh*d, H), nh*d, H))
+	return add(x, matmul(a, lin("self_attn.o_proj", nh*d, H), nh*d, H))
+}
 
-	h = r.rmsNorm(x, w.get(P+"post_attention_layernorm.weight", []int{H}, initNorm))
+// llamaMLP is block i's MLP sublayer: x + MLP(norm(x)).
+func (r *ref) llamaMLP(i int, x []float32) []float32 {
+	s, w := r.s, r.w
+	H := s.Hidden
+	P := fmt.Sprintf("model.layers.%d.", i)
+	lin := func(name string, in, out int) []float32 {
+		return w.get(P+name+".weight", []int{in, out}, initLinear)
+	}
+	h := r.rmsNorm(x, w.get(P+"post_attention_layernorm.weight", []int{H}, initNorm))
 	g := matmul(h, lin("mlp.gate_proj", H, s.FF), H, s.FF)
 	u := matmul(h, lin("mlp.up_proj", H, s.FF), H, s.FF)
 	for j, gv := range g {
@@ -292,7 +314,8 @@ func (r *ref) gpt2Embed() []float32 {
 	return add(te, pe)
 }
 
-func (r *ref) gpt2Block(i int, x []float32, slot int) []float32 {
+// gpt2Attn is block i's attention sublayer: x + Attn(ln_1(x)).
+func (r *ref) gpt2Attn(i int, x []float32, slot int) []float32 {
 	s, w := r.s, r.w
 	H, nh, d := s.Hidden, s.Heads, s.HeadDim()
 	P := fmt.Sprintf("transformer.h.%d.", i)
@@ -313,9 +336,17 @@ func (r *ref) gpt2Block(i int, x []float32, slot int) []float32 {
 	k, v = r.cache(slot, k, v, nh, d)
 	a := r.attention(q, k, v, nh, nh, d)
 	a = addBias(matmul(a, mat("attn.c_proj.weight", H, H), H, H), vec("attn.c_proj.bias", H, initBias))
-	x = add(a, x)
+	return add(a, x)
+}
 
-	h = r.layerNorm(x, vec("ln_2.weight", H, initNorm), vec("ln_2.bias", H, initBias), gpt2Eps)
+// gpt2MLP is block i's MLP sublayer: x + MLP(ln_2(x)).
+func (r *ref) gpt2MLP(i int, x []float32) []float32 {
+	s, w := r.s, r.w
+	H := s.Hidden
+	P := fmt.Sprintf("transformer.h.%d.", i)
+	vec := func(name string, n int, kind initKind) []float32 { return w.get(P+name, []int{n}, kind) }
+	mat := func(name string, in, out int) []float32 { return w.get(P+name, []int{in, out}, initLinear) }
+	h := r.layerNorm(x, vec("ln_2.weight", H, initNorm), vec("ln_2.bias", H, initBias), gpt2Eps)
 	f := addBias(matmul(h, mat("mlp.c_fc.weight", H, s.FF), H, s.FF), vec("mlp.c_fc.bias", s.FF, initBias))
 	c := math.Sqrt(2 / math.Pi)
 	for j, fv := range f {
@@ -340,7 +371,8 @@ func (r *ref) bertEmbed() []float32 {
 	return r.layerNorm(x, r.w.get(E+"LayerNorm.weight", []int{s.Hidden}, initNorm), r.w.get(E+"LayerNorm.bias", []int{s.Hidden}, initBias), bertEps)
 }
 
-func (r *ref) bertBlock(i int, x []float32, _ int) []float32 {
+// bertAttn is block i's attention sublayer, post-norm: LN(x + Attn(x)).
+func (r *ref) bertAttn(i int, x []float32, _ int) []float32 {
 	s, w := r.s, r.w
 	H, nh, d := s.Hidden, s.Heads, s.HeadDim()
 	P := fmt.Sprintf("bert.encoder.layer.%d.", i)
@@ -352,7 +384,18 @@ func (r *ref) bertBlock(i int, x []float32, _ int) []float32 {
 	k := r.toHeads(lin("attention.self.key", H, H, x), nh, d)
 	v := r.toHeads(lin("attention.self.value", H, H, x), nh, d)
 	a := lin("attention.output.dense", H, H, r.attention(q, k, v, nh, nh, d))
-	x = r.layerNorm(add(a, x), vec("attention.output.LayerNorm.weight", initNorm), vec("attention.output.LayerNorm.bias", initBias), bertEps)
+	return r.layerNorm(add(a, x), vec("attention.output.LayerNorm.weight", initNorm), vec("attention.output.LayerNorm.bias", initBias), bertEps)
+}
+
+// bertMLP is block i's MLP sublayer, post-norm: LN(x + FFN(x)).
+func (r *ref) bertMLP(i int, x []float32) []float32 {
+	s, w := r.s, r.w
+	H := s.Hidden
+	P := fmt.Sprintf("bert.encoder.layer.%d.", i)
+	lin := func(name string, in, out int, y []float32) []float32 {
+		return addBias(matmul(y, w.get(P+name+".weight", []int{in, out}, initLinear), in, out), w.get(P+name+".bias", []int{out}, initBias))
+	}
+	vec := func(name string, kind initKind) []float32 { return w.get(P+name, []int{H}, kind) }
 	f := lin("intermediate.dense", H, s.FF, x)
 	for j, fv := range f {
 		z := float64(fv)

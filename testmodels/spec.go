@@ -251,18 +251,23 @@ func (s Spec) Identity() schedule.Schedule {
 }
 
 // Instances walks sched the way Build does and returns the block of each
-// executed instance, in execution order: instance k owns KV slot k. It is
-// testmodels' own unrolling, deliberately independent of passes'.
+// executed instance that holds attention, in execution order: instance k
+// owns KV slot k. An MLP half alone (i.mlp) has no cache and no slot. It
+// is testmodels' own unrolling, deliberately independent of passes'.
 func Instances(sched schedule.Schedule) []int {
 	var out []int
-	walk(sched.Steps, func(members []int) { out = append(out, members...) })
+	walk(sched.Steps, func(members []int, part schedule.Part) {
+		if part != schedule.MLP {
+			out = append(out, members...)
+		}
+	})
 	return out
 }
 
 // walk calls stage once per sequential stage of steps, in execution order,
 // with the blocks of that stage: one block, or a parallel group's members in
-// ascending order.
-func walk(steps []schedule.Step, stage func(members []int)) {
+// ascending order, and the part of the block it runs.
+func walk(steps []schedule.Step, stage func(members []int, part schedule.Part)) {
 	for _, st := range steps {
 		r := st.Repeat
 		if r < 1 {
@@ -271,9 +276,9 @@ func walk(steps []schedule.Step, stage func(members []int)) {
 		for range r {
 			switch st.Kind {
 			case schedule.StepBlock:
-				stage([]int{st.Block})
+				stage([]int{st.Block}, st.Part)
 			case schedule.StepParallel:
-				stage(sortedCopy(st.Members))
+				stage(sortedCopy(st.Members), schedule.Whole)
 			case schedule.StepSeq:
 				walk(st.Body, stage)
 			}
@@ -307,6 +312,9 @@ func checkSchedule(s Spec, sched schedule.Schedule) error {
 				return fmt.Errorf("testmodels: negative repeat %d", st.Repeat)
 			}
 			var blocks []int
+			if st.Part != schedule.Whole && (st.Kind != schedule.StepBlock || (st.Part != schedule.Attn && st.Part != schedule.MLP)) {
+				return fmt.Errorf("testmodels: part %d on a %v step", int(st.Part), st.Kind)
+			}
 			switch st.Kind {
 			case schedule.StepBlock:
 				blocks = []int{st.Block}

@@ -77,7 +77,7 @@ func save(t testing.TB, dir, name string, m *onnx.Model) string {
 }
 
 func TestInstancesMatchPasses(t *testing.T) {
-	for _, src := range append([]string{"0-7", "[7,2,5]x2,(1,[4,0])x3", "3x4"}, schedules...) {
+	for _, src := range append([]string{"0-7", "[7,2,5]x2,(1,[4,0])x3", "3x4", "0,1.attn,2.mlp,(3.attn,3.mlp)x2,4.mlpx2"}, schedules...) {
 		sched := mustParse(t, src)
 		if got, want := Instances(sched), sched.Instances(); !slices.Equal(got, want) {
 			t.Errorf("%s: testmodels instances %v, passes instances %v", src, got, want)
@@ -528,4 +528,54 @@ func TestSchedulesMatter(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestReferenceHalves: the reference's halves are the block (exactly, for
+// every family), halves matter (running one alone changes the output),
+// an MLP half takes no KV slot, the cache stays consistent with halves,
+// and Build refuses them (the compiler's sub-block lowering is checked
+// against Reference instead).
+func TestReferenceHalves(t *testing.T) {
+	for _, f := range []Family{Llama, GPT2, BERT} {
+		s := Spec{Family: f, KVCache: f != BERT, Seed: 6}
+		out := "logits"
+		if f == BERT {
+			out = "last_hidden_state"
+		}
+		whole := mustParse(t, "0-7")
+		in := mustInputs(t, s, whole, InputOptions{Batch: 2, Seq: 4, Past: 2 * btoi(s.KVCache), Seed: 3})
+		want := mustRef(t, s, whole, in)
+		halves := mustParse(t, "0,1.attn,1.mlp,(2.attn,2.mlp),3-7")
+		got := mustRef(t, s, halves, in)
+		for name, w := range want {
+			if d := maxDiff(got[name].Float, w.Float); d != 0 {
+				t.Errorf("%v: %s of 1.attn,1.mlp differs from block 1's by %g", f, name, d)
+			}
+		}
+		for _, src := range []string{"0,1.attn,2-7", "0,1.mlp,2-7", "0,1.attnx2,1.mlp,2-7"} {
+			sched := mustParse(t, src)
+			in := mustInputs(t, s, sched, InputOptions{Batch: 2, Seq: 4, Past: 2 * btoi(s.KVCache), Seed: 3})
+			if d := maxDiff(mustRef(t, s, sched, in)[out].Float, want[out].Float); d < 0.01 {
+				t.Errorf("%v: %s changes the output by only %g", f, src, d)
+			}
+		}
+		if _, err := Build(s, halves); err == nil || !strings.Contains(err.Error(), "sub-block") {
+			t.Errorf("%v: Build with halves: %v, want a refusal naming sub-block steps", f, err)
+		}
+	}
+	if got := Instances(mustParse(t, "0,1.attn,2.mlp,(3.attn,3.mlp)x2")); !slices.Equal(got, []int{0, 1, 3, 3}) {
+		t.Errorf("instances with halves = %v, want [0 1 3 3]", got)
+	}
+	s := Spec{Family: Llama, KVCache: true, Seed: 4}
+	for _, src := range []string{"0,1.attn,2,3.mlp,4-7", "0.mlp,0.attnx2,1-7"} {
+		sched := mustParse(t, src)
+		prefillDecode(t, s, sched, 6, func(in map[string]Tensor) map[string]Tensor { return mustRef(t, s, sched, in) })
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

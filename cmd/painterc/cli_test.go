@@ -142,6 +142,8 @@ func TestPlan(t *testing.T) {
 			"painterc: no --loops given: using R = 3, the paper's main setting\npainterc: looped-parallel layers=8-24 loops=3 on 32 blocks: 66 block instances\n"},
 		{[]string{"plan", "--schedule", "0-7,[8-24]x3,25-31", "--blocks", "32"}, "0-7,[8-24]x3,25-31\n",
 			"painterc: schedule on 32 blocks: 66 block instances\n"},
+		{[]string{"plan", "--schedule", "0,(1.attn,1.mlp),2.attnx2,3.mlp,4-7", "--blocks", "8"}, "0,1.attn,1.mlp,2.attnx2,3.mlp,4-7\n",
+			"painterc: schedule on 8 blocks: 8 block instances (3 of them attention halves) and 2 MLP halves\n"},
 	} {
 		r := cli(t, tc.args...)
 		mustSucceed(t, r)
@@ -219,6 +221,10 @@ func TestInspect(t *testing.T) {
 		}
 		if want := "past_key_values." + itoa(i) + ".key"; bl.PastKey != want {
 			t.Errorf("block %d past key %q, want %q", i, bl.PastKey, want)
+		}
+		// The halves: a mid stream, nodes and weights that add up.
+		if bl.Mid == "" || bl.NoHalves != "" || bl.AttnNodes+bl.MLPNodes != bl.Nodes || bl.AttnParamBytes+bl.MLPParamBytes != bl.ParamBytes || bl.AttnNodes == 0 || bl.MLPParamBytes == 0 {
+			t.Errorf("block %d halves: %+v", i, bl)
 		}
 	}
 	var names []string

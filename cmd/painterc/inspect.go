@@ -14,6 +14,7 @@ import (
 	"github.com/painterc/painterc/compile"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/rewrite"
+	"github.com/painterc/painterc/schedule"
 )
 
 type inspectReport struct {
@@ -60,6 +61,15 @@ type blockReport struct {
 	Output     string `json:"output"`
 	PastKey    string `json:"past_key,omitempty"`
 	PastValue  string `json:"past_value,omitempty"`
+	// The halves sub-block steps (i.attn, i.mlp) run: the mid stream
+	// between them and each half's nodes and weights, or why the block
+	// cannot be split.
+	Mid            string `json:"mid,omitempty"`
+	AttnNodes      int    `json:"attn_nodes,omitempty"`
+	AttnParamBytes int64  `json:"attn_param_bytes,omitempty"`
+	MLPNodes       int    `json:"mlp_nodes,omitempty"`
+	MLPParamBytes  int64  `json:"mlp_param_bytes,omitempty"`
+	NoHalves       string `json:"no_halves,omitempty"`
 }
 
 // cmdInspect describes a model: its interface, operators, weights, metadata
@@ -136,6 +146,14 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 			if b.HasKV() {
 				bl.PastKey, bl.PastValue = b.KV[i].PastKey, b.KV[i].PastValue
 			}
+			if b.Mid[i] != nil {
+				attn, mlp := b.Half(i, schedule.Attn), b.Half(i, schedule.MLP)
+				bl.Mid, bl.AttnNodes, bl.MLPNodes = b.Mid[i].String(), len(attn), len(mlp)
+				bl.AttnParamBytes = rewrite.ParamBytes(g, b.NodeGraph(g), attn)
+				bl.MLPParamBytes = rewrite.ParamBytes(g, b.NodeGraph(g), mlp)
+			} else {
+				bl.NoHalves = b.MidReason[i]
+			}
 			br.Blocks = append(br.Blocks, bl)
 		}
 		r.Blocks = br
@@ -195,6 +213,11 @@ func printInspect(w io.Writer, r *inspectReport) {
 	fmt.Fprintf(w, "  %5s %6s %10s  %s\n", "block", "nodes", "params", "input -> output")
 	for _, bl := range b.Blocks {
 		fmt.Fprintf(w, "  %5d %6d %10s  %s -> %s\n", bl.Index, bl.Nodes, humanBytes(bl.ParamBytes), bl.Input, bl.Output)
+	}
+	for _, bl := range b.Blocks {
+		if bl.NoHalves != "" {
+			fmt.Fprintf(w, "no halves  block %d cannot run as %d.attn / %d.mlp: %s\n", bl.Index, bl.Index, bl.Index, bl.NoHalves)
+		}
 	}
 	if len(b.SideInputs) > 0 {
 		fmt.Fprintf(w, "side inputs %s\n", strings.Join(b.SideInputs, ", "))

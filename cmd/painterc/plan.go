@@ -54,7 +54,21 @@ func cmdPlan(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "painterc:", n)
 	}
 	fmt.Fprintln(stdout, sched)
-	fmt.Fprintf(stderr, "painterc: %s on %d blocks: %d block instances\n", prov.Pass, T, len(sched.Instances()))
+	attn, mlp := 0, 0
+	for _, st := range sched.Stages() {
+		switch st.Part {
+		case schedule.Attn:
+			attn++
+		case schedule.MLP:
+			mlp++
+		}
+	}
+	halves := ""
+	if attn+mlp > 0 {
+		// An MLP half holds no KV slot, so it is no instance.
+		halves = fmt.Sprintf(" (%d of them attention halves) and %d MLP halves", attn, mlp)
+	}
+	fmt.Fprintf(stderr, "painterc: %s on %d blocks: %d block instances%s\n", prov.Pass, T, len(sched.Instances()), halves)
 	return nil
 }
 

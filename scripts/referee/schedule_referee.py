@@ -10,10 +10,19 @@ except the loop over blocks:
     layer i's own attention type (Gemma 3: sliding or full, from
     config.layer_types), wherever in the schedule it runs;
   - a parallel group feeds every member the same h and takes the mean;
+  - a sub-block step runs one half of layer i with the layer's own
+    submodules, as its forward does: i.attn the attention sublayer
+    (Llama, Qwen3: h + self_attn(input_layernorm(h)); Gemma 3 adds its
+    post_attention_layernorm; GPT-2 h + attn(ln_1(h)); BERT
+    attention(h), whose output LayerNorm holds the residual), i.mlp the
+    MLP sublayer (h + mlp(post_attention_layernorm(h)); Gemma 3 between
+    its pre- and post-feedforward norms; GPT-2 h + mlp(ln_2(h)); BERT
+    feed_forward_chunk(h));
   - every instance k (execution order; each parallel member, in ascending
     block order as painterc unrolls it, and each loop iteration) owns KV
     slot k: the attention module's layer_idx is set to k while it runs, on a
-    cache of K slots.
+    cache of K slots. An attention half is an instance; an MLP half has no
+    cache and takes no slot.
 
 As a script it writes one fixture folder (testdata/real/<arch>-<exporter>,
 see FIXTURES.md): referee.json and the .npy inputs and outputs of a prefill
@@ -24,6 +33,10 @@ onnxruntime (recorded in referee.json under "referee_check").
 
     schedule_referee.py --model HF_FOLDER --export EXPORT_FOLDER --exporter NAME
                         --out FIXTURE_FOLDER [--painterc bin/painterc]
+
+With --append SCHEDULE ... it adds cases for those schedules to the
+fixture's existing referee.json instead (after the same self-check), so
+that new schedule forms can join a fixture without regenerating it.
 """
 
 import argparse
@@ -40,9 +53,10 @@ import torch
 
 
 def parse_schedule(src):
-    """Parse a schedule into a tree: ("block", i) | ("seq", [steps], R) |
-    ("par", [blocks], R). Ranges a-b expand in place (descending when a > b);
-    a-bxR is a sequential group repeated R times."""
+    """Parse a schedule into a tree: ("block", i) | ("attn", i) | ("mlp", i)
+    | ("seq", [steps], R) | ("par", [blocks], R). Ranges a-b expand in place
+    (descending when a > b); a-bxR is a sequential group repeated R times;
+    i.attn and i.mlp are one block's halves."""
     pos = 0
 
     def peek():
@@ -105,11 +119,19 @@ def parse_schedule(src):
                 out.append(("par", sorted(members), repeat()))
             else:
                 blocks = rng()
+                kind = "block"
+                skip()
+                m = re.match(r"\.(attn|mlp)", src[pos:])
+                if m:
+                    if len(blocks) != 1:
+                        raise ValueError(f"schedule {src!r}: a part applies to one block (column {pos + 1})")
+                    pos += m.end()
+                    kind = m.group(1)
                 r = repeat()
                 if r == 1:
-                    out += [("block", b) for b in blocks]
+                    out += [(kind, b) for b in blocks]
                 else:
-                    out.append(("seq", [("block", b) for b in blocks], r))
+                    out.append(("seq", [(kind, b) for b in blocks], r))
             skip()
             if peek() == ",":
                 pos += 1
@@ -125,11 +147,14 @@ def parse_schedule(src):
 
 
 def instances(tree):
-    """The blocks in execution order: slot k runs block instances(tree)[k]."""
+    """The blocks in execution order: slot k runs block instances(tree)[k].
+    An attention half holds a slot; an MLP half does not."""
     out = []
     for step in tree:
-        if step[0] == "block":
+        if step[0] in ("block", "attn"):
             out.append(step[1])
+        elif step[0] == "mlp":
+            pass
         elif step[0] == "seq":
             for _ in range(step[2]):
                 out += instances(step[1])
@@ -179,7 +204,13 @@ class Runner:
 
             def call(i, h, k):
                 return _first(layers[i](h, attention_mask=ext))
-            return self._loop(tree, h, call), None
+
+            def half(part, i, h, k):
+                layer = layers[i]
+                if part == "attn":  # BertAttention: LayerNorm(h + dense(self(h)))
+                    return _first(layer.attention(h, attention_mask=ext))
+                return layer.feed_forward_chunk(h)  # LayerNorm(h + output(intermediate(h)))
+            return self._loop(tree, h, call, half), None
 
         if cache is None:
             cache = DynamicCache()  # no config: every slot keeps the whole past
@@ -202,6 +233,14 @@ class Runner:
             def call(i, h, k):
                 return _first(layers[i](h, cache, cache_position, masks["full_attention"],
                                         use_cache=True))
+
+            def half(part, i, h, k):
+                layer = layers[i]
+                if part == "attn":
+                    a = _first(layer.attn(layer.ln_1(h), past_key_values=cache, cache_position=cache_position,
+                                          attention_mask=masks["full_attention"], use_cache=True))
+                    return a + h
+                return h + layer.mlp(layer.ln_2(h))
         elif self.kind == "gemma3_text":
             inner = self.model.model
             pe_global = inner.rotary_emb(h, position_ids)
@@ -213,6 +252,16 @@ class Runner:
                                     position_embeddings_local=pe_local,
                                     attention_mask=masks[layer.attention_type],
                                     position_ids=position_ids, **common))
+
+            def half(part, i, h, k):
+                layer = layers[i]
+                if part == "attn":
+                    pe = pe_local if layer.self_attn.is_sliding else pe_global
+                    a = _first(layer.self_attn(hidden_states=layer.input_layernorm(h), position_embeddings=pe,
+                                               attention_mask=masks[layer.attention_type],
+                                               position_ids=position_ids, **common))
+                    return h + layer.post_attention_layernorm(a)
+                return h + layer.post_feedforward_layernorm(layer.mlp(layer.pre_feedforward_layernorm(h)))
         else:  # llama, qwen3
             pe = self.model.model.rotary_emb(h, position_ids)
 
@@ -221,6 +270,16 @@ class Runner:
                 kind = getattr(layer, "attention_type", "full_attention")
                 return _first(layer(h, attention_mask=masks[kind], position_ids=position_ids,
                                     position_embeddings=pe, **common))
+
+            def half(part, i, h, k):
+                layer = layers[i]
+                if part == "attn":
+                    kind = getattr(layer, "attention_type", "full_attention")
+                    a = _first(layer.self_attn(hidden_states=layer.input_layernorm(h),
+                                               attention_mask=masks[kind], position_ids=position_ids,
+                                               position_embeddings=pe, **common))
+                    return h + a
+                return h + layer.mlp(layer.post_attention_layernorm(h))
 
         def slotted(i, h, k):
             attn = self.attn(layers[i])
@@ -231,7 +290,18 @@ class Runner:
             finally:
                 attn.layer_idx = saved
 
-        h = self._loop(tree, h, slotted)
+        def slotted_half(part, i, h, k):
+            if part == "mlp":
+                return half(part, i, h, k)
+            attn = self.attn(layers[i])
+            saved = attn.layer_idx
+            attn.layer_idx = k
+            try:
+                return half(part, i, h, k)
+            finally:
+                attn.layer_idx = saved
+
+        h = self._loop(tree, h, slotted, slotted_half)
         if self.kind == "gpt2":
             logits = self.model.lm_head(self.model.transformer.ln_f(h))
         else:
@@ -241,7 +311,7 @@ class Runner:
                 logits = torch.tanh(logits / cap) * cap
         return logits, cache
 
-    def _loop(self, tree, h, call):
+    def _loop(self, tree, h, call, half):
         slot = [0]
 
         def run(steps, h):
@@ -249,6 +319,11 @@ class Runner:
                 if step[0] == "block":
                     h = call(step[1], h, slot[0])
                     slot[0] += 1
+                elif step[0] == "attn":
+                    h = half("attn", step[1], h, slot[0])
+                    slot[0] += 1
+                elif step[0] == "mlp":
+                    h = half("mlp", step[1], h, None)
                 elif step[0] == "seq":
                     for _ in range(step[2]):
                         h = run(step[1], h)
@@ -457,6 +532,9 @@ def main():
                     help="bound on the identity schedule against the export on ONNX Runtime, checked before any "
                          "case is written: 1e-5 suits the tiny fixtures; fp32 rounding on a 30-block real model "
                          "alone reaches about 5e-5 (use 1e-4), on Gemma 3 270M about 5e-4 (use 1e-3)")
+    ap.add_argument("--append", nargs="+", metavar="SCHEDULE",
+                    help="add cases for these schedules to --out's existing referee.json (its inputs, tolerance "
+                         "and self-check stay) instead of writing the fixture afresh")
     args = ap.parse_args()
 
     torch.manual_seed(SEED)
@@ -552,6 +630,13 @@ def main():
             check["identity_vs_hf_forward_decode"] = maxdiff(ref2, po2.logits)
             ortd = ort_run(onnx_path, feeds("decode", T, pk), [out_name])[out_name]
             check["identity_vs_export_on_ort_decode"] = maxdiff(ref2, ortd)
+        # Every block as its attention half then its MLP half is the block.
+        halves = ",".join(f"{i}.attn,{i}.mlp" for i in range(T))
+        split, _ = runner.run(halves, ids, am, position_ids=pos, token_type_ids=tt)
+        d = maxdiff(split, ref)
+        print(f"schedule_referee: {args.arch}-{args.exporter}: halves_vs_identity_prefill = {d:.3g}")
+        if d > 1e-6:
+            raise SystemExit(f"schedule_referee: self-check failed: the halves of every block differ from the blocks by {d}")
     if int4:
         # The same file with every MatMulNBits at accuracy_level 0 (float
         # activations): isolates the weights. If the dequantization is right
@@ -588,25 +673,43 @@ def main():
 
     # ---- cases
     cases = []
-    sch = painterc_schedules(args.painterc, T)
-    save("input_ids.npy", ids.numpy())
-    if runner.kind != "bert":
-        save("decode_input_ids.npy", nxt.numpy())
-        save("attention_mask.npy", am.numpy())
-        save("decode_attention_mask.npy", am2.numpy())
-        save("position_ids.npy", pos.numpy())
-        save("decode_position_ids.npy", pos2.numpy())
+    first = 0
+    if args.append:
+        with open(os.path.join(args.out, "referee.json")) as f:
+            old = json.load(f)
+        used = set()
+        for c in old["cases"]:
+            for fn in list(c["inputs"].values()) + list(c["outputs"].values()):
+                m = re.match(r"c(\d+)-", fn)
+                if m:
+                    used.add(int(m.group(1)))
+        first = max(used) + 1 if used else 0
+        have = {c["schedule"] for c in old["cases"]}
+        sch = [("sub-block: " + s, s) for s in args.append if s not in have]
     else:
-        save("attention_mask.npy", am.numpy())
-        save("token_type_ids.npy", tt.numpy())
+        sch = painterc_schedules(args.painterc, T)
+    def shared(name, a):
+        # Appending keeps the fixture's own input files (the same draws).
+        if not (args.append and os.path.exists(os.path.join(args.out, name))):
+            save(name, a)
+    shared("input_ids.npy", ids.numpy())
+    if runner.kind != "bert":
+        shared("decode_input_ids.npy", nxt.numpy())
+        shared("attention_mask.npy", am.numpy())
+        shared("decode_attention_mask.npy", am2.numpy())
+        shared("position_ids.npy", pos.numpy())
+        shared("decode_position_ids.npy", pos2.numpy())
+    else:
+        shared("attention_mask.npy", am.numpy())
+        shared("token_type_ids.npy", tt.numpy())
     if past_pat:
-        save("empty_past.npy", np.zeros((1, kv_dims[0], 0, kv_dims[1]), np.float32))
+        shared("empty_past.npy", np.zeros((1, kv_dims[0], 0, kv_dims[1]), np.float32))
     name_of = {"input_ids": ("input_ids.npy", "decode_input_ids.npy"),
                "attention_mask": ("attention_mask.npy", "decode_attention_mask.npy"),
                "position_ids": ("position_ids.npy", "decode_position_ids.npy"),
                "token_type_ids": ("token_type_ids.npy", None)}
     with torch.no_grad():
-        for ci, (label, s) in enumerate(sch):
+        for ci, (label, s) in enumerate(sch, start=first):
             K = len(instances(parse_schedule(s)))
             logits, cache = runner.run(s, ids, am, position_ids=pos, token_type_ids=tt)
             pre_in = {n: name_of[n][0] for n in in_names if n in name_of}
@@ -639,6 +742,10 @@ def main():
                           "inputs": dec_in, "outputs": dec_out})
     doc = {"model": args.onnx, "arch": args.arch, "exporter": args.exporter, "blocks": T,
            "layout": "", "tolerance": tolerance, "referee_check": check, "cases": cases}
+    if args.append:
+        doc = old
+        doc["cases"] = old["cases"] + cases
+        int4 = None
     if int4:
         doc["int4_dequantized_weights"] = int4
         doc["tolerance_note"] = (
