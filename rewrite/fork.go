@@ -270,9 +270,10 @@ func LowerFork(m *onnx.Model, b *Blocks, cands []schedule.Schedule) (*onnx.Model
 	}
 	output(ForkNLLFull, nll(0))
 
+	nodes, consts := shareConstants(l.nodes)
 	ng := &onnx.Graph{
 		Wire:                   g.Wire,
-		Node:                   l.nodes,
+		Node:                   nodes,
 		Name:                   g.Name,
 		DocString:              g.DocString,
 		QuantizationAnnotation: g.QuantizationAnnotation,
@@ -290,7 +291,7 @@ func LowerFork(m *onnx.Model, b *Blocks, cands []schedule.Schedule) (*onnx.Model
 	}
 	ng.ValueInfo = append(ng.ValueInfo, l.clonedInfo...)
 	pruneInitializers(ng, g)
-	ng.Initializer = append(ng.Initializer, sc.inits...)
+	ng.Initializer = append(append(ng.Initializer, consts...), sc.inits...)
 
 	out := m.Derive()
 	out.Wire = m.Wire
@@ -435,4 +436,43 @@ func forkOutputInfo(name string) *onnx.ValueInfo {
 
 func forkTargetsInfo() *onnx.ValueInfo {
 	return &onnx.ValueInfo{Name: ForkTargets, Type: forkDims(onnx.Int64)}
+}
+
+// shareConstants replaces the Constant nodes that hold a tensor by
+// initializers, one per distinct tensor: every instance of a block copies
+// the block's Constant nodes (cloneNode shares their attribute), and a fork
+// graph of a 30-block model holds some 10000 of them. ONNX Runtime turns
+// each Constant into an initializer as it loads the graph, and its time to
+// do so grows faster than their number: for SmolLM2 with 8 candidates,
+// loading took 40 to 80 s with them and a few seconds without. Readers of
+// every copy read the one initializer instead, which is the same value.
+func shareConstants(nodes []*onnx.Node) ([]*onnx.Node, []*onnx.Tensor) {
+	shared := map[*onnx.Tensor]string{}
+	rename := map[string]string{}
+	var inits []*onnx.Tensor
+	out := make([]*onnx.Node, 0, len(nodes))
+	for _, n := range nodes {
+		if n.OpType == "Constant" && n.Domain == "" && len(n.Output) == 1 && len(n.Attribute) == 1 &&
+			n.Attribute[0].Name == "value" && n.Attribute[0].T != nil && !n.Attribute[0].T.IsExternal() {
+			t := n.Attribute[0].T
+			name, ok := shared[t]
+			if !ok {
+				name = fmt.Sprintf("%s/const.%d", forkRoot, len(inits))
+				c := *t
+				c.Name = name
+				inits = append(inits, &c)
+				shared[t] = name
+			}
+			rename[n.Output[0]] = name
+			continue
+		}
+		out = append(out, n)
+	}
+	same := func(s string) string { return s }
+	for i, n := range out {
+		if slices.ContainsFunc(nodeReads(n), func(s string) bool { _, ok := rename[s]; return ok }) {
+			out[i] = cloneNode(n, rename, same)
+		}
+	}
+	return out, inits
 }

@@ -220,7 +220,7 @@ func TestForkOutputs(t *testing.T) {
 	}
 	b := detect(t, m)
 	wins := windows(2, 5, 96, 4)
-	s, err := New(m, b, wins, Options{Threads: 1})
+	s, err := New(m, b, wins, Options{Threads: 1, Batch: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
