@@ -217,58 +217,61 @@ func LowerFork(m *onnx.Model, b *Blocks, cands []schedule.Schedule) (*onnx.Model
 	}
 	walk(root, b.Boundary[0])
 
-	// One epilogue per leaf, then the scoring.
+	// One epilogue per leaf, each followed at once by its scoring, so that
+	// ONNX Runtime holds the vocabulary-wide tensors of the full model and
+	// of one candidate at a time, not of every leaf at once (with 16
+	// candidates of SmolLM2 that is 100 MB against 3 GB per batch of 4×128
+	// tokens, and the first run spent seconds faulting in the arena).
 	sc := &forkScorer{l: l, opset: opset}
-	logprobs := make([]string, len(leaves))
-	argmax := make([]string, len(leaves))
-	for leaf, st := range final {
-		x := l.forkEpilogue(leaf, st, logits)
+	targets := sc.axes(forkRoot+"/score/", "Unsqueeze", ForkTargets, "targets")
+	head := func(leaf int) (logprobs, argmax, nll string) {
+		x := l.forkEpilogue(leaf, final[leaf], logits)
 		p := fmt.Sprintf("%s/score.%d/", forkRoot, leaf)
 		if logitsType != onnx.Float {
 			x = sc.node(p, "Cast", x, "logits_f32", intAttribute("to", int64(onnx.Float)))
 		}
-		logprobs[leaf] = sc.node(p, "LogSoftmax", x, "logprobs", intAttribute("axis", -1))
-		argmax[leaf] = sc.node(p, "ArgMax", x, "argmax", intAttribute("axis", -1), intAttribute("keepdims", 0))
-	}
-	targets := sc.axes(forkRoot+"/score/", "Unsqueeze", ForkTargets, "targets")
-	nlls := map[int]string{}
-	nll := func(leaf int) string {
-		if n, ok := nlls[leaf]; ok {
-			return n
-		}
-		p := fmt.Sprintf("%s/score.%d/", forkRoot, leaf)
-		picked := sc.node(p, "GatherElements", logprobs[leaf], "picked", intAttribute("axis", -1))
+		logprobs = sc.node(p, "LogSoftmax", x, "logprobs", intAttribute("axis", -1))
+		argmax = sc.node(p, "ArgMax", x, "argmax", intAttribute("axis", -1), intAttribute("keepdims", 0))
+		picked := sc.node(p, "GatherElements", logprobs, "picked", intAttribute("axis", -1))
 		sc.last().Input = append(sc.last().Input, targets)
-		nlls[leaf] = sc.node(p, "Neg", sc.axes(p, "Squeeze", picked, "picked_sq"), "nll")
-		return nlls[leaf]
+		nll = sc.node(p, "Neg", sc.axes(p, "Squeeze", picked, "picked_sq"), "nll")
+		return logprobs, argmax, nll
 	}
-	pFull := sc.node(forkRoot+"/score.0/", "Exp", logprobs[0], "probs")
-	scored := map[int][3]string{}
+	lpFull, argFull, nllFull := head(0)
+	pFull := sc.node(forkRoot+"/score.0/", "Exp", lpFull, "probs")
+	// score writes leaf's KL and top-1 against the full model.
+	score := func(leaf int, logprobs, argmax, nll string) [3]string {
+		p := fmt.Sprintf("%s/score.%d/", forkRoot, leaf)
+		diff := sc.node(p, "Sub", lpFull, "diff")
+		sc.last().Input = append(sc.last().Input, logprobs)
+		terms := sc.node(p, "Mul", pFull, "kl_terms")
+		sc.last().Input = append(sc.last().Input, diff)
+		kl := sc.reduceSum(p, terms, "kl")
+		eq := sc.node(p, "Equal", argFull, "agree")
+		sc.last().Input = append(sc.last().Input, argmax)
+		top1 := sc.node(p, "Cast", eq, "top1", intAttribute("to", int64(onnx.Float)))
+		return [3]string{kl, top1, nll}
+	}
+	scored := make([][3]string, len(leaves))
+	for leaf := 1; leaf < len(leaves); leaf++ {
+		lp, am, nll := head(leaf)
+		scored[leaf] = score(leaf, lp, am, nll)
+	}
+	if slices.Contains(leafOf, 0) {
+		// A candidate that is the identity: its KL is exactly 0.
+		scored[0] = score(0, lpFull, argFull, nllFull)
+	}
 	var outs []*onnx.ValueInfo
 	output := func(name, from string) {
 		l.nodes = append(l.nodes, &onnx.Node{Name: forkRoot + "/out/" + name, OpType: "Identity", Input: []string{from}, Output: []string{name}})
 		outs = append(outs, forkOutputInfo(name))
 	}
 	for j, leaf := range leafOf {
-		s, ok := scored[leaf]
-		if !ok {
-			p := fmt.Sprintf("%s/score.%d/", forkRoot, leaf)
-			diff := sc.node(p, "Sub", logprobs[0], "diff")
-			sc.last().Input = append(sc.last().Input, logprobs[leaf])
-			terms := sc.node(p, "Mul", pFull, "kl_terms")
-			sc.last().Input = append(sc.last().Input, diff)
-			kl := sc.reduceSum(p, terms, "kl")
-			eq := sc.node(p, "Equal", argmax[0], "agree")
-			sc.last().Input = append(sc.last().Input, argmax[leaf])
-			top1 := sc.node(p, "Cast", eq, "top1", intAttribute("to", int64(onnx.Float)))
-			s = [3]string{kl, top1, nll(leaf)}
-			scored[leaf] = s
-		}
-		output(ForkKL(j), s[0])
-		output(ForkTop1(j), s[1])
-		output(ForkNLL(j), s[2])
+		output(ForkKL(j), scored[leaf][0])
+		output(ForkTop1(j), scored[leaf][1])
+		output(ForkNLL(j), scored[leaf][2])
 	}
-	output(ForkNLLFull, nll(0))
+	output(ForkNLLFull, nllFull)
 
 	nodes, consts := shareConstants(l.nodes)
 	ng := &onnx.Graph{
