@@ -3,6 +3,7 @@ package screen
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -83,16 +84,5 @@ func relDiff(a, b float64) float64 {
 	if a == b {
 		return 0
 	}
-	d := a - b
-	if d < 0 {
-		d = -d
-	}
-	return d / max(abs(a), abs(b))
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
+	return math.Abs(a-b) / max(math.Abs(a), math.Abs(b))
 }

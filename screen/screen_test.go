@@ -28,6 +28,7 @@ var layouts = []testmodels.Spec{
 	{Family: testmodels.Llama, Layers: 4, Fused: true, Seed: 5},
 	{Family: testmodels.Llama, Layers: 4, Fused: true, KVCache: true, Seed: 6},
 	{Family: testmodels.Llama, Layers: 4, GenAI: true, KVCache: true, Hidden: 32, FF: 32, MaxPos: 16, Seed: 7},
+	{Family: testmodels.Llama, Layers: 4, Float16: true, Seed: 11},
 }
 
 // candidates cover what a search proposes: skips, a repeat, a swap, a
@@ -70,8 +71,10 @@ func detect(tb testing.TB, m *onnx.Model) *rewrite.Blocks {
 
 // near is the test's 1e-5 relative tolerance, with an absolute floor for
 // values that are zero up to float32 rounding.
-func near(a, b float64) bool {
-	return math.Abs(a-b) <= 1e-5*max(math.Abs(a), math.Abs(b))+1e-9
+func near(a, b float64) bool { return nearTol(a, b, 1e-5) }
+
+func nearTol(a, b, tol float64) bool {
+	return math.Abs(a-b) <= tol*max(math.Abs(a), math.Abs(b))+1e-9
 }
 
 // TestForkMatchesSeparate checks the fork graph's numbers against each
@@ -80,7 +83,7 @@ func TestForkMatchesSeparate(t *testing.T) {
 	orttest.Require(t)
 	cands := parse(t, candidates)
 	for _, spec := range layouts {
-		t.Run(fmt.Sprintf("%s-kv%v-fused%v-genai%v", spec.Family, spec.KVCache, spec.Fused, spec.GenAI), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s-kv%v-fused%v-genai%v-f16%v", spec.Family, spec.KVCache, spec.Fused, spec.GenAI, spec.Float16), func(t *testing.T) {
 			m, err := testmodels.Default(spec)
 			if err != nil {
 				t.Fatal(err)
@@ -88,7 +91,19 @@ func TestForkMatchesSeparate(t *testing.T) {
 			b := detect(t, m)
 			// Three windows in batches of two: one full batch and a short one.
 			// MaxPerGraph 4 cuts the candidates into three graphs.
-			s, err := New(m, b, windows(3, 12, 64, uint64(spec.Seed)), Options{Threads: 1, Batch: 2, MaxPerGraph: 4})
+			o := Options{Threads: 1, Batch: 2, MaxPerGraph: 4}
+			tol := 1e-5
+			if spec.Float16 {
+				// Each graph rounds its float16 intermediates where ONNX
+				// Runtime's fusions for that graph put them (2^-11
+				// relative each), so fork and separate agree to about
+				// 1e-4, not 1e-5.
+				tol = 1e-3
+				// ONNX Runtime 1.24.1 fails to load float16 Llama at "all"
+				// (see orttest.SessionAt).
+				o.OptLevel = "extended"
+			}
+			s, err := New(m, b, windows(3, 12, 64, uint64(spec.Seed)), o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +126,7 @@ func TestForkMatchesSeparate(t *testing.T) {
 				if f.Schedule != g.Schedule || f.Tokens != g.Tokens || f.Tokens != 36 {
 					t.Errorf("%s: fork %+v, separate %+v", candidates[j], f, g)
 				}
-				if !near(f.KL, g.KL) || !near(f.Top1, g.Top1) || !near(f.NLL, g.NLL) {
+				if !nearTol(f.KL, g.KL, tol) || !nearTol(f.Top1, g.Top1, tol) || !nearTol(f.NLL, g.NLL, tol) {
 					t.Errorf("%s: fork KL %.9g top1 %.9g NLL %.9g; separate KL %.9g top1 %.9g NLL %.9g",
 						candidates[j], f.KL, f.Top1, f.NLL, g.KL, g.Top1, g.NLL)
 				}
