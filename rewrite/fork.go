@@ -217,62 +217,66 @@ func LowerFork(m *onnx.Model, b *Blocks, cands []schedule.Schedule) (*onnx.Model
 	}
 	walk(root, b.Boundary[0])
 
-	// One epilogue per leaf, then the scoring.
+	// One epilogue per leaf, each followed at once by its scoring, so that
+	// ONNX Runtime holds the vocabulary-wide tensors of the full model and
+	// of one candidate at a time, not of every leaf at once (with 16
+	// candidates of SmolLM2 that is 100 MB against 3 GB per batch of 4×128
+	// tokens, and the first run spent seconds faulting in the arena).
 	sc := &forkScorer{l: l, opset: opset}
-	logprobs := make([]string, len(leaves))
-	argmax := make([]string, len(leaves))
-	for leaf, st := range final {
-		x := l.forkEpilogue(leaf, st, logits)
+	targets := sc.axes(forkRoot+"/score/", "Unsqueeze", ForkTargets, "targets")
+	head := func(leaf int) (logprobs, argmax, nll string) {
+		x := l.forkEpilogue(leaf, final[leaf], logits)
 		p := fmt.Sprintf("%s/score.%d/", forkRoot, leaf)
 		if logitsType != onnx.Float {
 			x = sc.node(p, "Cast", x, "logits_f32", intAttribute("to", int64(onnx.Float)))
 		}
-		logprobs[leaf] = sc.node(p, "LogSoftmax", x, "logprobs", intAttribute("axis", -1))
-		argmax[leaf] = sc.node(p, "ArgMax", x, "argmax", intAttribute("axis", -1), intAttribute("keepdims", 0))
-	}
-	targets := sc.axes(forkRoot+"/score/", "Unsqueeze", ForkTargets, "targets")
-	nlls := map[int]string{}
-	nll := func(leaf int) string {
-		if n, ok := nlls[leaf]; ok {
-			return n
-		}
-		p := fmt.Sprintf("%s/score.%d/", forkRoot, leaf)
-		picked := sc.node(p, "GatherElements", logprobs[leaf], "picked", intAttribute("axis", -1))
+		logprobs = sc.node(p, "LogSoftmax", x, "logprobs", intAttribute("axis", -1))
+		argmax = sc.node(p, "ArgMax", x, "argmax", intAttribute("axis", -1), intAttribute("keepdims", 0))
+		picked := sc.node(p, "GatherElements", logprobs, "picked", intAttribute("axis", -1))
 		sc.last().Input = append(sc.last().Input, targets)
-		nlls[leaf] = sc.node(p, "Neg", sc.axes(p, "Squeeze", picked, "picked_sq"), "nll")
-		return nlls[leaf]
+		nll = sc.node(p, "Neg", sc.axes(p, "Squeeze", picked, "picked_sq"), "nll")
+		return logprobs, argmax, nll
 	}
-	pFull := sc.node(forkRoot+"/score.0/", "Exp", logprobs[0], "probs")
-	scored := map[int][3]string{}
+	lpFull, argFull, nllFull := head(0)
+	pFull := sc.node(forkRoot+"/score.0/", "Exp", lpFull, "probs")
+	// score writes leaf's KL and top-1 against the full model.
+	score := func(leaf int, logprobs, argmax, nll string) [3]string {
+		p := fmt.Sprintf("%s/score.%d/", forkRoot, leaf)
+		diff := sc.node(p, "Sub", lpFull, "diff")
+		sc.last().Input = append(sc.last().Input, logprobs)
+		terms := sc.node(p, "Mul", pFull, "kl_terms")
+		sc.last().Input = append(sc.last().Input, diff)
+		kl := sc.reduceSum(p, terms, "kl")
+		eq := sc.node(p, "Equal", argFull, "agree")
+		sc.last().Input = append(sc.last().Input, argmax)
+		top1 := sc.node(p, "Cast", eq, "top1", intAttribute("to", int64(onnx.Float)))
+		return [3]string{kl, top1, nll}
+	}
+	scored := make([][3]string, len(leaves))
+	for leaf := 1; leaf < len(leaves); leaf++ {
+		lp, am, nll := head(leaf)
+		scored[leaf] = score(leaf, lp, am, nll)
+	}
+	if slices.Contains(leafOf, 0) {
+		// A candidate that is the identity: its KL is exactly 0.
+		scored[0] = score(0, lpFull, argFull, nllFull)
+	}
 	var outs []*onnx.ValueInfo
 	output := func(name, from string) {
 		l.nodes = append(l.nodes, &onnx.Node{Name: forkRoot + "/out/" + name, OpType: "Identity", Input: []string{from}, Output: []string{name}})
 		outs = append(outs, forkOutputInfo(name))
 	}
 	for j, leaf := range leafOf {
-		s, ok := scored[leaf]
-		if !ok {
-			p := fmt.Sprintf("%s/score.%d/", forkRoot, leaf)
-			diff := sc.node(p, "Sub", logprobs[0], "diff")
-			sc.last().Input = append(sc.last().Input, logprobs[leaf])
-			terms := sc.node(p, "Mul", pFull, "kl_terms")
-			sc.last().Input = append(sc.last().Input, diff)
-			kl := sc.reduceSum(p, terms, "kl")
-			eq := sc.node(p, "Equal", argmax[0], "agree")
-			sc.last().Input = append(sc.last().Input, argmax[leaf])
-			top1 := sc.node(p, "Cast", eq, "top1", intAttribute("to", int64(onnx.Float)))
-			s = [3]string{kl, top1, nll(leaf)}
-			scored[leaf] = s
-		}
-		output(ForkKL(j), s[0])
-		output(ForkTop1(j), s[1])
-		output(ForkNLL(j), s[2])
+		output(ForkKL(j), scored[leaf][0])
+		output(ForkTop1(j), scored[leaf][1])
+		output(ForkNLL(j), scored[leaf][2])
 	}
-	output(ForkNLLFull, nll(0))
+	output(ForkNLLFull, nllFull)
 
+	nodes, consts := shareConstants(l.nodes)
 	ng := &onnx.Graph{
 		Wire:                   g.Wire,
-		Node:                   l.nodes,
+		Node:                   nodes,
 		Name:                   g.Name,
 		DocString:              g.DocString,
 		QuantizationAnnotation: g.QuantizationAnnotation,
@@ -290,7 +294,7 @@ func LowerFork(m *onnx.Model, b *Blocks, cands []schedule.Schedule) (*onnx.Model
 	}
 	ng.ValueInfo = append(ng.ValueInfo, l.clonedInfo...)
 	pruneInitializers(ng, g)
-	ng.Initializer = append(ng.Initializer, sc.inits...)
+	ng.Initializer = append(append(ng.Initializer, consts...), sc.inits...)
 
 	out := m.Derive()
 	out.Wire = m.Wire
@@ -435,4 +439,43 @@ func forkOutputInfo(name string) *onnx.ValueInfo {
 
 func forkTargetsInfo() *onnx.ValueInfo {
 	return &onnx.ValueInfo{Name: ForkTargets, Type: forkDims(onnx.Int64)}
+}
+
+// shareConstants replaces the Constant nodes that hold a tensor by
+// initializers, one per distinct tensor: every instance of a block copies
+// the block's Constant nodes (cloneNode shares their attribute), and a fork
+// graph of a 30-block model holds some 10000 of them. ONNX Runtime turns
+// each Constant into an initializer as it loads the graph, and its time to
+// do so grows faster than their number: for SmolLM2 with 8 candidates,
+// loading took 40 to 80 s with them and a few seconds without. Readers of
+// every copy read the one initializer instead, which is the same value.
+func shareConstants(nodes []*onnx.Node) ([]*onnx.Node, []*onnx.Tensor) {
+	shared := map[*onnx.Tensor]string{}
+	rename := map[string]string{}
+	var inits []*onnx.Tensor
+	out := make([]*onnx.Node, 0, len(nodes))
+	for _, n := range nodes {
+		if n.OpType == "Constant" && n.Domain == "" && len(n.Output) == 1 && len(n.Attribute) == 1 &&
+			n.Attribute[0].Name == "value" && n.Attribute[0].T != nil && !n.Attribute[0].T.IsExternal() {
+			t := n.Attribute[0].T
+			name, ok := shared[t]
+			if !ok {
+				name = fmt.Sprintf("%s/const.%d", forkRoot, len(inits))
+				c := *t
+				c.Name = name
+				inits = append(inits, &c)
+				shared[t] = name
+			}
+			rename[n.Output[0]] = name
+			continue
+		}
+		out = append(out, n)
+	}
+	same := func(s string) string { return s }
+	for i, n := range out {
+		if slices.ContainsFunc(nodeReads(n), func(s string) bool { _, ok := rename[s]; return ok }) {
+			out[i] = cloneNode(n, rename, same)
+		}
+	}
+	return out, inits
 }

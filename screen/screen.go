@@ -104,6 +104,7 @@ func New(m *onnx.Model, b *rewrite.Blocks, calib [][]int, o Options) (*Screener,
 	if o.Batch <= 0 {
 		o.Batch = 1
 	}
+	o.Batch = min(o.Batch, len(calib))
 	if o.MaxPerGraph <= 0 {
 		o.MaxPerGraph = 8
 	}
@@ -204,11 +205,11 @@ func (s *Screener) screenGroup(ctx context.Context, cands []schedule.Schedule) (
 		if err := ctx.Err(); err != nil {
 			return nil, sums{}, err
 		}
-		wins := s.calib[lo:min(lo+s.o.Batch, len(s.calib))]
-		feeds, err := s.feeds(sess, wins)
+		feeds, err := s.feeds(sess, s.batch(lo))
 		if err != nil {
 			return nil, sums{}, err
 		}
+		wins := s.calib[lo:min(lo+s.o.Batch, len(s.calib))]
 		out, err := sess.Run(feeds, names...)
 		if err != nil {
 			return nil, sums{}, fmt.Errorf("screen: %w", err)
@@ -216,8 +217,8 @@ func (s *Screener) screenGroup(ctx context.Context, cands []schedule.Schedule) (
 		get := func(name string) ([]float32, error) {
 			t := out[name]
 			v, err := t.Float32s()
-			if err == nil && (len(t.Shape) != 2 || int(t.Shape[0]) != len(wins) || int(t.Shape[1]) != len(wins[0])) {
-				err = fmt.Errorf("shape %s, want [%d %d]", runtime.FormatShape(t.Shape), len(wins), len(wins[0]))
+			if err == nil && (len(t.Shape) != 2 || int(t.Shape[0]) != s.o.Batch || int(t.Shape[1]) != len(wins[0])) {
+				err = fmt.Errorf("shape %s, want [%d %d]", runtime.FormatShape(t.Shape), s.o.Batch, len(wins[0]))
 			}
 			if err != nil {
 				return nil, fmt.Errorf("screen: fork output %s: %w", name, err)
@@ -252,15 +253,89 @@ func (s *Screener) screenGroup(ctx context.Context, cands []schedule.Schedule) (
 			if err != nil {
 				return nil, sums{}, err
 			}
-			for i := range kl {
+			// Rows past len(wins) are padding (see batch).
+			for i := range len(wins) * n {
 				acc[j].kl += float64(kl[i])
 				acc[j].top1 += float64(top1[i])
 			}
-			acc[j].tokens += len(kl)
+			acc[j].tokens += len(wins) * n
 			addNLL(&acc[j], nll)
 		}
 	}
 	return acc, full, nil
+}
+
+// batch returns the Batch windows from lo on. Every session is built for
+// exactly Batch windows (see specialize), so a short last batch is padded
+// with copies of window 0, whose outputs are not counted.
+func (s *Screener) batch(lo int) [][]int {
+	wins := slices.Clone(s.calib[lo:min(lo+s.o.Batch, len(s.calib))])
+	for len(wins) < s.o.Batch {
+		wins = append(wins, s.calib[0])
+	}
+	return wins
+}
+
+// specialize returns a copy of m whose inputs have the sizes screening
+// feeds, fixed: [Batch, window] for the token-shaped inputs and the
+// targets, [Batch, kv_heads, 0, head_dim] for the caches. m's own graph
+// is not modified. ONNX Runtime then knows every shape in the graph and
+// folds the exporter's shape arithmetic (Shape, Gather, Concat...) away.
+// That matters for a large graph: with symbolic sizes, each Reshape's
+// output gets dimensions of its own name, no buffer can be reused for
+// another, and ONNX Runtime's allocation planner, which compares every
+// new tensor with every free buffer, takes time quadratic in the node
+// count (a minute to load a 28000-node graph of SmolLM2 blocks). Both
+// Screen and Separate load specialized models, so that they compare the
+// same way.
+func (s *Screener) specialize(m *onnx.Model) *onnx.Model {
+	B, n := int64(s.o.Batch), int64(len(s.calib[0]))
+	g := *m.Graph
+	g.Input = make([]*onnx.ValueInfo, len(m.Graph.Input))
+	for i, in := range m.Graph.Input {
+		g.Input[i] = in
+		if in.Type == nil || in.Type.TensorType == nil || in.Type.TensorType.Shape == nil {
+			continue
+		}
+		dims := in.Type.TensorType.Shape.Dim
+		var want []int64
+		switch {
+		case in.Name == "input_ids" || in.Name == "attention_mask" || in.Name == "position_ids" ||
+			in.Name == "token_type_ids" || in.Name == rewrite.ForkTargets:
+			if len(dims) == 2 {
+				want = []int64{B, n}
+			}
+		case pastRE.MatchString(in.Name):
+			if len(dims) == 4 {
+				want = []int64{B, -1, 0, -1}
+				if !dims[3].Has(1) && dims[3].DimValue <= 0 && s.headDim > 0 {
+					want[3] = s.headDim
+				}
+			}
+		}
+		if want == nil {
+			continue
+		}
+		shape := &onnx.TensorShape{Dim: make([]*onnx.Dimension, len(dims))}
+		for d, dim := range dims {
+			if want[d] < 0 {
+				shape.Dim[d] = dim
+				continue
+			}
+			shape.Dim[d] = &onnx.Dimension{}
+			shape.Dim[d].SetDimValue(want[d])
+		}
+		tt := *in.Type.TensorType
+		tt.Shape = shape
+		typ := *in.Type
+		typ.TensorType = &tt
+		v := *in
+		v.Type = &typ
+		g.Input[i] = &v
+	}
+	c := *m
+	c.Graph = &g
+	return &c
 }
 
 // The inputs Screener fills, as optimum and Hugging Face exports name them.
@@ -333,6 +408,7 @@ func (s *Screener) feeds(sess *runtime.Session, wins [][]int) (map[string]*runti
 // directory) through a hidden file in m's directory, where the data
 // locations resolve, removed once loaded.
 func (s *Screener) open(m *onnx.Model, name string) (*runtime.Session, error) {
+	m = s.specialize(m)
 	external := slices.ContainsFunc(m.Graph.Initializer, (*onnx.Tensor).IsExternal)
 	if !external || s.m.Dir == "" {
 		data, err := onnx.Encode(m)

@@ -94,7 +94,7 @@ func (s *Screener) eachWindow(ctx context.Context, m *onnx.Model, name string, f
 			return err
 		}
 		wins := s.calib[lo:min(lo+s.o.Batch, len(s.calib))]
-		feeds, err := s.feeds(sess, wins)
+		feeds, err := s.feeds(sess, s.batch(lo))
 		if err != nil {
 			return err
 		}
@@ -104,15 +104,15 @@ func (s *Screener) eachWindow(ctx context.Context, m *onnx.Model, name string, f
 		}
 		t := out[s.logits]
 		n := len(wins[0])
-		if len(t.Shape) != 3 || int(t.Shape[0]) != len(wins) || int(t.Shape[1]) != n || t.Shape[2] <= 0 {
-			return fmt.Errorf("screen: %s: logits of shape %s, want [%d %d vocab]", name, runtime.FormatShape(t.Shape), len(wins), n)
+		if len(t.Shape) != 3 || int(t.Shape[0]) != s.o.Batch || int(t.Shape[1]) != n || t.Shape[2] <= 0 {
+			return fmt.Errorf("screen: %s: logits of shape %s, want [%d %d vocab]", name, runtime.FormatShape(t.Shape), s.o.Batch, n)
 		}
 		v, err := t.Float32s()
 		if err != nil {
 			return fmt.Errorf("screen: %s: logits: %w", name, err)
 		}
 		vocab := int(t.Shape[2])
-		for w := range wins {
+		for w := range wins { // the rest is padding
 			f(lo+w, v[w*n*vocab:(w+1)*n*vocab], vocab)
 		}
 	}
