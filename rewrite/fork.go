@@ -83,17 +83,18 @@ func LogitsOutput(m *onnx.Model, b *Blocks) (string, error) {
 // schedule that ends here, or -1.
 type forkTrie struct {
 	blocks   []int
+	part     schedule.Part // a sub-block stage: one block's attention or MLP half
 	children []*forkTrie
 	leaf     int
 }
 
-func (t *forkTrie) child(blocks []int) *forkTrie {
+func (t *forkTrie) child(blocks []int, part schedule.Part) *forkTrie {
 	for _, c := range t.children {
-		if slices.Equal(c.blocks, blocks) {
+		if slices.Equal(c.blocks, blocks) && c.part == part {
 			return c
 		}
 	}
-	c := &forkTrie{blocks: blocks, leaf: -1}
+	c := &forkTrie{blocks: blocks, part: part, leaf: -1}
 	t.children = append(t.children, c)
 	return c
 }
@@ -156,9 +157,12 @@ func LowerFork(m *onnx.Model, b *Blocks, cands []schedule.Schedule) (*onnx.Model
 		if err := s.Validate(b.T); err != nil {
 			return nil, fmt.Errorf("rewrite: candidate %d (%s): %w", j-1, s, err)
 		}
+		if err := b.checkParts(s); err != nil {
+			return nil, fmt.Errorf("rewrite: candidate %d (%s): %w", j-1, s, err)
+		}
 		t := root
 		for _, st := range s.Stages() {
-			t = t.child(st.Blocks)
+			t = t.child(st.Blocks, st.Part)
 		}
 		if t.leaf < 0 {
 			t.leaf = len(leaves)
@@ -186,19 +190,28 @@ func LowerFork(m *onnx.Model, b *Blocks, cands []schedule.Schedule) (*onnx.Model
 	// instances and si stages across the whole graph, which keeps every
 	// invented name unique.
 	final := make([]Stream, len(leaves))
-	k, si := 0, 0
+	k, si, mlps := 0, 0, 0
 	var walk func(t *forkTrie, cur Stream)
 	walk = func(t *forkTrie, cur Stream) {
 		for _, c := range t.children {
 			out := cur
-			if len(c.blocks) == 1 {
+			switch {
+			case c.part == schedule.Attn:
+				start := len(l.nodes)
+				out = l.attnHalf(k, c.blocks[0], cur)
+				l.ownCache(start, k, c.blocks[0])
+				k++
+			case c.part == schedule.MLP:
+				out = l.mlpHalf(mlps, c.blocks[0], cur) // no cache
+				mlps++
+			case len(c.blocks) == 1:
 				blk := c.blocks[0]
 				out = l.instanceStream(k, b.Boundary[blk+1])
 				start := len(l.nodes)
 				l.instance(k, blk, cur, out)
 				l.ownCache(start, k, blk)
 				k++
-			} else {
+			default:
 				start := len(l.nodes)
 				first := k
 				out, k = l.parallel(si, k, c.blocks, cur, false)

@@ -34,7 +34,8 @@ var layouts = []testmodels.Spec{
 // candidates cover what a search proposes: skips, a repeat, a swap, a
 // parallel group (the Mean of its members), a parallel group that ends the
 // schedule, the identity itself, and a duplicate.
-var candidates = []string{"0-3", "0,2-3", "0-2", "0-1,1-3", "0,2,1,3", "0,[1,2],3", "0-1,[2,3]", "1-3", "0,2-3"}
+var candidates = []string{"0-3", "0,2-3", "0-2", "0-1,1-3", "0,2,1,3", "0,[1,2],3", "0-1,[2,3]", "1-3", "0,2-3",
+	"0,1.attn,2-3", "0-1,2.mlp,3", "0,1.attnx2,1.mlp,2-3", "0,1.attn,1.mlp,2-3"}
 
 func parse(tb testing.TB, srcs []string) []schedule.Schedule {
 	tb.Helper()
@@ -131,7 +132,7 @@ func TestForkMatchesSeparate(t *testing.T) {
 						candidates[j], f.KL, f.Top1, f.NLL, g.KL, g.Top1, g.NLL)
 				}
 				switch candidates[j] {
-				case "0-3":
+				case "0-3", "0,1.attn,1.mlp,2-3": // block 1 in halves is block 1
 					if f.KL != 0 || f.Top1 != 1 {
 						t.Errorf("identity: KL %g top1 %g, want 0 and 1", f.KL, f.Top1)
 					}

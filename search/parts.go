@@ -6,16 +6,30 @@ import (
 )
 
 // part is which of a block's halves a step runs.
-type part int
+type part = schedule.Part
 
 const (
-	whole    part = iota
-	attnOnly      // the attention sublayer alone
-	mlpOnly       // the MLP sublayer alone
+	whole    = schedule.Whole
+	attnOnly = schedule.Attn // the attention sublayer alone
+	mlpOnly  = schedule.MLP  // the MLP sublayer alone
 )
 
-func stagePart(schedule.Stage) part { return whole }
+func stagePart(st schedule.Stage) part { return st.Part }
 
-func halfNodes(*rewrite.Blocks) [][2][]int { return nil }
+// halfNodes is each block's attention-half and MLP-half nodes, or nil when
+// some block cannot be split (rewrite.Blocks.MidReason says why).
+func halfNodes(b *rewrite.Blocks) [][2][]int {
+	out := make([][2][]int, b.T)
+	for i := range b.T {
+		if b.Mid[i] == nil {
+			return nil
+		}
+		out[i] = [2][]int{b.Half(i, schedule.Attn), b.Half(i, schedule.MLP)}
+	}
+	return out
+}
 
-func withPart(st schedule.Step, _ part) schedule.Step { return st }
+func withPart(st schedule.Step, p part) schedule.Step {
+	st.Part = p
+	return st
+}

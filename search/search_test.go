@@ -30,6 +30,12 @@ func TestMoves(t *testing.T) {
 	if got, want := keys(full(4).shrink(false)), []string{"1-3", "0,2-3", "0-1,3", "0-2"}; !slices.Equal(got, want) {
 		t.Errorf("shrink: %v, want %v", got, want)
 	}
+	if got, want := keys(full(2).shrink(true)), []string{"1", "0", "0.attn,1", "0.mlp,1", "0,1.attn", "0,1.mlp"}; !slices.Equal(got, want) {
+		t.Errorf("shrink with halves: %v, want %v", got, want)
+	}
+	if got, want := keys(state{{blocks: []int{0}, part: attnOnly}, {blocks: []int{2}}}.grow(3, true)), []string{"0.attn,1-2", "0.attn,1.attn,2", "0.attn,1.mlp,2", "0,2", "0.attn,2,2"}; !slices.Equal(got, want) {
+		t.Errorf("grow with halves: %v, want %v", got, want)
+	}
 	if got, want := keys(full(3).rearrange()), []string{"1-0,2", "[0-1],2", "0,2-1", "0,[1-2]"}; !slices.Equal(got, want) {
 		t.Errorf("rearrange: %v, want %v", got, want)
 	}
@@ -67,6 +73,12 @@ func TestCountCost(t *testing.T) {
 		c := CountCost(m, b)
 		if !c.Counted || !slices.Equal(c.Block, []float64{18432, 18432, 18432}) {
 			t.Errorf("%s: block FLOPs %v (counted %v), want 18432 each", name, c.Block, c.Counted)
+		}
+		if c.Half == nil || c.Half[1] != [2]float64{6144, 12288} {
+			t.Errorf("%s: halves %v, want attention 6144 and MLP 12288 FLOPs", name, c.Half)
+		}
+		if half, _ := schedule.Parse("0,1.attn,2.mlp"); c.Of(half) != 18432+6144+12288 {
+			t.Errorf("%s: 0,1.attn,2.mlp costs %v", name, c.Of(half))
 		}
 		sched, _ := schedule.Parse("0,[1-2]x2")
 		if got := c.Fraction(sched); got != 5.0/3 {

@@ -120,8 +120,8 @@ func (s state) rearrange() []state {
 func (s state) grow(T int, halves bool) []state {
 	var out []state
 	for blk := range T {
-		if s.runs(blk) {
-			continue
+		if s.touches(blk) {
+			continue // completing a half is below
 		}
 		pos := len(s)
 		for i, it := range s {
@@ -144,6 +144,16 @@ func (s state) grow(T int, halves bool) []state {
 		}
 	}
 	return out
+}
+
+// touches reports whether block blk runs in s, whole or in part.
+func (s state) touches(blk int) bool {
+	for _, it := range s {
+		if slices.Contains(it.blocks, blk) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s state) insert(i int, it item) state {
