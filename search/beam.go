@@ -166,11 +166,14 @@ func best(cs []*Candidate, n int, key func(*Candidate) float64) []*Candidate {
 
 func byKL(c *Candidate) float64 { return c.KL }
 
-// beamSearch shrinks the full model a step at a time, keeping the Beam
+// beamSearch shrinks the full model a block at a time, keeping the Beam
 // candidates that pay least divergence per compute saved, until every kept
 // candidate fits the smallest budget. Then, for each budget, the
 // candidates that fit it with the least divergence are polished with
 // rearrangements of equal or lower cost, and the best Finalists remain.
+// Half-block steps enter in the polish, where they spend what a budget
+// leaves (a block put back as one half) or trade a block for one half;
+// offered in every round they would triple its candidates.
 func (r *screener) beamSearch(ctx context.Context, T int) (map[float64][]*Candidate, error) {
 	floor := slices.Min(r.o.Budgets)
 	beam, err := r.screen(ctx, "full model", []state{full(T)})
@@ -181,7 +184,7 @@ func (r *screener) beamSearch(ctx context.Context, T int) (map[float64][]*Candid
 		var next []state
 		for _, c := range beam {
 			if c.Fraction > floor {
-				next = append(next, c.st.shrink(r.o.Halves)...)
+				next = append(next, c.st.shrink(false)...)
 			}
 		}
 		if len(next) == 0 {
@@ -211,6 +214,9 @@ func (r *screener) beamSearch(ctx context.Context, T int) (map[float64][]*Candid
 			for _, c := range top {
 				next = append(next, c.st.rearrange()...)
 				next = append(next, c.st.grow(T, r.o.Halves)...)
+				if r.o.Halves {
+					next = append(next, c.st.halve()...)
+				}
 			}
 			var keep []state
 			for _, st := range next {

@@ -5,12 +5,12 @@
 // seeded random choice).
 //
 // The search is a beam search over schedules (docs/search.md says why
-// this one): from the full model it takes away a step at a time (a block,
-// or one half of a block where the layout allows), keeping the Beam
-// candidates that pay the least KL divergence from the full model per unit
-// of compute saved. Then each budget's best are polished with moves of
-// equal or lower cost that fit it: adjacent blocks swapped or run as a
-// parallel pair, a parallel group widened, a block put back or repeated.
+// this one): from the full model it takes away a block at a time, keeping
+// the Beam candidates that pay the least KL divergence from the full model
+// per unit of compute saved. Then each budget's best are polished with
+// moves that fit it: adjacent blocks swapped or run as a parallel pair, a
+// parallel group widened, a block put back or repeated, and where the
+// layout allows, a block cut to one half or put back as one.
 // Every candidate is screened without labels (a Screener: KL, top-1
 // agreement and NLL on calibration text); each screen is stored once in
 // DIR/screen.jsonl, keyed by content, so a killed search resumes.

@@ -68,7 +68,7 @@ func (s state) runs(blk int) bool {
 
 // shrink lists the candidates one step cheaper than s: each step
 // dropped (the paper's skip, ShortGPT's and SLEB's move), and with halves,
-// each whole block cut down to its attention or its MLP half.
+// each whole block cut down to one half (halve).
 func (s state) shrink(halves bool) []state {
 	var out []state
 	if len(s) > 1 {
@@ -77,12 +77,20 @@ func (s state) shrink(halves bool) []state {
 		}
 	}
 	if halves {
-		for i, it := range s {
-			if len(it.blocks) == 1 && it.part == whole {
-				out = append(out,
-					s.with(i, item{blocks: it.blocks, part: attnOnly}),
-					s.with(i, item{blocks: it.blocks, part: mlpOnly}))
-			}
+		out = append(out, s.halve()...)
+	}
+	return out
+}
+
+// halve lists the candidates with one whole block of s cut down to its
+// attention or its MLP half.
+func (s state) halve() []state {
+	var out []state
+	for i, it := range s {
+		if len(it.blocks) == 1 && it.part == whole {
+			out = append(out,
+				s.with(i, item{blocks: it.blocks, part: attnOnly}),
+				s.with(i, item{blocks: it.blocks, part: mlpOnly}))
 		}
 	}
 	return out
