@@ -155,6 +155,9 @@ func LowerFork(m *onnx.Model, b *Blocks, cands []schedule.Schedule) (*onnx.Model
 	all := append([]schedule.Schedule{schedule.Sequential(ident...)}, cands...)
 	for j, s := range all {
 		if err := s.Validate(b.T); err != nil {
+			if j == 0 {
+				return nil, fmt.Errorf("rewrite: the full model's schedule (%d blocks): %w", b.T, err)
+			}
 			return nil, fmt.Errorf("rewrite: candidate %d (%s): %w", j-1, s, err)
 		}
 		if err := b.checkParts(s); err != nil {
@@ -456,12 +459,12 @@ func forkTargetsInfo() *onnx.ValueInfo {
 
 // shareConstants replaces the Constant nodes that hold a tensor by
 // initializers, one per distinct tensor: every instance of a block copies
-// the block's Constant nodes (cloneNode shares their attribute), and a fork
-// graph of a 30-block model holds some 10000 of them. ONNX Runtime turns
-// each Constant into an initializer as it loads the graph, and its time to
-// do so grows faster than their number: for SmolLM2 with 8 candidates,
-// loading took 40 to 80 s with them and a few seconds without. Readers of
-// every copy read the one initializer instead, which is the same value.
+// the block's Constant nodes (cloneNode shares their attribute), so a fork
+// graph of SmolLM2's TorchScript export with 8 candidates holds some 10000
+// of them, a third of its nodes, for about 2600 values. ONNX Runtime would
+// turn each into an initializer of its own as it loads the graph and then
+// deduplicate them; here the readers of every copy read one initializer,
+// which holds the same value.
 func shareConstants(nodes []*onnx.Node) ([]*onnx.Node, []*onnx.Tensor) {
 	shared := map[*onnx.Tensor]string{}
 	rename := map[string]string{}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -288,4 +289,32 @@ func compareFork(t *testing.T, s *Screener, cands []schedule.Schedule) {
 		}
 	}
 	t.Logf("%s", fmtResults(fork))
+}
+
+// TestRealExports screens a few candidates of the real SmolLM2 exports
+// with a cache (TorchScript, and onnxruntime-genai's builder: fused pairs,
+// GroupQueryAttention, weights in external data, so the fork graph is
+// loaded from a hidden file beside the model) against Separate. It is
+// skipped when make real-models has not built them.
+func TestRealExports(t *testing.T) {
+	for _, dir := range []string{"smollm2-135m-instruct-torchscript-kv", "smollm2-135m-instruct-genai"} {
+		t.Run(dir, func(t *testing.T) {
+			path := filepath.Join("..", "build", "real", dir, "model.onnx")
+			if _, err := os.Stat(path); err != nil {
+				t.Skipf("%v (make real-models builds it)", err)
+			}
+			orttest.Require(t)
+			m, err := onnx.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			b := detect(t, m)
+			s, err := New(m, b, windows(2, 32, 49152, 5), Options{Batch: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareFork(t, s, parse(t, []string{"0-9,11-29", "0-9,12-29", "0-29", "0-14,[15,16],17-29"}))
+		})
+	}
 }
