@@ -14,7 +14,7 @@ out=${OUT:-build/search-demo}
 figures=${FIGURES:-docs/figures}
 choose=${CHOOSE:-"copa=60 lambada_openai=60"}
 report=${REPORT:-"arc_easy=80 hellaswag=60 piqa=60 english_arith_mc=80"}
-beam=${BEAM:-3}
+beam=${BEAM:-2}
 if [ "${QUICK:-}" = 1 ]; then
   choose=${CHOOSE:-"copa=4 lambada_openai=4"}
   report=${REPORT:-"arc_easy=4 hellaswag=4 piqa=4 english_arith_mc=4"}
@@ -66,6 +66,7 @@ done
 
 bin/painterc search "$model" --budget 0.75 --budget 0.6 --calib "$data/wikitext.jsonl" \
   --calib-windows "${WINDOWS:-4}" --calib-length "${LENGTH:-128}" --beam "$beam" \
+  --finalists "${FINALISTS:-2}" --polish "${POLISH:-1}" \
   --hf-name HuggingFaceTB/SmolLM2-135M-Instruct --threads 2 "${args[@]}" --out "$out"
 
 if [ "${QUICK:-}" != 1 ]; then
