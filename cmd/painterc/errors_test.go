@@ -82,6 +82,22 @@ var errRows = []errRow{
 		},
 	},
 	{
+		name: "search-choose-is-report", input: "painterc search with one task file both choosing and reporting", code: exitUsage,
+		msg: `painterc: --choose-task {DIR}/in/mc.jsonl is also a --task: the tasks that choose must differ from the tasks that report, or the report flatters the search`,
+		setup: func(t *testing.T, e *env) []string {
+			model, task := writeScoreFixtureIn(t, e.inDir, testmodels.Spec{Family: testmodels.Llama, Layers: 2, Vocab: len(scoreWords)})
+			return []string{"search", model, "--budget", "0.75", "--calib", task, "--choose-task", task, "--task", task, "--out", filepath.Join(e.outDir, "search")}
+		},
+	},
+	{
+		name: "search-budget-out-of-range", input: "painterc search with a budget that is not a fraction", code: exitUsage,
+		msg: `painterc: --budget 75: want a fraction between 0 and 1 of the full model's block compute, e.g. 0.75`,
+		setup: func(t *testing.T, e *env) []string {
+			model, task := writeScoreFixtureIn(t, e.inDir, testmodels.Spec{Family: testmodels.Llama, Layers: 2, Vocab: len(scoreWords)})
+			return []string{"search", model, "--budget", "75", "--calib", task, "--choose-task", task, "--task", task + ".other", "--out", filepath.Join(e.outDir, "search")}
+		},
+	},
+	{
 		name: "truncated-file", input: "truncated file (a model cut in half)", code: exitModel,
 		msg: `painterc: {IN}: not an ONNX model: field 7 (graph): length {N} runs past the end of the input ({N} bytes left) at byte 27; the file ends early, so it is probably truncated (an interrupted download or copy): fetch or export it again`,
 		setup: func(t *testing.T, e *env) []string {
