@@ -474,6 +474,7 @@ type phaseProgress struct {
 	phase string
 	bar   *progressbar.ProgressBar
 	last  search.Event
+	sum   int // candidates screened in this phase's finished calls
 }
 
 func newPhaseProgress(w io.Writer, quiet bool) *phaseProgress {
@@ -495,10 +496,17 @@ func (p *phaseProgress) screened(e search.Event) {
 			p.bar = progressbar.NewOptions(e.Total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription("screening: "+e.Phase),
 				progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
 		}
+	} else if p.last.Done == p.last.Total {
+		// A new screening call within the phase (SLEB makes one per block
+		// it drops): the last call's candidates are all done.
+		p.sum += p.last.Total
+		if p.bar != nil {
+			p.bar.ChangeMax(p.sum + e.Total)
+		}
 	}
 	p.last = e
 	if p.bar != nil {
-		p.bar.Set(e.Done)
+		p.bar.Set(p.sum + e.Done)
 	}
 }
 
@@ -510,6 +518,6 @@ func (p *phaseProgress) done() {
 		p.bar.Finish()
 		p.bar = nil
 	}
-	fmt.Fprintf(p.w, "painterc: search: %s: screened %d candidates (%d distinct so far)\n", p.phase, p.last.Total, p.last.Screened)
-	p.phase = ""
+	fmt.Fprintf(p.w, "painterc: search: %s: screened %d candidates (%d distinct so far)\n", p.phase, p.sum+p.last.Total, p.last.Screened)
+	p.phase, p.sum, p.last = "", 0, search.Event{}
 }
