@@ -178,5 +178,5 @@ func (s *Summary) Figure(dir string) error {
 	for _, name := range order {
 		ms = append(ms, *byMethod[name])
 	}
-	return plot.Pareto(filepath.Join(dir, ParetoBase), "search against baselines: "+s.Model, float64(s.FullLatency)/float64(time.Millisecond), ms)
+	return plot.Pareto(filepath.Join(dir, ParetoBase), "search against the baselines", float64(s.FullLatency)/float64(time.Millisecond), ms)
 }
