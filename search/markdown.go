@@ -94,9 +94,6 @@ func (s *Summary) Markdown() string {
 		b.WriteString(", sub-block steps allowed")
 	}
 	b.WriteString(".\n")
-	if s.ScreenRatio != "" {
-		fmt.Fprintf(&b, "- %s\n", s.ScreenRatio)
-	}
 	fmt.Fprintf(&b, "- Choosing tasks (pick the search's schedule among its finalists): %s.\n", strings.Join(s.ChooseTasks, ", "))
 	fmt.Fprintf(&b, "- Reporting tasks (the scores below; no choice saw them): %s.\n", strings.Join(s.ReportTasks, ", "))
 	for _, c := range s.AtChance {
