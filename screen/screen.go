@@ -51,7 +51,7 @@ type Options struct {
 	// MaxPerGraph caps the candidates one fork graph carries; default 16.
 	// Each graph computes the full model once more and costs a session
 	// load, so larger groups amortize better (SmolLM2-135M, 16 single-block
-	// skips: 1.9x Separate's speed in one graph, 1.5x in two of 8); but
+	// skips: 1.8x to 1.9x Separate's speed in one graph, 1.5x in two of 8); but
 	// each candidate adds its own blocks past the shared prefix, with ONNX
 	// Runtime's packed copy of their weights, and its own lm_head, so the
 	// session's memory grows with it.
