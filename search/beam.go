@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/painterc/painterc/internal/fault"
 	"github.com/painterc/painterc/schedule"
 )
 
@@ -21,7 +22,7 @@ type Options struct {
 	Finalists int
 	// Polish is how many rounds of same-cost rearrangements (swaps,
 	// parallel groups, repeats and put-back blocks that fit the budget)
-	// each budget's best candidates get (default 2).
+	// each budget's best candidates get; 0 is none.
 	Polish int
 	// Halves lets the search run a block's attention or MLP half alone,
 	// where the layout has a mid-block stream.
@@ -38,11 +39,6 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Finalists <= 0 {
 		o.Finalists = 3
-	}
-	if o.Polish < 0 {
-		o.Polish = 0
-	} else if o.Polish == 0 {
-		o.Polish = 2
 	}
 	if o.Batch <= 0 {
 		o.Batch = 16
@@ -112,7 +108,7 @@ func (r *screener) screen(ctx context.Context, phase string, states []state) ([]
 		}
 		rs, err := r.sc.Screen(ctx, schedulesOf(batch))
 		if err != nil {
-			return nil, err
+			return nil, fault.New(fault.Runtime, err)
 		}
 		if len(rs) != len(batch) {
 			return nil, fmt.Errorf("internal error: the screener returned %d results for %d candidates", len(rs), len(batch))
@@ -121,7 +117,7 @@ func (r *screener) screen(ctx context.Context, phase string, states []state) ([]
 			c.Screen = rs[j]
 		}
 		if err := r.store.put(scheds, rs); err != nil {
-			return nil, err
+			return nil, fault.New(fault.Output, err)
 		}
 		if r.o.Progress != nil {
 			r.o.Progress(Event{Phase: phase, Done: i + len(batch), Total: len(todo), Screened: len(r.seen), Cached: r.cached})

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/painterc/painterc/internal/fault"
 	"github.com/painterc/painterc/similarity"
 )
 
@@ -73,7 +74,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	o.Budgets = slices.Compact(o.Budgets)
 	store, err := openScreenStore(filepath.Join(cfg.Dir, ScreenFile), cfg.Salt)
 	if err != nil {
-		return nil, err
+		return nil, fault.New(fault.Output, err)
 	}
 	defer store.close()
 	r := &screener{sc: cfg.Screener, store: store, cost: cfg.Cost, o: o, seen: map[string]*Candidate{}}

@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/painterc/painterc/internal/fault"
 	"github.com/painterc/painterc/rewrite"
 	"github.com/painterc/painterc/schedule"
 	"github.com/painterc/painterc/similarity"
@@ -161,7 +163,7 @@ func TestSearchFindsTheCheapestDrops(t *testing.T) {
 	dir := t.TempDir()
 	f := &fakeScreener{weight: weight}
 	cfg := Config{T: 8, Cost: uniform(8), Screener: f, Analysis: bendingAnalysis(t, []float64{0.5, 0.1, 0.3, 0.02, 0.01, 0.2, 0.4, 0.6}),
-		Dir: dir, Salt: "model+windows", Seed: 1, Options: Options{Budgets: []float64{0.5, 0.75}, Beam: 2, Finalists: 2}}
+		Dir: dir, Salt: "model+windows", Seed: 1, Options: Options{Budgets: []float64{0.5, 0.75}, Beam: 2, Finalists: 2, Polish: 1}}
 	res, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -299,5 +301,21 @@ dtype: bfloat16
 	}
 	if _, err := PruneLayers(parse("0-3"), 4); err == nil || err.Error() != "0-3 drops no block: there is nothing to prune" {
 		t.Errorf("prune nothing: %v", err)
+	}
+}
+
+type failingScreener struct{}
+
+func (failingScreener) Screen(context.Context, []schedule.Schedule) ([]Screen, error) {
+	return nil, errors.New("ONNX Runtime ran out of memory")
+}
+
+// TestScreenerFailureIsRuntime: a screener's failure is ONNX Runtime's
+// side (exit 7), not a bug.
+func TestScreenerFailureIsRuntime(t *testing.T) {
+	cfg := Config{T: 4, Cost: uniform(4), Screener: failingScreener{}, Dir: t.TempDir(), Salt: "s", Options: Options{Budgets: []float64{0.5}}}
+	_, err := Run(context.Background(), cfg)
+	if err == nil || fault.KindOf(err) != fault.Runtime || !strings.Contains(err.Error(), "ran out of memory") {
+		t.Errorf("error %v (kind %v), want the screener's, of kind Runtime", err, fault.KindOf(err))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -53,7 +54,7 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 	polish := fs.Int("polish", 2, "rounds of same-cost rearrangement of each budget's best (0: none)")
 	halves := fs.Bool("halves", true, "let the search run a block's attention or MLP half alone, where the layout allows")
 	seed := fs.Uint64("seed", 0, "seed of the random baseline")
-	perGraph := fs.Int("screen-per-graph", 8, "candidates screened together in one ONNX Runtime graph")
+	perGraph := fs.Int("screen-per-graph", 0, "candidates screened together in one ONNX Runtime graph (0: package screen's default, 16)")
 	out := fs.String("out", "", "the search directory (required): stores, search.md, the figure and the chosen models")
 	shardFlag := fs.String("shard", "", "score only shard i of n of the confirming sweeps (docs/sweep.md); screening runs whole in every shard")
 	hfName := fs.String("hf-name", "", "the model's name or path for the mergekit export (default: the model's folder name)")
@@ -183,12 +184,12 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 	cfg := search.Config{
 		T: b.T, Cost: cost, Screener: screenAdapter{sc}, Analysis: analysis, AnalysisTime: analysisTime,
 		Dir: *out, Salt: modelHash + "\x00" + hashWindows(wins), Seed: *seed,
-		Options: search.Options{Budgets: *budgets, Beam: *beam, Finalists: *finalists, Polish: polishRounds(*polish), Halves: useHalves, Progress: prog.screened},
+		Options: search.Options{Budgets: *budgets, Beam: *beam, Finalists: *finalists, Polish: *polish, Halves: useHalves, Progress: prog.screened},
 	}
 	res, err := search.Run(ctx, cfg)
 	prog.done()
 	if err != nil {
-		return searchError(err)
+		return sweepError(err)
 	}
 	fmt.Fprintf(stderr, "painterc: screened %d candidates (%d from the store) in %s\n", res.Screened, res.Cached, time.Since(start).Round(time.Second))
 
@@ -340,14 +341,6 @@ func (a screenAdapter) Screen(ctx context.Context, cands []schedule.Schedule) ([
 	return out, nil
 }
 
-// polishRounds maps the flag's 0 (none) to Options' negative.
-func polishRounds(n int) int {
-	if n == 0 {
-		return -1
-	}
-	return n
-}
-
 // calibrationWindows tokenizes the texts (with the tokenizer's special
 // tokens, as lm-eval's rolling loglikelihood does since 0.4.9.2), joins
 // them and cuts the stream into n windows of length tokens.
@@ -456,9 +449,6 @@ func taskNames(paths []string) []string {
 	return out
 }
 
-// searchError gives a search's error its exit code.
-func searchError(err error) error { return sweepError(err) }
-
 type entryJSON struct {
 	Method    string             `json:"method"`
 	Budget    float64            `json:"budget"`
@@ -477,7 +467,7 @@ func entriesJSON(es []search.Entry, full time.Duration) map[string]any {
 	for _, e := range es {
 		j := entryJSON{Method: e.Method, Budget: e.Budget, Schedule: e.Schedule, Fraction: e.Fraction, Tasks: e.Tasks,
 			LatencyMS: float64(e.Latency) / 1e6, ChooseS: e.Time.Seconds()}
-		if v := e.Report; v == v {
+		if v := e.Report; !math.IsNaN(v) {
 			j.Median = &v
 		}
 		if e.Screen.Tokens > 0 {
