@@ -31,7 +31,10 @@
 // Scoring follows lm-evaluation-harness (package eval says how): the model
 // sees (Context+Continuation)[-(L+1):][:-1], the last len(Continuation)
 // positions are scored, requests run longest first in right-padded
-// batches, and results come back in request order. When the model has KV
+// batches, and results come back in request order. Where lm-eval's batches
+// have a fixed size, ortmodel (unless Options.BatchSize fixes it) cuts the
+// sorted requests where padding would cost more than another run
+// (splitRuns). When the model has KV
 // cache inputs and outputs, adjacent requests with the same Context (a
 // multiple-choice document's choices) prefill the context once, and every
 // continuation is scored from its copy of the shared cache.
