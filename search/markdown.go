@@ -89,7 +89,7 @@ func (s *Summary) Markdown() string {
 	fmt.Fprintf(&b, "# Search under a compute budget: %s\n\n", s.Model)
 	fmt.Fprintf(&b, "Made by `%s` in %s (screening, baselines, scoring and exports; a rerun reuses every screen and score already stored).\n\n", s.Command, s.Wall.Round(time.Second))
 	fmt.Fprintf(&b, "- Compute: %s. A budget is a fraction of the full model's block compute; every block instance a schedule runs counts, parallel members and repeats included.\n", s.Cost)
-	fmt.Fprintf(&b, "- Screening: %d distinct candidates (%d from the store of an earlier run), by KL divergence from the full model on %s; beam %d", s.Screened, s.Cached, s.Calibration, s.Beam)
+	fmt.Fprintf(&b, "- Screening: %d distinct candidates (%d from the store of an earlier run), by KL divergence from the full model and by NLL on %s; beam %d per ranking", s.Screened, s.Cached, s.Calibration, s.Beam)
 	if s.Halves {
 		b.WriteString(", sub-block steps allowed")
 	}
@@ -150,7 +150,7 @@ func (s *Summary) Markdown() string {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "Full model latency: %s ms per forward pass.\n\n", ms(s.FullLatency))
-	b.WriteString("## Methods\n\n- search: beam search over schedules (docs/search.md): shrink a step at a time by the least KL per compute saved, then polish each budget's best with same-cost rearrangements, then pick among the finalists on the choosing tasks.\n")
+	b.WriteString("## Methods\n\n- search: beam search over schedules (docs/search.md): shrink a step at a time keeping the least KL and the least NLL per compute saved, then polish each budget's best by each with same-cost rearrangements, then pick among the finalists on the choosing tasks.\n")
 	for _, m := range Methods {
 		fmt.Fprintf(&b, "- %s: %s.\n", m.Name, m.Does)
 	}

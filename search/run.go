@@ -39,7 +39,8 @@ type Config struct {
 type Result struct {
 	T       int       // the model's blocks
 	Budgets []float64 // descending
-	// Finalists[f] are budget f's best candidates by divergence, best first.
+	// Finalists[f] are budget f's best candidates by KL, best first, then
+	// those by NLL that are not already there.
 	Finalists map[float64][]*Candidate
 	// Baselines[f] are the methods' schedules at budget f, in Methods' order.
 	Baselines map[float64][]Baseline

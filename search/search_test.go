@@ -93,7 +93,10 @@ func TestCountCost(t *testing.T) {
 // each) and by how far its order is from ascending, and counts its calls.
 type fakeScreener struct {
 	weight []float64
-	calls  atomic.Int64
+	// nllWeight, when set, prices the dropped blocks for the NLL apart
+	// from the KL, so that the two rankings disagree.
+	nllWeight []float64
+	calls     atomic.Int64
 }
 
 func (f *fakeScreener) Screen(_ context.Context, cands []schedule.Schedule) ([]Screen, error) {
@@ -120,7 +123,16 @@ func (f *fakeScreener) Screen(_ context.Context, cands []schedule.Schedule) ([]S
 				kl += w
 			}
 		}
-		out[i] = Screen{KL: kl, Top1: 1 / (1 + kl), NLL: 2 + kl, Tokens: 10}
+		nll := 2 + kl
+		if f.nllWeight != nil {
+			nll = 2
+			for b, w := range f.nllWeight {
+				if !ran[b] {
+					nll += w
+				}
+			}
+		}
+		out[i] = Screen{KL: kl, Top1: 1 / (1 + kl), NLL: nll, Tokens: 10}
 	}
 	return out, nil
 }
@@ -213,6 +225,26 @@ func TestSearchFindsTheCheapestDrops(t *testing.T) {
 	res3, err := Run(context.Background(), cfg)
 	if err != nil || res3.Cached != 0 {
 		t.Errorf("other salt: cached %d, err %v", res3.Cached, err)
+	}
+}
+
+// TestSearchKeepsBothRankings: when the KL and the calibration NLL
+// disagree on which blocks to drop, the finalists hold the best by each
+// (KL's first), so that the choosing tasks decide between them.
+func TestSearchKeepsBothRankings(t *testing.T) {
+	f := &fakeScreener{weight: []float64{5, 4, 4, 0.1, 0.2, 4, 4, 6}, nllWeight: []float64{5, 0.1, 0.2, 4, 4, 4, 4, 6}}
+	cfg := Config{T: 8, Cost: uniform(8), Screener: f, Analysis: bendingAnalysis(t, []float64{0.5, 0.1, 0.3, 0.02, 0.01, 0.2, 0.4, 0.6}),
+		Dir: t.TempDir(), Salt: "disagree", Seed: 1, Options: Options{Budgets: []float64{0.75}, Beam: 1, Finalists: 1}}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range res.Finalists[0.75] {
+		got = append(got, c.Schedule)
+	}
+	if want := []string{"0-2,5-7", "0,3-7"}; !slices.Equal(got, want) {
+		t.Errorf("finalists %v, want %v: the best by KL, then the best by NLL", got, want)
 	}
 }
 
