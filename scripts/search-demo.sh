@@ -2,8 +2,10 @@
 # make search-demo: painterc search on SmolLM2-135M at 75% and 60% of its
 # block compute, against ShortGPT, angular distance, SLEB and a seeded
 # random choice; search.md and its figure land in $OUT, the figure also in
-# docs/figures/. The choosing tasks (COPA, LAMBADA) and the reporting
-# tasks (ARC-Easy, HellaSwag, PIQA, English arithmetic) are disjoint.
+# docs/figures/. The search chooses on a dev split (ARC-Easy, HellaSwag and
+# PIQA documents from 1000 on, English arithmetic items from 200 on, as
+# tasks named *_dev) and reports on the first documents of the same tasks,
+# so no document that chooses also reports.
 # Resumes after a kill: rerun it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,11 +14,11 @@ model=${MODEL:-build/real/smollm2-135m-instruct-torchscript-kv/model.onnx}
 data=${DATA:-../shared/data/tasks}
 out=${OUT:-build/search-demo}
 figures=${FIGURES:-docs/figures}
-choose=${CHOOSE:-"copa=60 lambada_openai=60"}
-report=${REPORT:-"arc_easy=80 hellaswag=60 piqa=60 english_arith_mc=80"}
+choose=${CHOOSE:-"arc_easy@1000=100 hellaswag@1000=100 piqa@1000=100 english_arith_mc@200=100"}
+report=${REPORT:-"arc_easy=160 hellaswag=120 piqa=120 english_arith_mc=160"}
 beam=${BEAM:-2}
 if [ "${QUICK:-}" = 1 ]; then
-  choose=${CHOOSE:-"copa=4 lambada_openai=4"}
+  choose=${CHOOSE:-"arc_easy@1000=4 piqa@1000=4"}
   report=${REPORT:-"arc_easy=4 hellaswag=4 piqa=4 english_arith_mc=4"}
   beam=${BEAM:-1}
   out=${OUT:-build/search-demo-quick}
@@ -30,7 +32,7 @@ for f in "$model" "$dir/config.json" "$dir/tokenizer.json"; do
   fi
 done
 if [ ! -f "$data/wikitext.jsonl" ]; then
-  echo "search-demo: no task files in $data (want copa, lambada_openai, arc_easy, hellaswag, piqa and wikitext .jsonl): set DATA=dir" >&2
+  echo "search-demo: no task files in $data (want arc_easy, hellaswag, piqa and wikitext .jsonl): set DATA=dir" >&2
   exit 2
 fi
 
@@ -40,28 +42,36 @@ go build -o bin/painterc ./cmd/painterc
 go build -o bin/paintercorpus ./cmd/paintercorpus
 bin/paintercorpus --seed 1 --english-arith-mc "$out/tasks/english_arith_mc.jsonl.all" --task-items 400
 
-# take NAME K: the task file's header and first K documents, rewritten only
-# when it changes (so a rerun keeps the sweeps' keys).
+# take NAME K [FROM]: the task file's header and K documents from document
+# FROM on (default 0); with FROM, a dev split named NAME_dev. Rewritten
+# only when it changes (so a rerun keeps the sweeps' keys). Prints the
+# file's path.
 take() {
-  local name=$1 k=$2 src=$data/$1.jsonl
+  local name=$1 k=$2 from=${3:-} src=$data/$1.jsonl dst=$out/tasks/$1.jsonl
   [ "$name" = english_arith_mc ] && src=$out/tasks/english_arith_mc.jsonl.all
-  head -n $((k + 1)) "$src" > "$out/tasks/$name.jsonl.new"
-  if cmp -s "$out/tasks/$name.jsonl.new" "$out/tasks/$name.jsonl"; then
-    rm "$out/tasks/$name.jsonl.new"
+  if [ -n "$from" ]; then
+    dst=$out/tasks/${name}_dev.jsonl
+    { head -n 1 "$src" | sed "s/\"name\": *\"$name\"/\"name\": \"${name}_dev\"/"
+      tail -n +$((from + 2)) "$src" | head -n "$k"; } > "$dst.new"
   else
-    mv "$out/tasks/$name.jsonl.new" "$out/tasks/$name.jsonl"
+    head -n $((k + 1)) "$src" > "$dst.new"
   fi
+  if cmp -s "$dst.new" "$dst"; then
+    rm "$dst.new"
+  else
+    mv "$dst.new" "$dst"
+  fi
+  echo "$dst"
 }
 args=()
-for kv in $choose; do
-  take "${kv%%=*}" "${kv#*=}"
-  args+=(--choose-task "$out/tasks/${kv%%=*}.jsonl")
-  echo "search-demo: choosing on ${kv%%=*}: ${kv#*=} documents"
+for kv in $choose; do # NAME@FROM=K
+  spec=${kv%%=*}
+  args+=(--choose-task "$(take "${spec%%@*}" "${kv#*=}" "${spec#*@}")")
+  echo "search-demo: choosing on ${spec%%@*}: ${kv#*=} documents from document ${spec#*@} on"
 done
-for kv in $report; do
-  take "${kv%%=*}" "${kv#*=}"
-  args+=(--task "$out/tasks/${kv%%=*}.jsonl")
-  echo "search-demo: reporting on ${kv%%=*}: ${kv#*=} documents"
+for kv in $report; do # NAME=K
+  args+=(--task "$(take "${kv%%=*}" "${kv#*=}")")
+  echo "search-demo: reporting on ${kv%%=*}: its first ${kv#*=} documents"
 done
 
 bin/painterc search "$model" --budget 0.75 --budget 0.6 --calib "$data/wikitext.jsonl" \

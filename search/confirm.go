@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -60,6 +59,13 @@ type Entry struct {
 
 func budgetParam(f float64) string { return "budget=" + strconv.FormatFloat(f, 'f', -1, 64) }
 
+// givenParams labels a scored schedule in the choosing and reporting
+// sweeps. The schedule is part of the label because a sweep resumes by
+// label: when a rerun's finalists, pick or baselines change (other
+// options, another calibration text), a label without it would find the
+// old schedule's rows and take them for the new one's.
+func givenParams(f float64, sched string) string { return budgetParam(f) + " schedule=" + sched }
+
 // Confirm scores the finalists on the choosing tasks, picks each budget's
 // best, and scores those and the baselines on the reporting tasks. It
 // returns the entries by budget (descending) in the order search,
@@ -69,8 +75,8 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 	identity := sweep.Variant{Index: 0, Pass: "identity", Schedule: full(res.T).key(), Given: true}
 	choose := []sweep.Variant{identity}
 	for _, f := range res.Budgets {
-		for i, c := range res.Finalists[f] {
-			choose = append(choose, sweep.Variant{Index: len(choose), Pass: "search", Params: fmt.Sprintf("%s rank=%d", budgetParam(f), i+1), Schedule: c.Schedule, Given: true})
+		for _, c := range res.Finalists[f] {
+			choose = append(choose, sweep.Variant{Index: len(choose), Pass: "search", Params: givenParams(f, c.Schedule), Schedule: c.Schedule, Given: true})
 		}
 	}
 	run := func(dir string, tasks []string, vs []sweep.Variant) ([]report.Result, error) {
@@ -90,8 +96,8 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 	pick := map[float64]*Candidate{}
 	pickScore := map[float64]float64{}
 	for _, f := range res.Budgets {
-		for i, c := range res.Finalists[f] {
-			s := chooseScore[fmt.Sprintf("search %s rank=%d", budgetParam(f), i+1)]
+		for _, c := range res.Finalists[f] {
+			s := chooseScore["search "+givenParams(f, c.Schedule)]
 			if pick[f] == nil || s.median > pickScore[f] {
 				pick[f], pickScore[f] = c, s.median
 			}
@@ -99,9 +105,9 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 	}
 	rep := []sweep.Variant{identity}
 	for _, f := range res.Budgets {
-		rep = append(rep, sweep.Variant{Index: len(rep), Pass: "search", Params: budgetParam(f), Schedule: pick[f].Schedule, Given: true})
+		rep = append(rep, sweep.Variant{Index: len(rep), Pass: "search", Params: givenParams(f, pick[f].Schedule), Schedule: pick[f].Schedule, Given: true})
 		for _, b := range res.Baselines[f] {
-			rep = append(rep, sweep.Variant{Index: len(rep), Pass: b.Method, Params: budgetParam(f), Schedule: b.Schedule, Given: true})
+			rep = append(rep, sweep.Variant{Index: len(rep), Pass: b.Method, Params: givenParams(f, b.Schedule), Schedule: b.Schedule, Given: true})
 		}
 	}
 	reported, err := run(filepath.Join(cc.Dir, "report"), cc.ReportTasks, rep)
@@ -113,11 +119,11 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 	var out []Entry
 	for _, f := range res.Budgets {
 		c := pick[f]
-		s := repScore["search "+budgetParam(f)]
+		s := repScore["search "+givenParams(f, c.Schedule)]
 		out = append(out, Entry{Method: "search", Budget: f, Schedule: c.Schedule, Fraction: c.Fraction, Choose: pickScore[f],
 			Report: s.median, Tasks: s.tasks, Time: res.Time["search"], Screen: c.Screen})
 		for _, b := range res.Baselines[f] {
-			s := repScore[b.Method+" "+budgetParam(f)]
+			s := repScore[b.Method+" "+givenParams(f, b.Schedule)]
 			out = append(out, Entry{Method: b.Method, Budget: f, Schedule: b.Schedule, Fraction: b.Fraction, Choose: math.NaN(),
 				Report: s.median, Tasks: s.tasks, Time: res.Time[b.Method]})
 		}

@@ -43,6 +43,17 @@ func TestGivenVariants(t *testing.T) {
 		t.Errorf("rows: %v", got)
 	}
 
+	// A rerun whose label now names another schedule must not take the
+	// old schedule's rows for it.
+	changed := config(t, dir)
+	changed.Variants = append([]sweep.Variant(nil), cfg.Variants...)
+	changed.Variants[1].Schedule = "0-2,5-7"
+	_, err = sweep.Run(context.Background(), changed, fake())
+	if err == nil || !strings.Contains(err.Error(), "search budget=0.75 on ") ||
+		!strings.Contains(err.Error(), "was scored as schedule 0-2,[3-4],6-7, but this run's search budget=0.75 is 0-2,5-7: the variants changed since; use another --out directory") {
+		t.Errorf("a label whose schedule changed: error %v", err)
+	}
+
 	for _, c := range []struct {
 		vs   []sweep.Variant
 		want string

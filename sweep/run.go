@@ -314,7 +314,10 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 		var need, score []task
 		for _, t := range tasks {
 			r := &Row{Pass: v.Pass, Params: v.Params, Task: t.t.Name}
-			if st.ids[r.id()] != nil {
+			if old := st.ids[r.id()]; old != nil {
+				if old.Schedule != v.Schedule {
+					return sum, fault.New(fault.Output, fmt.Errorf("%s: %s on %s was scored as schedule %s, but this run's %s is %s: the variants changed since; use another --out directory", st.path, r.Label(), t.t.Name, old.Schedule, r.Label(), v.Schedule))
+				}
 				sum.Skipped++
 				continue
 			}
