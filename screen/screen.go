@@ -51,12 +51,20 @@ type Options struct {
 	// MaxPerGraph caps the candidates one fork graph carries; default 16.
 	// Each graph computes the full model once more and costs a session
 	// load, so larger groups amortize better (SmolLM2-135M, 16 single-block
-	// skips: 1.8x to 1.9x Separate's speed in one graph, 1.5x in two of 8); but
+	// skips at ONNX Runtime's "all" level: 1.8x to 1.9x Separate's speed in
+	// one graph, 1.5x in two of 8; 2.0x at "basic"); but
 	// each candidate adds its own blocks past the shared prefix, with ONNX
 	// Runtime's packed copy of their weights, and its own lm_head, so the
 	// session's memory grows with it.
 	MaxPerGraph int
-	// OptLevel is ONNX Runtime's graph optimization level ("" for all).
+	// OptLevel is ONNX Runtime's graph optimization level; "" is
+	// "basic", not ONNX Runtime's "all". A screening session runs once,
+	// so its load counts as much as its run, and the extended fusions
+	// cost more to find in a fork graph of 40,000 nodes than they save in
+	// one run. On SmolLM2 (BenchmarkScreen, 16 skips per graph, one
+	// iteration each) the fork graph loaded in 10.7 s at basic against
+	// 14.0 s at all, and ran in 8.8 s against 9.4 s; each separate model
+	// loaded and ran no faster at all than at basic.
 	OptLevel string
 }
 
@@ -111,6 +119,9 @@ func New(m *onnx.Model, b *rewrite.Blocks, calib [][]int, o Options) (*Screener,
 	o.Batch = min(o.Batch, len(calib))
 	if o.MaxPerGraph <= 0 {
 		o.MaxPerGraph = 16
+	}
+	if o.OptLevel == "" {
+		o.OptLevel = "basic"
 	}
 	logits, err := rewrite.LogitsOutput(m, b)
 	if err != nil {

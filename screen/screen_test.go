@@ -182,6 +182,25 @@ func TestNewRejects(t *testing.T) {
 	}
 }
 
+// TestDefaultOptLevel: screening sessions load at "basic" unless told
+// otherwise (see Options.OptLevel), and a level given is kept.
+func TestDefaultOptLevel(t *testing.T) {
+	m, err := testmodels.Default(testmodels.Spec{Family: testmodels.Llama, Layers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := detect(t, m)
+	for given, want := range map[string]string{"": "basic", "all": "all", "disable": "disable"} {
+		s, err := New(m, b, [][]int{{1, 2, 3}}, Options{OptLevel: given})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.so.OptLevel != want {
+			t.Errorf("OptLevel %q: sessions load at %q, want %q", given, s.so.OptLevel, want)
+		}
+	}
+}
+
 // TestScreenContext checks that a cancelled context stops screening.
 func TestScreenContext(t *testing.T) {
 	orttest.Require(t)

@@ -176,7 +176,13 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 	}
 	analysisTime := time.Since(t0)
 
-	sc, err := screen.New(m, b, wins, screen.Options{Threads: sf.rt.threads, MaxPerGraph: *perGraph, OptLevel: sf.rt.optLevel})
+	// Screening sessions run once each, so they load at screen's own
+	// default level (basic) unless --opt-level says otherwise.
+	screenOpt := ""
+	if fs.Changed("opt-level") {
+		screenOpt = sf.rt.optLevel
+	}
+	sc, err := screen.New(m, b, wins, screen.Options{Threads: sf.rt.threads, MaxPerGraph: *perGraph, OptLevel: screenOpt})
 	if err != nil {
 		return fail(exitRuntime, err)
 	}
