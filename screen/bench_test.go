@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,25 +15,36 @@ import (
 	"github.com/painterc/painterc/schedule"
 )
 
-// smolPlain is the real SmolLM2-135M-Instruct export without a cache
-// (make real-models puts it there).
-var smolPlain = filepath.Join("..", "build", "real", "smollm2-135m-instruct-torchscript", "model.onnx")
+// smolExports are the real SmolLM2-135M-Instruct exports make real-models
+// writes: the TorchScript exporter's without and with a cache, whose every
+// block is a few hundred primitive nodes, and onnxruntime-genai's builder's,
+// whose blocks are a few fused operators.
+var smolExports = []string{"smollm2-135m-instruct-torchscript", "smollm2-135m-instruct-torchscript-kv", "smollm2-135m-instruct-genai"}
 
 // BenchmarkScreen screens 16 candidates typical of a search, single-block
 // skips of the middle blocks 7..22 of SmolLM2's 30, on 4 windows of 128
 // tokens, both ways: Screen (fork graphs of Options.MaxPerGraph
 // candidates) and Separate (one lowered model per candidate, plus the full
-// model once). Both times include building the graphs and loading them into
-// ONNX Runtime, which a search pays for every candidate. It reports
-// separate/fork as x-faster.
+// model once), on each export present. Both times include building the
+// graphs and loading them into ONNX Runtime, which a search pays for every
+// candidate. It reports separate/fork as x-faster.
 //
-//	go test ./screen/ -run XXX -bench Screen -benchtime 1x
+//	go test ./screen/ -run XXX -bench 'Screen/.*/per-graph=16' -benchtime 3x
 func BenchmarkScreen(b *testing.B) {
-	if _, err := os.Stat(smolPlain); err != nil {
-		b.Skipf("the real SmolLM2 export is absent (%v); make real-models builds it", err)
-	}
 	orttest.Require(b)
-	m, err := onnx.Load(smolPlain)
+	for _, export := range smolExports {
+		path := filepath.Join("..", "build", "real", export, "model.onnx")
+		b.Run(strings.TrimPrefix(export, "smollm2-135m-instruct-"), func(b *testing.B) {
+			if _, err := os.Stat(path); err != nil {
+				b.Skipf("the real SmolLM2 export is absent (%v); make real-models builds it", err)
+			}
+			benchScreen(b, path)
+		})
+	}
+}
+
+func benchScreen(b *testing.B, path string) {
+	m, err := onnx.Load(path)
 	if err != nil {
 		b.Fatal(err)
 	}
