@@ -1,5 +1,7 @@
 package ortmodel
 
+import "slices"
+
 // runCost is what one session run costs beyond its token positions,
 // counted in padded token positions. A run streams every weight from
 // memory once however few rows it has, and on a CPU that takes about as
@@ -11,7 +13,7 @@ package ortmodel
 const runCost = 24
 
 // splitRuns cuts n items, sorted longest first, into contiguous batches:
-// it returns each batch's size. length(i) is item i's padded length, so a
+// it returns each batch's [lo, hi). length(i) is item i's padded length, so a
 // batch starting at i runs length(i) positions per row; rows(S) caps a
 // batch whose rows are S long. With a fixed Options.BatchSize (which rows
 // returns, unless the path allows less) the cut is every rows(S) items, as
@@ -20,16 +22,16 @@ const runCost = 24
 // dynamic programming over where each batch ends. One batch of every
 // item pads the short ones to the longest; one batch each streams the
 // weights n times; the minimum sits between.
-func (m *Model) splitRuns(n int, length func(i int) int, rows func(S int) int) []int {
+func (m *Model) splitRuns(n int, length func(i int) int, rows func(S int) int) [][2]int {
 	if n == 0 {
 		return nil
 	}
 	if m.opts.BatchSize > 0 {
-		var sizes []int
-		for s := 0; s < n; s += sizes[len(sizes)-1] {
-			sizes = append(sizes, min(max(rows(length(s)), 1), n-s))
+		var cuts [][2]int
+		for lo := 0; lo < n; lo = cuts[len(cuts)-1][1] {
+			cuts = append(cuts, [2]int{lo, min(lo+max(rows(length(lo)), 1), n)})
 		}
-		return sizes
+		return cuts
 	}
 	// best[j]: the least cost of the first j items; from[j]: where the
 	// last batch of that cut starts.
@@ -48,12 +50,10 @@ func (m *Model) splitRuns(n int, length func(i int) int, rows func(S int) int) [
 			}
 		}
 	}
-	var sizes []int
+	var cuts [][2]int
 	for j := n; j > 0; j = from[j] {
-		sizes = append(sizes, j-from[j])
+		cuts = append(cuts, [2]int{from[j], j})
 	}
-	for a, b := 0, len(sizes)-1; a < b; a, b = a+1, b-1 {
-		sizes[a], sizes[b] = sizes[b], sizes[a]
-	}
-	return sizes
+	slices.Reverse(cuts)
+	return cuts
 }

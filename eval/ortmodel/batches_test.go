@@ -8,13 +8,21 @@ import (
 
 // runsCost is splitRuns' objective for a cut: padded positions plus
 // runCost per run.
-func runsCost(lens, sizes []int) int {
-	c, i := 0, 0
-	for _, n := range sizes {
-		c += n*lens[i] + runCost
-		i += n
+func runsCost(lens []int, cuts [][2]int) int {
+	c := 0
+	for _, r := range cuts {
+		c += (r[1]-r[0])*lens[r[0]] + runCost
 	}
 	return c
+}
+
+// sizes lists each batch's size.
+func sizes(cuts [][2]int) []int {
+	var out []int
+	for _, r := range cuts {
+		out = append(out, r[1]-r[0])
+	}
+	return out
 }
 
 // cheapestCut tries every cut of lens into contiguous batches within cap.
@@ -51,19 +59,20 @@ func TestSplitRunsIsCheapest(t *testing.T) {
 		slices.SortFunc(lens, func(a, b int) int { return b - a })
 		limit := 1 + r.IntN(6)
 		cap := func(S int) int { return max(1, limit*40/S) }
-		sizes := m.splitRuns(n, func(i int) int { return lens[i] }, cap)
+		cuts := m.splitRuns(n, func(i int) int { return lens[i] }, cap)
 		i := 0
-		for _, s := range sizes {
-			if s < 1 || s > cap(lens[i]) {
-				t.Fatalf("trial %d: lengths %v, cut %v: a batch of %d starting at length %d breaks the cap %d", trial, lens, sizes, s, lens[i], cap(lens[i]))
+		for _, r := range cuts {
+			s := r[1] - r[0]
+			if r[0] != i || s < 1 || s > cap(lens[i]) {
+				t.Fatalf("trial %d: lengths %v, cut %v: batch %v after item %d breaks order or the cap %d", trial, lens, cuts, r, i, cap(lens[i]))
 			}
-			i += s
+			i = r[1]
 		}
 		if i != n {
-			t.Fatalf("trial %d: cut %v covers %d of %d items", trial, sizes, i, n)
+			t.Fatalf("trial %d: cut %v covers %d of %d items", trial, cuts, i, n)
 		}
-		if got, want := runsCost(lens, sizes), cheapestCut(lens, cap); got != want {
-			t.Fatalf("trial %d: lengths %v: cut %v costs %d, the cheapest costs %d", trial, lens, sizes, got, want)
+		if got, want := runsCost(lens, cuts), cheapestCut(lens, cap); got != want {
+			t.Fatalf("trial %d: lengths %v: cut %v costs %d, the cheapest costs %d", trial, lens, cuts, got, want)
 		}
 	}
 }
@@ -84,17 +93,17 @@ func TestSplitRunsCases(t *testing.T) {
 		{[]int{9}, []int{1}},
 		{nil, nil},
 	} {
-		got := m.splitRuns(len(c.lens), func(i int) int { return c.lens[i] }, wide)
+		got := sizes(m.splitRuns(len(c.lens), func(i int) int { return c.lens[i] }, wide))
 		if !slices.Equal(got, c.want) {
 			t.Errorf("lengths %v: cut %v, want %v", c.lens, got, c.want)
 		}
 	}
 	fixed := &Model{opts: Options{BatchSize: 4}}
-	if got := fixed.splitRuns(10, func(int) int { return 5 }, func(S int) int { return fixed.rowsFor(S, 1) }); !slices.Equal(got, []int{4, 4, 2}) {
+	if got := sizes(fixed.splitRuns(10, func(int) int { return 5 }, func(S int) int { return fixed.rowsFor(S, 1) })); !slices.Equal(got, []int{4, 4, 2}) {
 		t.Errorf("BatchSize 4 over 10 items: cut %v, want [4 4 2]", got)
 	}
 	one := func(int) int { return 1 } // GroupQueryAttention's shared path
-	if got := fixed.splitRuns(3, func(int) int { return 5 }, one); !slices.Equal(got, []int{1, 1, 1}) {
+	if got := sizes(fixed.splitRuns(3, func(int) int { return 5 }, one)); !slices.Equal(got, []int{1, 1, 1}) {
 		t.Errorf("BatchSize 4 where the path takes one row: cut %v, want [1 1 1]", got)
 	}
 }

@@ -60,9 +60,6 @@ func (m *Model) LogLikelihood(ctx context.Context, reqs []eval.LLRequest, progre
 			progress(done)
 		}
 	}
-	// Each job is a batch of runs: a batch of requests, or a batch of
-	// shared contexts' prefill with their continuations.
-	var jobs []func() error
 	var rest []int // items scored without a shared cache
 	if m.io.cached && !m.noShare {
 		groups, alone := sharedGroups(items, L)
@@ -70,7 +67,9 @@ func (m *Model) LogLikelihood(ctx context.Context, reqs []eval.LLRequest, progre
 		if m.gqa {
 			groups, rest = gqaWorthSharing(items, groups, rest)
 		}
-		jobs = m.sharedJobs(items, groups, out, report)
+		if err := m.scoreShared(ctx, items, groups, out, report); err != nil {
+			return nil, err
+		}
 	} else {
 		for i := range items {
 			rest = append(rest, i)
@@ -88,39 +87,29 @@ func (m *Model) LogLikelihood(ctx context.Context, reqs []eval.LLRequest, progre
 		}
 		return slices.Compare(x, y)
 	})
-	sizes := m.splitRuns(len(rest), func(i int) int { return len(items[rest[i]].inp) },
+	cuts := m.splitRuns(len(rest), func(i int) int { return len(items[rest[i]].inp) },
 		func(S int) int { return m.rowsFor(S, maxCont) })
-	for s, n := 0, 0; s < len(rest); s += n {
-		n = sizes[0]
-		sizes = sizes[1:]
-		batch := rest[s : s+n]
-		jobs = append(jobs, func() error {
-			st := step{}
-			for _, i := range batch {
-				it := items[i]
-				from := len(it.inp) - len(it.cont)
-				st.tokens = append(st.tokens, it.inp)
-				st.score = append(st.score, span(from, len(it.cont)))
-				st.targets = append(st.targets, it.tgt[from:])
-			}
-			res, err := m.run(st)
-			if err != nil {
-				return err
-			}
-			for b, i := range batch {
-				out[items[i].req] = score(res, b, st.targets[b])
-			}
-			report(len(batch))
-			return nil
-		})
-	}
-	for _, job := range jobs {
+	for _, c := range cuts {
 		if err := checkCtx(ctx); err != nil {
 			return nil, err
 		}
-		if err := job(); err != nil {
+		batch := rest[c[0]:c[1]]
+		st := step{}
+		for _, i := range batch {
+			it := items[i]
+			from := len(it.inp) - len(it.cont)
+			st.tokens = append(st.tokens, it.inp)
+			st.score = append(st.score, span(from, len(it.cont)))
+			st.targets = append(st.targets, it.tgt[from:])
+		}
+		res, err := m.run(st)
+		if err != nil {
 			return nil, err
 		}
+		for b, i := range batch {
+			out[items[i].req] = score(res, b, st.targets[b])
+		}
+		report(len(batch))
 	}
 	if len(items) == 0 && done > 0 && progress != nil {
 		progress(done) // only empty continuations: done without a run
@@ -179,32 +168,31 @@ func sharedGroups(items []llItem, L int) (groups []group, alone []int) {
 	return groups, alone
 }
 
-// sharedJobs prefills the contexts of several groups in one batch (right
+// scoreShared prefills the contexts of several groups in one batch (right
 // padded: the mask keeps each row's padding out of its continuations'
 // view, and HF position ids skip it), then scores every member's
 // continuation from its group's cache row: the input is ctx[-1] followed by
-// cont[:-1], and every position is scored. Each batch of prefills, with
-// its continuations, is one job.
-func (m *Model) sharedJobs(items []llItem, groups []group, out []eval.LLResult, report func(int)) []func() error {
+// cont[:-1], and every position is scored.
+func (m *Model) scoreShared(ctx context.Context, items []llItem, groups []group, out []eval.LLResult, report func(int)) error {
 	slices.SortStableFunc(groups, func(a, b group) int { return cmp.Compare(len(b.ctx), len(a.ctx)) })
-	var jobs []func() error
-	// Prefill contexts in batches; their members are then scored in
-	// batches of their own.
-	sizes := m.splitRuns(len(groups), func(i int) int { return len(groups[i].ctx) - 1 },
+	cuts := m.splitRuns(len(groups), func(i int) int { return len(groups[i].ctx) - 1 },
 		func(P int) int { return m.sharedRows(P, 1) })
-	for gi, n := 0, 0; gi < len(groups); gi += n {
-		n = sizes[0]
-		sizes = sizes[1:]
-		chunk := groups[gi : gi+n]
-		P := len(chunk[0].ctx) - 1
-		jobs = append(jobs, func() error { return m.scoreShared(items, chunk, P, out, report) })
+	for _, c := range cuts {
+		if err := checkCtx(ctx); err != nil {
+			return err
+		}
+		chunk := groups[c[0]:c[1]]
+		if err := m.scoreChunk(items, chunk, len(chunk[0].ctx)-1, out, report); err != nil {
+			return err
+		}
 	}
-	return jobs
+	return nil
 }
 
-// scoreShared runs one batch of sharedJobs: the prefill of chunk's
-// contexts, P tokens at most, and then their members.
-func (m *Model) scoreShared(items []llItem, chunk []group, P int, out []eval.LLResult, report func(int)) error {
+// scoreChunk runs one batch of scoreShared: the prefill of chunk's
+// contexts, P tokens at most, and then their members in batches of their
+// own.
+func (m *Model) scoreChunk(items []llItem, chunk []group, P int, out []eval.LLResult, report func(int)) error {
 	maxCont := 0
 	for _, g := range chunk {
 		for _, k := range g.members {
@@ -228,12 +216,10 @@ func (m *Model) scoreShared(items []llItem, chunk []group, P int, out []eval.LLR
 	}
 	// Longest continuation first, so that batches pad little.
 	slices.SortStableFunc(all, func(a, b row) int { return cmp.Compare(len(items[b.item].cont), len(items[a.item].cont)) })
-	sizes := m.splitRuns(len(all), func(i int) int { return len(items[all[i].item].cont) },
+	cuts := m.splitRuns(len(all), func(i int) int { return len(items[all[i].item].cont) },
 		func(int) int { return m.sharedRows(P+maxCont, maxCont) })
-	for s, n := 0, 0; s < len(all); s += n {
-		n = sizes[0]
-		sizes = sizes[1:]
-		batch := all[s : s+n]
+	for _, c := range cuts {
+		batch := all[c[0]:c[1]]
 		st := step{}
 		src := make([]int, len(batch))
 		for b, r := range batch {
