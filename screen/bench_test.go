@@ -27,7 +27,9 @@ var smolExports = []string{"smollm2-135m-instruct-torchscript", "smollm2-135m-in
 // candidates) and Separate (one lowered model per candidate, plus the full
 // model once), on each export present. Both times include building the
 // graphs and loading them into ONNX Runtime, which a search pays for every
-// candidate. It reports separate/fork as x-faster.
+// candidate. It reports separate/fork as x-faster. PAINTERC_BENCH_OPT_LEVEL
+// sets ONNX Runtime's optimization level for both (default: screen's,
+// basic).
 //
 //	go test ./screen/ -run XXX -bench 'Screen/.*/per-graph=16' -benchtime 3x
 func BenchmarkScreen(b *testing.B) {
@@ -57,7 +59,7 @@ func benchScreen(b *testing.B, path string) {
 	calib := windows(4, 128, 49152, 1)
 	for _, per := range []int{8, 16} {
 		b.Run(fmt.Sprintf("per-graph=%d", per), func(b *testing.B) {
-			o := Options{Batch: 4, MaxPerGraph: per}
+			o := Options{Batch: 4, MaxPerGraph: per, OptLevel: os.Getenv("PAINTERC_BENCH_OPT_LEVEL")}
 			var fork, sep time.Duration
 			var worst float64
 			for range b.N {

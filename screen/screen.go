@@ -61,10 +61,10 @@ type Options struct {
 	// "basic", not ONNX Runtime's "all". A screening session runs once,
 	// so its load counts as much as its run, and the extended fusions
 	// cost more to find in a fork graph of 40,000 nodes than they save in
-	// one run. On SmolLM2 (BenchmarkScreen, 16 skips per graph, one
-	// iteration each) the fork graph loaded in 10.7 s at basic against
-	// 14.0 s at all, and ran in 8.8 s against 9.4 s; each separate model
-	// loaded and ran no faster at all than at basic.
+	// one run. On SmolLM2's TorchScript export (BenchmarkScreen, 16 skips
+	// per graph, 3 iterations; PAINTERC_BENCH_OPT_LEVEL=all for the
+	// other) the fork graph screened 0.750 candidates/s at basic against
+	// 0.695 at all, while the separate models ran at 0.374 and 0.390.
 	OptLevel string
 }
 
