@@ -76,7 +76,7 @@ done
 
 bin/painterc search "$model" --budget 0.75 --budget 0.6 --calib "$data/wikitext.jsonl" \
   --calib-windows "${WINDOWS:-4}" --calib-length "${LENGTH:-128}" --beam "$beam" \
-  --finalists "${FINALISTS:-2}" --polish "${POLISH:-1}" \
+  --finalists "${FINALISTS:-2}" --polish "${POLISH:-1}" --refine "${REFINE:-2}" \
   --hf-name HuggingFaceTB/SmolLM2-135M-Instruct --threads 2 "${args[@]}" --out "$out"
 
 if [ "${QUICK:-}" != 1 ]; then

@@ -61,6 +61,10 @@ type Event struct {
 type Candidate struct {
 	Schedule string
 	Fraction float64 // of the full model's block compute
+	// Origin says how the candidate became a finalist: "kl" or "nll" (the
+	// beam's rankings), "seed: METHOD, ..." (a baseline rule's schedule),
+	// or "refined" (a neighbour of the choosing tasks' best).
+	Origin string
 	Screen
 	st state
 }
@@ -212,11 +216,11 @@ func best(cs []*Candidate, n int, key func(*Candidate) float64) []*Candidate {
 // ones first. Half-block steps enter in the polish, where they spend what
 // a budget leaves (a block put back as one half) or trade a block for one
 // half; offered in every round they would triple its candidates.
-func (r *screener) beamSearch(ctx context.Context, T int) (map[float64][]*Candidate, error) {
+func (r *screener) beamSearch(ctx context.Context, T int) (map[float64][]*Candidate, *Candidate, error) {
 	floor := slices.Min(r.o.Budgets)
 	start, err := r.screen(ctx, "full model", []state{full(T)})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	whole := start[0]
 	beam := start
@@ -232,7 +236,7 @@ func (r *screener) beamSearch(ctx context.Context, T int) (map[float64][]*Candid
 		}
 		cs, err := r.screen(ctx, fmt.Sprintf("search round %d", round), next)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		var kept [][]*Candidate
 		for _, o := range objectives {
@@ -250,7 +254,7 @@ func (r *screener) beamSearch(ctx context.Context, T int) (map[float64][]*Candid
 			}
 		}
 		if len(pool) == 0 {
-			return nil, fmt.Errorf("no candidate fits budget %.2f", f)
+			return nil, nil, fmt.Errorf("no candidate fits budget %.2f", f)
 		}
 		var finalists [][]*Candidate
 		for _, o := range objectives {
@@ -258,27 +262,73 @@ func (r *screener) beamSearch(ctx context.Context, T int) (map[float64][]*Candid
 			for p := range r.o.Polish {
 				var next []state
 				for _, c := range top {
-					next = append(next, c.st.rearrange()...)
-					next = append(next, c.st.grow(T, r.o.Halves)...)
-					if r.o.Halves {
-						next = append(next, c.st.halve()...)
-					}
+					next = append(next, r.moves(T, f, c.st)...)
 				}
-				var keep []state
-				for _, st := range next {
-					if r.cost.Fraction(st.Schedule()) <= f+1e-12 {
-						keep = append(keep, st)
-					}
-				}
-				cs, err := r.screen(ctx, fmt.Sprintf("polish %.2f by %s, round %d", f, o.name, p+1), keep)
+				cs, err := r.screen(ctx, fmt.Sprintf("polish %.2f by %s, round %d", f, o.name, p+1), next)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				top = best(append(top, cs...), r.o.Finalists, o.by(whole))
+			}
+			for _, c := range top {
+				if c.Origin == "" {
+					c.Origin = o.name
+				}
 			}
 			finalists = append(finalists, top)
 		}
 		out[f] = union(finalists...)
+	}
+	return out, whole, nil
+}
+
+// exchangeReach is how far (in block index) an exchange may move a
+// dropped block: far enough to shift a skip set's hole to either
+// neighbour and the one beyond, near enough to keep the neighbourhood
+// to about 4 candidates per dropped block.
+const exchangeReach = 2
+
+// moves lists the candidates one move from s that fit budget f: the polish
+// and the refinement share them. Rearrangements, exchanges, put-backs and
+// repeats, and with halves, a block cut to one half.
+func (r *screener) moves(T int, f float64, s state) []state {
+	next := append(s.rearrange(), s.exchange(T, exchangeReach)...)
+	next = append(next, s.grow(T, r.o.Halves)...)
+	if r.o.Halves {
+		next = append(next, s.halve()...)
+	}
+	var fit []state
+	for _, st := range next {
+		if r.cost.Fraction(st.Schedule()) <= f+1e-12 {
+			fit = append(fit, st)
+		}
+	}
+	return fit
+}
+
+// neighbours screens the candidates one move from c that fit budget f and
+// returns the best Finalists of them by each objective, those in skip
+// left out: what the choosing tasks score next when c is their best.
+func (r *screener) neighbours(ctx context.Context, T int, f float64, c, whole *Candidate, skip map[string]bool) ([]*Candidate, error) {
+	cs, err := r.screen(ctx, fmt.Sprintf("refine %.2f", f), r.moves(T, f, c.st))
+	if err != nil {
+		return nil, err
+	}
+	var fresh []*Candidate
+	for _, n := range cs {
+		if !skip[n.Schedule] {
+			fresh = append(fresh, n)
+		}
+	}
+	var tops [][]*Candidate
+	for _, o := range objectives {
+		tops = append(tops, best(fresh, r.o.Finalists, o.by(whole)))
+	}
+	out := union(tops...)
+	for _, n := range out {
+		if n.Origin == "" {
+			n.Origin = "refined"
+		}
 	}
 	return out, nil
 }

@@ -34,6 +34,15 @@ type ConfirmConfig struct {
 	Shard       sweep.Shard
 	Scorer      sweep.Scorer
 	Progress    func(sweep.Progress)
+	// Refine is how many rounds of labelled local search follow the
+	// finalists: each round screens the neighbours of each budget's best
+	// on the choosing tasks (Result's moves) and scores the best few of
+	// them there too, until a round finds nothing better. 0 is none; a
+	// sharded run does not refine (a round needs every shard's scores),
+	// its unsharded rerun does.
+	Refine int
+	// Refined, when set, is told each round's new candidates.
+	Refined func(round int, f float64, from *Candidate, next []*Candidate)
 }
 
 // Entry is one method's schedule at one budget, scored.
@@ -55,6 +64,11 @@ type Entry struct {
 	// --latency-tokens), 0 when not measured.
 	Latency time.Duration
 	Screen  Screen
+	// Origin is how the search's pick became a finalist (Candidate's
+	// Origin), and Scored how many candidates the choosing tasks scored
+	// at this budget; empty for the baselines.
+	Origin string
+	Scored int
 }
 
 func budgetParam(f float64) string { return "budget=" + strconv.FormatFloat(f, 'f', -1, 64) }
@@ -74,10 +88,22 @@ func givenParams(f float64, sched string) string { return budgetParam(f) + " sch
 func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []report.ChanceTask, error) {
 	identity := sweep.Variant{Index: 0, Pass: "identity", Schedule: full(res.T).key(), Given: true}
 	choose := []sweep.Variant{identity}
-	for _, f := range res.Budgets {
-		for _, c := range res.Finalists[f] {
-			choose = append(choose, sweep.Variant{Index: len(choose), Pass: "search", Params: givenParams(f, c.Schedule), Schedule: c.Schedule, Given: true})
+	cands := map[float64][]*Candidate{}
+	scored := map[float64]map[string]bool{}
+	add := func(f float64, cs []*Candidate) {
+		if scored[f] == nil {
+			scored[f] = map[string]bool{}
 		}
+		for _, c := range cs {
+			if !scored[f][c.Schedule] {
+				scored[f][c.Schedule] = true
+				cands[f] = append(cands[f], c)
+				choose = append(choose, sweep.Variant{Index: len(choose), Pass: "search", Params: givenParams(f, c.Schedule), Schedule: c.Schedule, Given: true})
+			}
+		}
+	}
+	for _, f := range res.Budgets {
+		add(f, res.Finalists[f])
 	}
 	run := func(dir string, tasks []string, vs []sweep.Variant) ([]report.Result, error) {
 		cfg := sweep.Config{ModelPath: cc.ModelPath, Model: cc.Model, Boundaries: cc.Boundaries, TaskFiles: tasks,
@@ -88,21 +114,45 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 		}
 		return report.ReadResults(filepath.Join(sum.Dir, sweep.ResultsFile))
 	}
-	chosen, err := run(filepath.Join(cc.Dir, "choose"), cc.ChooseTasks, choose)
-	if err != nil {
-		return nil, nil, err
-	}
-	chooseScore := medians(chosen, report.AtChance(chosen))
+	// Score, pick each budget's best on the choosing tasks (the earlier
+	// candidate on a tie: the finalists before their neighbours), and
+	// while rounds remain, add the best neighbours of each pick that
+	// changed.
 	pick := map[float64]*Candidate{}
 	pickScore := map[float64]float64{}
-	for _, f := range res.Budgets {
-		for _, c := range res.Finalists[f] {
-			s := chooseScore["search "+givenParams(f, c.Schedule)]
-			if pick[f] == nil || s.median > pickScore[f] {
-				pick[f], pickScore[f] = c, s.median
+	t0 := time.Now()
+	for round := 0; ; round++ {
+		chosen, err := run(filepath.Join(cc.Dir, "choose"), cc.ChooseTasks, choose)
+		if err != nil {
+			return nil, nil, err
+		}
+		chooseScore := medians(chosen, report.AtChance(chosen))
+		before := len(choose)
+		for _, f := range res.Budgets {
+			last := pick[f]
+			for _, c := range cands[f] {
+				s := chooseScore["search "+givenParams(f, c.Schedule)]
+				if pick[f] == nil || s.median > pickScore[f] {
+					pick[f], pickScore[f] = c, s.median
+				}
 			}
+			if round >= cc.Refine || res.r == nil || cc.Shard.Count > 0 || pick[f] == last {
+				continue
+			}
+			next, err := res.r.neighbours(ctx, res.T, f, pick[f], res.whole, scored[f])
+			if err != nil {
+				return nil, nil, err
+			}
+			if cc.Refined != nil {
+				cc.Refined(round+1, f, pick[f], next)
+			}
+			add(f, next)
+		}
+		if len(choose) == before {
+			break
 		}
 	}
+	chooseTime := time.Since(t0)
 	rep := []sweep.Variant{identity}
 	for _, f := range res.Budgets {
 		rep = append(rep, sweep.Variant{Index: len(rep), Pass: "search", Params: givenParams(f, pick[f].Schedule), Schedule: pick[f].Schedule, Given: true})
@@ -121,7 +171,7 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 		c := pick[f]
 		s := repScore["search "+givenParams(f, c.Schedule)]
 		out = append(out, Entry{Method: "search", Budget: f, Schedule: c.Schedule, Fraction: c.Fraction, Choose: pickScore[f],
-			Report: s.median, Tasks: s.tasks, Time: res.Time["search"], Screen: c.Screen})
+			Report: s.median, Tasks: s.tasks, Time: res.Time["search"] + chooseTime, Screen: c.Screen, Origin: c.Origin, Scored: len(cands[f])})
 		for _, b := range res.Baselines[f] {
 			s := repScore[b.Method+" "+givenParams(f, b.Schedule)]
 			out = append(out, Entry{Method: b.Method, Budget: f, Schedule: b.Schedule, Fraction: b.Fraction, Choose: math.NaN(),

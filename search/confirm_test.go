@@ -2,7 +2,9 @@ package search
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -58,5 +60,83 @@ func TestConfirmPicksOnChoosingTasks(t *testing.T) {
 	}
 	if entries[1].Method != "shortgpt" || !math.IsNaN(entries[1].Choose) {
 		t.Errorf("baseline entry %+v", entries[1])
+	}
+}
+
+// TestConfirmRefines: with rounds of refinement, the choosing tasks also
+// score the best-screened neighbours of each budget's best so far; every
+// one is a single move from an earlier candidate and fits the budget,
+// and the pick is the best of all they scored. Without rounds they score
+// the finalists alone.
+func TestConfirmRefines(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.onnx")
+	m, err := testmodels.Default(testmodels.Spec{Family: testmodels.Llama, Layers: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := onnx.Save(path, m, onnx.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fake := &sweeptest.Fake{Identity: "0-7"}
+	norm := func(sched string) float64 { return (fake.Value(sched, "arc_tiny") - 0.25) / (0.9 - 0.25) }
+	for _, rounds := range []int{0, 3} {
+		sdir := filepath.Join(dir, fmt.Sprint("refine", rounds))
+		cfg := Config{T: 8, Cost: uniform(8), Screener: &fakeScreener{weight: []float64{5, 1, 3, 0.2, 0.1, 2, 4, 6}},
+			Analysis: bendingAnalysis(t, []float64{0.5, 0.1, 0.3, 0.02, 0.01, 0.2, 0.4, 0.6}),
+			Dir:      sdir, Salt: "refine", Seed: 1, Options: Options{Budgets: []float64{0.75}, Beam: 1, Finalists: 1}}
+		if err := os.MkdirAll(sdir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var refined [][]string
+		cc := ConfirmConfig{ModelPath: path, ChooseTasks: []string{"../eval/testdata/arc_tiny.jsonl"}, ReportTasks: []string{"../eval/testdata/lambada_tiny.jsonl"},
+			Settings: fake.Settings(), Dir: sdir, Scorer: fake, Refine: rounds,
+			Refined: func(round int, f float64, from *Candidate, next []*Candidate) {
+				// Each neighbour is one move from the best so far.
+				moves := map[string]bool{}
+				for _, st := range res.r.moves(8, f, from.st) {
+					moves[st.key()] = true
+				}
+				var keys []string
+				for _, c := range next {
+					if !moves[c.Schedule] || c.Fraction > f+1e-12 || c.Origin != "refined" {
+						t.Errorf("round %d: %s (%s, fraction %v) is not a refinement of %s", round, c.Schedule, c.Origin, c.Fraction, from.Schedule)
+					}
+					keys = append(keys, c.Schedule)
+				}
+				refined = append(refined, keys)
+			}}
+		entries, _, err := Confirm(context.Background(), res, cc)
+		res.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		scored := []string{}
+		for _, c := range res.Finalists[0.75] {
+			scored = append(scored, c.Schedule)
+		}
+		for _, r := range refined {
+			scored = append(scored, r...)
+		}
+		if rounds == 0 && len(refined) != 0 || rounds > 0 && (len(refined) == 0 || len(refined) > rounds) {
+			t.Errorf("%d rounds asked, %d made", rounds, len(refined))
+		}
+		best := scored[0]
+		for _, s := range scored {
+			if norm(s) > norm(best) {
+				best = s
+			}
+		}
+		e := entries[0]
+		if e.Schedule != best || e.Choose != norm(best) || e.Scored != len(scored) {
+			t.Errorf("%d rounds: pick %s (%v) of %d scored, want %s (%v) of %d", rounds, e.Schedule, e.Choose, e.Scored, best, norm(best), len(scored))
+		}
+		if rounds > 0 && e.Choose <= norm(res.Finalists[0.75][0].Schedule) {
+			t.Errorf("refinement found nothing better than %s: the test wants a case where it does", res.Finalists[0.75][0].Schedule)
+		}
 	}
 }

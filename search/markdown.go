@@ -141,6 +141,11 @@ func (s *Summary) Markdown() string {
 			}
 			fmt.Fprintf(&b, "%s | %s | %s | %s |\n", kl, top1, ms(e.Latency), e.Time.Round(time.Second))
 		}
+		for _, e := range s.Entries {
+			if e.Budget == f && e.Method == "search" {
+				fmt.Fprintf(&b, "\nThe choosing tasks scored %d candidates at this budget; the search's pick (median %s there) came in as %s.\n", e.Scored, num(e.Choose), originText(e.Origin))
+			}
+		}
 		if lines := s.Exports[f]; len(lines) > 0 {
 			b.WriteString("\nExports of the search's schedule:\n\n")
 			for _, l := range lines {
@@ -150,7 +155,7 @@ func (s *Summary) Markdown() string {
 		b.WriteString("\n")
 	}
 	fmt.Fprintf(&b, "Full model latency: %s ms per forward pass.\n\n", ms(s.FullLatency))
-	b.WriteString("## Methods\n\n- search: beam search over schedules (docs/search.md): shrink a step at a time keeping the least KL and the least NLL per compute saved, then polish each budget's best by each with same-cost rearrangements, then pick among the finalists on the choosing tasks.\n")
+	b.WriteString("## Methods\n\n- search: beam search over schedules (docs/search.md): shrink a step at a time keeping the least KL and the least NLL per compute saved, then polish each budget's best by each with moves of equal or lower cost; the finalists are those and the label-free rules' schedules (ShortGPT, angular, SLEB); the choosing tasks score them, then the best neighbours of their best, round after round, and pick. Its time to choose includes the rules' own and the choosing tasks' scoring.\n")
 	for _, m := range Methods {
 		fmt.Fprintf(&b, "- %s: %s.\n", m.Name, m.Does)
 	}
@@ -176,4 +181,21 @@ func (s *Summary) Figure(dir string) error {
 		ms = append(ms, *byMethod[name])
 	}
 	return plot.Pareto(filepath.Join(dir, ParetoBase), "search against the baselines", float64(s.FullLatency)/float64(time.Millisecond), ms)
+}
+
+// originText says in words how a pick became a finalist.
+func originText(o string) string {
+	switch {
+	case o == "kl":
+		return "one of the beam's best by KL"
+	case o == "nll":
+		return "one of the beam's best by calibration NLL"
+	case o == "refined":
+		return "a neighbour of an earlier best on the choosing tasks (refinement)"
+	case strings.HasPrefix(o, "seed: "):
+		return "the schedule of " + strings.TrimPrefix(o, "seed: ") + " (a seed)"
+	case o == "":
+		return "a finalist"
+	}
+	return o
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/painterc/painterc/internal/fault"
@@ -50,7 +51,28 @@ type Result struct {
 	// Screened counts the distinct candidates screened, Cached those the
 	// store already held.
 	Screened, Cached int
+
+	// The screener, its store still open, and the full model's screen:
+	// Confirm screens the neighbours of the choosing tasks' best through
+	// them. Nil in a Result not made by Run, which Confirm then does not
+	// refine.
+	r     *screener
+	whole *Candidate
 }
+
+// Close closes the screening store Run left open for Confirm.
+func (res *Result) Close() error {
+	if res == nil || res.r == nil {
+		return nil
+	}
+	return res.r.store.close()
+}
+
+// seedMethods are the baselines whose schedules join every budget's
+// finalists: the label-free rules. The search starts from what its peers
+// would run, so the choosing tasks can only find it as good or better
+// there; the random baseline is a control, not a rule.
+var seedMethods = []string{"shortgpt", "angular", "sleb"}
 
 // Run searches, then computes the baselines at the same budgets.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
@@ -77,15 +99,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fault.New(fault.Output, err)
 	}
-	defer store.close()
 	r := &screener{sc: cfg.Screener, store: store, cost: cfg.Cost, o: o, seen: map[string]*Candidate{}}
-	res := &Result{T: cfg.T, Budgets: o.Budgets, Baselines: map[float64][]Baseline{}, Time: map[string]time.Duration{}}
+	res := &Result{T: cfg.T, Budgets: o.Budgets, Baselines: map[float64][]Baseline{}, Time: map[string]time.Duration{}, r: r}
+	ok := false
+	defer func() {
+		if !ok {
+			store.close()
+		}
+	}()
 
 	t0 := time.Now()
-	if res.Finalists, err = r.beamSearch(ctx, cfg.T); err != nil {
+	if res.Finalists, res.whole, err = r.beamSearch(ctx, cfg.T); err != nil {
 		return nil, err
 	}
-	res.Time["search"] = time.Since(t0)
+	searchTime := time.Since(t0)
 
 	// SLEB screens with its own rule; its candidates are whole-block
 	// drops, often screened already by the search, which the time shows.
@@ -105,6 +132,37 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			Random(cfg.T, cfg.Cost, f, cfg.Seed),
 		}
 	}
+
+	// The rules' schedules join the finalists (screened, for the report's
+	// KL column); so the search's time includes the rules' own.
+	t0 = time.Now()
+	for _, f := range o.Budgets {
+		var seeds []state
+		var methods []string
+		for _, b := range res.Baselines[f] {
+			if slices.Contains(seedMethods, b.Method) {
+				seeds = append(seeds, keep(cfg.T, b.Dropped))
+				methods = append(methods, b.Method)
+			}
+		}
+		cs, err := r.screen(ctx, fmt.Sprintf("seeds %.2f", f), seeds)
+		if err != nil {
+			return nil, err
+		}
+		for i, st := range seeds {
+			// A schedule the beam found keeps its ranking as its origin.
+			switch c := r.seen[st.key()]; {
+			case c.Origin == "":
+				c.Origin = "seed: " + methods[i]
+			case strings.HasPrefix(c.Origin, "seed: "):
+				c.Origin += ", " + methods[i]
+			}
+		}
+		res.Finalists[f] = union(res.Finalists[f], cs)
+	}
+	res.Time["search"] = searchTime + time.Since(t0) + res.Time["sleb"] + cfg.AnalysisTime
+
 	res.Screened, res.Cached = len(r.seen), r.cached
+	ok = true
 	return res, nil
 }

@@ -46,6 +46,15 @@ func TestMoves(t *testing.T) {
 	if got, want := keys(pair.rearrange()), []string{"[0-2]"}; !slices.Equal(got, want) {
 		t.Errorf("rearrange [0-1],2: %v, want %v", got, want)
 	}
+	// Exchange: a dropped block comes back for a kept one at most reach
+	// away, in order; groups and halves stay.
+	holes := state{{blocks: []int{0}}, {blocks: []int{2}}, {blocks: []int{3}, part: attnOnly}, {blocks: []int{5}}}
+	if got, want := keys(holes.exchange(6, 1)), []string{"1-2,3.attn,5", "0-1,3.attn,5", "0,2,3.attn,4"}; !slices.Equal(got, want) {
+		t.Errorf("exchange reach 1: %v, want %v", got, want)
+	}
+	if got, want := keys(holes.exchange(6, 2)), []string{"1-2,3.attn,5", "0-1,3.attn,5", "0,3.attn,4-5", "0,2,3.attn,4"}; !slices.Equal(got, want) {
+		t.Errorf("exchange reach 2: %v, want %v", got, want)
+	}
 	gap := full(3).without(1)
 	if got, want := keys(gap.grow(3, false)), []string{"0-2", "0,0,2", "0,2,2"}; !slices.Equal(got, want) {
 		t.Errorf("grow 0,2: %v, want %v", got, want)
@@ -245,6 +254,29 @@ func TestSearchKeepsBothRankings(t *testing.T) {
 	}
 	if want := []string{"0-2,5-7", "0,3-7"}; !slices.Equal(got, want) {
 		t.Errorf("finalists %v, want %v: the best by KL, then the best by NLL", got, want)
+	}
+}
+
+// TestSearchSeedsTheRules: the label-free rules' schedules join every
+// budget's finalists, after the beam's, each saying which rule it came
+// from, so the choosing tasks can pick one when the beam's are worse.
+func TestSearchSeedsTheRules(t *testing.T) {
+	weight := []float64{5, 1, 3, 0.2, 0.1, 2, 4, 6}
+	cfg := Config{T: 8, Cost: uniform(8), Screener: &fakeScreener{weight: weight}, Analysis: bendingAnalysis(t, []float64{0.5, 0.1, 0.3, 0.02, 0.01, 0.2, 0.4, 0.6}),
+		Dir: t.TempDir(), Salt: "seeds", Seed: 1, Options: Options{Budgets: []float64{0.5}, Beam: 1, Finalists: 1}}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	var got []string
+	for _, c := range res.Finalists[0.5] {
+		got = append(got, c.Schedule+" "+c.Origin)
+	}
+	// ShortGPT and SLEB drop what the beam drops (0,2,6-7, found by KL
+	// and by NLL alike); angular drops the span 1-4; random is no seed.
+	if want := []string{"0,2,6-7 kl", "0,5-7 seed: angular"}; !slices.Equal(got, want) {
+		t.Errorf("finalists %q, want %q", got, want)
 	}
 }
 

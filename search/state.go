@@ -154,6 +154,39 @@ func (s state) grow(T int, halves bool) []state {
 	return out
 }
 
+// exchange lists the candidates that trade a block s runs whole and
+// alone for a block it does not run, no more than reach positions away:
+// the local move of a skip set (ShortGPT's, SLEB's), which neither
+// dropping nor putting back can make at a budget that is already spent.
+// The block comes in where it would run in order; when the blocks cost
+// alike, so does the candidate.
+func (s state) exchange(T, reach int) []state {
+	var out []state
+	for in := range T {
+		if s.touches(in) {
+			continue
+		}
+		for i, it := range s {
+			if len(it.blocks) != 1 || it.part != whole {
+				continue
+			}
+			if d := it.blocks[0] - in; d < -reach || d > reach {
+				continue
+			}
+			rest := s.without(i)
+			pos := len(rest)
+			for j, r := range rest {
+				if r.blocks[0] > in {
+					pos = j
+					break
+				}
+			}
+			out = append(out, rest.insert(pos, item{blocks: []int{in}}))
+		}
+	}
+	return out
+}
+
 // touches reports whether block blk runs in s, whole or in part.
 func (s state) touches(blk int) bool {
 	for _, it := range s {

@@ -52,6 +52,7 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 	beam := fs.Int("beam", 4, "candidates each search round keeps, by each ranking (KL, NLL)")
 	finalists := fs.Int("finalists", 3, "candidates per budget and ranking (KL, NLL) scored on the choosing tasks")
 	polish := fs.Int("polish", 2, "rounds of same-cost rearrangement of each budget's best (0: none)")
+	refine := fs.Int("refine", 2, "rounds of refinement on the choosing tasks: each scores the best neighbours of each budget's best so far (0: pick among the finalists)")
 	halves := fs.Bool("halves", true, "let the search run a block's attention or MLP half alone, where the layout allows")
 	seed := fs.Uint64("seed", 0, "seed of the random baseline")
 	perGraph := fs.Int("screen-per-graph", 0, "candidates screened together in one ONNX Runtime graph (0: package screen's default, 16)")
@@ -197,6 +198,7 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return sweepError(err)
 	}
+	defer res.Close()
 	fmt.Fprintf(stderr, "painterc: screened %d candidates (%d from the store) in %s\n", res.Screened, res.Cached, time.Since(start).Round(time.Second))
 
 	scorer := &sweep.ORTScorer{
@@ -217,6 +219,13 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	cc.Scorer = scorer
+	cc.Refine = *refine
+	if !*quiet {
+		cc.Refined = func(round int, f float64, from *search.Candidate, next []*search.Candidate) {
+			prog.done()
+			fmt.Fprintf(stderr, "painterc: search: refinement round %d at %.2f: %d neighbours of %s to score on the choosing tasks\n", round, f, len(next), from.Schedule)
+		}
+	}
 	entries, chance, err := search.Confirm(ctx, res, cc)
 	if err != nil {
 		return sweepError(err)
@@ -466,6 +475,11 @@ type entryJSON struct {
 	Top1      *float64           `json:"top1,omitempty"`
 	LatencyMS float64            `json:"latency_ms"`
 	ChooseS   float64            `json:"time_to_choose_s"`
+	// The search's own entries: how its pick became a finalist, its median
+	// on the choosing tasks and how many candidates those scored.
+	Origin       string   `json:"origin,omitempty"`
+	ChooseMedian *float64 `json:"choose_median_normalized,omitempty"`
+	Scored       int      `json:"choose_scored,omitempty"`
 }
 
 func entriesJSON(es []search.Entry, full time.Duration) map[string]any {
@@ -479,6 +493,12 @@ func entriesJSON(es []search.Entry, full time.Duration) map[string]any {
 		if e.Screen.Tokens > 0 {
 			kl, t := e.Screen.KL, e.Screen.Top1
 			j.KL, j.Top1 = &kl, &t
+		}
+		if e.Method == "search" {
+			j.Origin, j.Scored = e.Origin, e.Scored
+			if v := e.Choose; !math.IsNaN(v) {
+				j.ChooseMedian = &v
+			}
 		}
 		out = append(out, j)
 	}
