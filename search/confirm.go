@@ -2,11 +2,13 @@ package search
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/painterc/painterc/internal/fault"
 	"github.com/painterc/painterc/onnx"
 	"github.com/painterc/painterc/plot"
 	"github.com/painterc/painterc/report"
@@ -105,14 +107,37 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 	for _, f := range res.Budgets {
 		add(f, res.Finalists[f])
 	}
-	run := func(dir string, tasks []string, vs []sweep.Variant) ([]report.Result, error) {
-		cfg := sweep.Config{ModelPath: cc.ModelPath, Model: cc.Model, Boundaries: cc.Boundaries, TaskFiles: tasks,
-			Variants: vs, Shard: cc.Shard, Out: dir, Settings: cc.Settings, Progress: cc.Progress}
-		sum, err := sweep.Run(ctx, cfg, cc.Scorer)
+	// run scores vs on tasks into dir and returns dir's rows. A shard
+	// scores its share, then goes on only from the merge of every shard
+	// (painterc sweep merge DIR): a pick needs all the scores. An
+	// unsharded rerun reads a merge as it is, scoring nothing.
+	run := func(dir string, tasks []string, vs []sweep.Variant, next string) ([]report.Result, error) {
+		merged, err := sweep.Merged(dir)
 		if err != nil {
-			return nil, err
+			return nil, fault.New(fault.Output, err)
 		}
-		return report.ReadResults(filepath.Join(sum.Dir, sweep.ResultsFile))
+		if cc.Shard.Count > 0 || merged == 0 {
+			cfg := sweep.Config{ModelPath: cc.ModelPath, Model: cc.Model, Boundaries: cc.Boundaries, TaskFiles: tasks,
+				Variants: vs, Shard: cc.Shard, Out: dir, Settings: cc.Settings, Progress: cc.Progress}
+			sum, err := sweep.Run(ctx, cfg, cc.Scorer)
+			if err != nil {
+				return nil, err
+			}
+			if cc.Shard.Count == 0 {
+				return report.ReadResults(filepath.Join(sum.Dir, sweep.ResultsFile))
+			}
+			if merged, err = sweep.Merged(dir); err != nil {
+				return nil, fault.New(fault.Output, err)
+			}
+			if merged == 0 {
+				return nil, &AwaitingMerge{Dir: dir, Shard: cc.Shard, Next: next}
+			}
+		}
+		rows, err := report.ReadResults(filepath.Join(dir, sweep.ResultsFile))
+		if err != nil {
+			return nil, fault.New(fault.Output, err)
+		}
+		return rows, complete(dir, rows, vs)
 	}
 	// Score, pick each budget's best on the choosing tasks (the earlier
 	// candidate on a tie: the finalists before their neighbours), and
@@ -121,8 +146,16 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 	pick := map[float64]*Candidate{}
 	pickScore := map[float64]float64{}
 	t0 := time.Now()
+	// A sharded search does not refine, nor does the rerun that reads its
+	// merge: a round would need every shard's scores of the one before.
+	sharded := cc.Shard.Count > 0
+	if n, err := sweep.Merged(filepath.Join(cc.Dir, "choose")); err != nil {
+		return nil, nil, fault.New(fault.Output, err)
+	} else if n > 0 {
+		sharded = true
+	}
 	for round := 0; ; round++ {
-		chosen, err := run(filepath.Join(cc.Dir, "choose"), cc.ChooseTasks, choose)
+		chosen, err := run(filepath.Join(cc.Dir, "choose"), cc.ChooseTasks, choose, "run the shards again, for the reporting tasks")
 		if err != nil {
 			return nil, nil, err
 		}
@@ -136,7 +169,7 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 					pick[f], pickScore[f] = c, s.median
 				}
 			}
-			if round >= cc.Refine || res.r == nil || cc.Shard.Count > 0 || pick[f] == last {
+			if round >= cc.Refine || res.r == nil || sharded || pick[f] == last {
 				continue
 			}
 			next, err := res.r.neighbours(ctx, res.T, f, pick[f], res.whole, scored[f])
@@ -160,7 +193,7 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 			rep = append(rep, sweep.Variant{Index: len(rep), Pass: b.Method, Params: givenParams(f, b.Schedule), Schedule: b.Schedule, Given: true})
 		}
 	}
-	reported, err := run(filepath.Join(cc.Dir, "report"), cc.ReportTasks, rep)
+	reported, err := run(filepath.Join(cc.Dir, "report"), cc.ReportTasks, rep, "rerun without --shard for search.md")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -215,4 +248,40 @@ func medians(rows []report.Result, chance []report.ChanceTask) map[string]score 
 		out[k] = s
 	}
 	return out
+}
+
+// AwaitingMerge is a shard's stop: it scored its share of Dir, and the
+// search goes on from the merge of every shard's.
+type AwaitingMerge struct {
+	Dir   string
+	Shard sweep.Shard
+	Next  string // what to run after the merge
+}
+
+func (e *AwaitingMerge) Error() string {
+	return fmt.Sprintf("shard %s scored its share of %s; when every shard has, run `painterc sweep merge %s`, then %s", e.Shard, e.Dir, e.Dir, e.Next)
+}
+
+// complete says which row a merge in dir lacks, or nil: every variant
+// needs a row on every task the identity has one on.
+func complete(dir string, rows []report.Result, vs []sweep.Variant) error {
+	have := map[string]bool{}
+	var tasks []string
+	for _, r := range rows {
+		have[r.Label()+"\x00"+r.Task] = true
+		if r.Label() == vs[0].Label() {
+			tasks = append(tasks, r.Task)
+		}
+	}
+	if len(tasks) == 0 {
+		return fault.New(fault.Output, fmt.Errorf("%s: the merge holds no row of the full model: run every shard to its end and merge again", dir))
+	}
+	for _, v := range vs {
+		for _, t := range tasks {
+			if !have[v.Label()+"\x00"+t] {
+				return fault.New(fault.Output, fmt.Errorf("%s: the merge holds no row of %s (%s) on %s: run every shard to its end and merge again", dir, v.Label(), v.Schedule, t))
+			}
+		}
+	}
+	return nil
 }

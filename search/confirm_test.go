@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/sweep"
 	"github.com/painterc/painterc/sweep/sweeptest"
 	"github.com/painterc/painterc/testmodels"
 )
@@ -137,6 +139,66 @@ func TestConfirmRefines(t *testing.T) {
 		}
 		if rounds > 0 && e.Choose <= norm(res.Finalists[0.75][0].Schedule) {
 			t.Errorf("refinement found nothing better than %s: the test wants a case where it does", res.Finalists[0.75][0].Schedule)
+		}
+	}
+}
+
+// TestConfirmShards: a sharded search scores its share of the choosing
+// sweep and waits for the merge, then its share of the reporting sweep,
+// and the unsharded rerun reads both merges: the same entries as one
+// unsharded search.
+func TestConfirmShards(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "model.onnx")
+	m, err := testmodels.Default(testmodels.Spec{Family: testmodels.Llama, Layers: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := onnx.Save(path, m, onnx.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fake := &sweeptest.Fake{Identity: "0-7"}
+	res := &Result{T: 8, Budgets: []float64{0.75}, Finalists: map[float64][]*Candidate{}, Baselines: map[float64][]Baseline{}}
+	for _, s := range []string{"0-2,5-7", "0-1,3,5-7", "0-3,6-7"} {
+		res.Finalists[0.75] = append(res.Finalists[0.75], &Candidate{Schedule: s, Fraction: 0.75})
+	}
+	res.Baselines[0.75] = []Baseline{{Method: "shortgpt", Budget: 0.75, Schedule: "0-4,7", Fraction: 0.75}, {Method: "random", Budget: 0.75, Schedule: "1-6", Fraction: 0.75}}
+	config := func(dir string, shard sweep.Shard) ConfirmConfig {
+		return ConfirmConfig{ModelPath: path, ChooseTasks: []string{"../eval/testdata/arc_tiny.jsonl"}, ReportTasks: []string{"../eval/testdata/lambada_tiny.jsonl"},
+			Settings: fake.Settings(), Dir: dir, Scorer: fake, Shard: shard}
+	}
+	want, _, err := Confirm(context.Background(), res, config(filepath.Join(dir, "whole"), sweep.Shard{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdir := filepath.Join(dir, "sharded")
+	for _, phase := range []string{"choose", "report"} {
+		for i := range 2 {
+			_, _, err := Confirm(context.Background(), res, config(sdir, sweep.Shard{Index: i, Count: 2}))
+			var wait *AwaitingMerge
+			if !errors.As(err, &wait) || wait.Dir != filepath.Join(sdir, phase) {
+				t.Fatalf("shard %d/2 in the %s phase: %v, want it to wait for the merge of %s", i, phase, err, phase)
+			}
+		}
+		if _, err := sweep.Merge(filepath.Join(sdir, phase)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := fake.Calls.Load()
+	got, _, err := Confirm(context.Background(), res, config(sdir, sweep.Shard{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fake.Calls.Load() != calls {
+		t.Errorf("the rerun on the merges scored %d variants, want none", fake.Calls.Load()-calls)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d entries, want %d", len(got), len(want))
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if g.Method != w.Method || g.Schedule != w.Schedule || g.Report != w.Report || g.Choose != w.Choose && !math.IsNaN(w.Choose) {
+			t.Errorf("entry %d: %s %s %v/%v, want %s %s %v/%v", i, g.Method, g.Schedule, g.Choose, g.Report, w.Method, w.Schedule, w.Choose, w.Report)
 		}
 	}
 }

@@ -375,6 +375,19 @@ func taskNames(m map[string]string) string {
 	return strings.Join(names, ",")
 }
 
+// Merged is how many shards a merge joined into dir's own results: 0 when
+// dir holds an unsharded run's results or none.
+func Merged(dir string) (int, error) {
+	man, err := readManifest(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return man.MergedShards, nil
+}
+
 // ShardStatus is how far one results directory has got.
 type ShardStatus struct {
 	Dir     string

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -227,11 +228,16 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	entries, chance, err := search.Confirm(ctx, res, cc)
+	var wait *search.AwaitingMerge
+	if errors.As(err, &wait) {
+		fmt.Fprintln(stdout, wait.Error())
+		return nil
+	}
 	if err != nil {
 		return sweepError(err)
 	}
 	if shard.Count > 0 {
-		fmt.Fprintf(stdout, "shard %s scored; run every shard, then `painterc sweep merge %s/choose` and `.../report`, and rerun without --shard for search.md\n", shard, *out)
+		fmt.Fprintf(stdout, "shard %s: both sweeps are merged; rerun without --shard for search.md\n", shard)
 		return nil
 	}
 

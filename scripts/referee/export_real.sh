@@ -98,6 +98,12 @@ for combo in $COMBOS; do
     grep -v '^export wall' "$log" | tail -1 >"$dir/.exported"
     grep '^export wall' "$log" | sed 's/^/   /'
   fi
+  # Scoring reads the tokenizer and the model's config beside the ONNX
+  # file (painterc score, make paper, make search-demo); not every
+  # exporter writes them.
+  for f in config.json tokenizer.json tokenizer_config.json; do
+    [ -f "$dir/$f" ] || [ ! -f "$MODELS/$model/$f" ] || cp "$MODELS/$model/$f" "$dir/$f"
+  done
   [ "$STAGE" = export ] && continue
   echo "== $combo: referee ($(date -u +%H:%M:%S))"
   set +e
