@@ -535,11 +535,21 @@ def main():
     ap.add_argument("--append", nargs="+", metavar="SCHEDULE",
                     help="add cases for these schedules to --out's existing referee.json (its inputs, tolerance "
                          "and self-check stay) instead of writing the fixture afresh")
+    ap.add_argument("--schedules", nargs="+", metavar="SCHEDULE",
+                    help="write a fresh fixture with cases for these schedules only, instead of every painterc "
+                         "pass and the hand schedules")
+    ap.add_argument("--float64", action="store_true",
+                    help="run the referee in float64 and store its outputs rounded to float32: the cases then "
+                         "hold the exact answer, and a bound on painterc's fp32 run measures painterc's error "
+                         "alone, not the sum of two fp32 roundings (fp64_check.py: fp32 PyTorch alone is up to "
+                         "7e-4 from float64 on SmolLM2's long repeats)")
     args = ap.parse_args()
 
     torch.manual_seed(SEED)
     onnx_path = os.path.join(args.export, args.onnx)
     model = load_model(args.model)
+    if args.float64:
+        model = model.double()
     if getattr(model.config, "scale_attn_by_inverse_layer_idx", False):
         raise SystemExit("GPT-2 with scale_attn_by_inverse_layer_idx: a renumbered slot would change the maths")
     int4 = []
@@ -575,6 +585,8 @@ def main():
 
     def save(name, a):
         a = np.ascontiguousarray(a)
+        if a.dtype == np.float64:
+            a = a.astype(np.float32)  # painterc's graphs take and give float32
         np.save(os.path.join(args.out, name), a)
         files[name] = True
         return name
@@ -604,7 +616,7 @@ def main():
                 for j, pat in enumerate(past_pat):
                     f[pat.format(k=k)] = (torch.zeros(1, kv_dims[0], 0, kv_dims[1]) if past is None
                                           else past[k][j])
-        return {n: v.numpy() for n, v in f.items()}
+        return {n: (v.float() if v.is_floating_point() else v).numpy() for n, v in f.items()}
 
     # ---- self-check: identity against the model's plain forward and the export on ORT
     check = {}
@@ -686,6 +698,8 @@ def main():
         first = max(used) + 1 if used else 0
         have = {c["schedule"] for c in old["cases"]}
         sch = [("sub-block: " + s, s) for s in args.append if s not in have]
+    elif args.schedules:
+        sch = [("sub-block: " + s if re.search(r"\.(attn|mlp)", s) else s, s) for s in args.schedules]
     else:
         sch = painterc_schedules(args.painterc, T)
     def shared(name, a):
@@ -741,7 +755,8 @@ def main():
             cases.append({"name": label, "schedule": s, "phase": "decode", "instances": K,
                           "inputs": dec_in, "outputs": dec_out})
     doc = {"model": args.onnx, "arch": args.arch, "exporter": args.exporter, "blocks": T,
-           "layout": "", "tolerance": tolerance, "referee_check": check, "cases": cases}
+           "layout": "", "tolerance": tolerance, "referee_check": check, "cases": cases,
+           "referee_dtype": "float64" if args.float64 else "float32", "given_schedules": bool(args.schedules)}
     if args.append:
         doc = old
         doc["cases"] = old["cases"] + cases
