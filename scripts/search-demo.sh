@@ -14,7 +14,7 @@ model=${MODEL:-build/real/smollm2-135m-instruct-torchscript-kv/model.onnx}
 data=${DATA:-../shared/data/tasks}
 out=${OUT:-build/search-demo}
 figures=${FIGURES:-docs/figures}
-choose=${CHOOSE:-"arc_easy@1000=100 hellaswag@1000=100 piqa@1000=100 english_arith_mc@200=100"}
+choose=${CHOOSE:-"arc_easy@1000=200 hellaswag@1000=200 piqa@1000=200 english_arith_mc@200=200"}
 report=${REPORT:-"arc_easy=160 hellaswag=120 piqa=120 english_arith_mc=160"}
 beam=${BEAM:-2}
 if [ "${QUICK:-}" = 1 ]; then

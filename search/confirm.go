@@ -20,7 +20,7 @@ import (
 // resume and shard as any sweep does:
 //
 //	choose/  the identity and every budget's finalists on the choosing
-//	         tasks; the best median normalized score picks the search's
+//	         tasks; the best score there (ChooseBy) picks the search's
 //	         schedule for each budget;
 //	report/  the identity, the search's pick and every baseline at every
 //	         budget on the reporting tasks, which played no part in any
@@ -45,7 +45,30 @@ type ConfirmConfig struct {
 	Refine int
 	// Refined, when set, is told each round's new candidates.
 	Refined func(round int, f float64, from *Candidate, next []*Candidate)
+	// ChooseBy is the score that picks on the choosing tasks: ChoosePooled
+	// (the default, when empty) or ChooseMedian.
+	ChooseBy string
 }
+
+// The scores that can pick the search's schedule on the choosing tasks.
+//
+// ChooseMedian is the report's own score: each task normalized by the full
+// model's margin over chance, then the median across tasks. On a dev
+// split of a hundred documents that margin can be a few points (SmolLM2's
+// PIQA dev documents: 0.56 against chance 0.50), so one document moves
+// that task's normalized score by a sixth and the median follows it.
+//
+// ChoosePooled sums the points above chance across the tasks and divides
+// by the full model's sum: the same 0 = chance, 1 = full model scale, with
+// each task's accuracy weighted alike and no small denominator of its own.
+// It ranks by every task's documents together rather than by one task's.
+const (
+	ChoosePooled = "pooled"
+	ChooseMedian = "median"
+)
+
+// ChooseScores are the names ChooseBy accepts.
+var ChooseScores = []string{ChoosePooled, ChooseMedian}
 
 // Entry is one method's schedule at one budget, scored.
 type Entry struct {
@@ -53,8 +76,9 @@ type Entry struct {
 	Budget   float64
 	Schedule string
 	Fraction float64
-	// Choose is the search's median normalized score on the choosing
-	// tasks (NaN for the baselines, which choose by their own rule).
+	// Choose is the search's score on the choosing tasks, by
+	// ConfirmConfig.ChooseBy (NaN for the baselines, which choose by their
+	// own rule).
 	Choose float64
 	// Report is the median normalized score on the reporting tasks, and
 	// Tasks each task's normalized main metric.
@@ -159,14 +183,14 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 		if err != nil {
 			return nil, nil, err
 		}
-		chooseScore := medians(chosen, report.AtChance(chosen))
+		chooseScore := chooseScores(chosen, report.AtChance(chosen), cc.ChooseBy)
 		before := len(choose)
 		for _, f := range res.Budgets {
 			last := pick[f]
 			for _, c := range cands[f] {
 				s := chooseScore["search "+givenParams(f, c.Schedule)]
-				if pick[f] == nil || s.median > pickScore[f] {
-					pick[f], pickScore[f] = c, s.median
+				if pick[f] == nil || s > pickScore[f] || math.IsNaN(pickScore[f]) && !math.IsNaN(s) {
+					pick[f], pickScore[f] = c, s
 				}
 			}
 			if round >= cc.Refine || res.r == nil || sharded || pick[f] == last {
@@ -217,6 +241,71 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 type score struct {
 	median float64
 	tasks  map[string]float64
+}
+
+// chooseScores is each variant's score by the named rule (ChooseBy),
+// keyed by its label; NaN where it has none.
+func chooseScores(rows []report.Result, chance []report.ChanceTask, by string) map[string]float64 {
+	out := map[string]float64{}
+	if by == ChooseMedian {
+		for k, s := range medians(rows, chance) {
+			out[k] = s.median
+		}
+		return out
+	}
+	return pooled(rows, chance)
+}
+
+// pooled is each variant's ChoosePooled score over the tasks with a
+// baseline and not at chance, keyed by its label: the sum of its main
+// metric's points above chance over the full model's sum. A variant that
+// lacks a task the full model has gets NaN, so it never wins on fewer
+// tasks.
+func pooled(rows []report.Result, chance []report.ChanceTask) map[string]float64 {
+	skip := map[string]bool{}
+	for _, c := range chance {
+		skip[c.Task] = true
+	}
+	above := map[string]map[string]float64{} // label → task → points above chance
+	var identity string
+	for _, r := range rows {
+		if skip[r.Task] || !r.HasBaseline || r.Main == "" {
+			continue
+		}
+		v, ok := r.Metric(r.Main)
+		if !ok || math.IsNaN(v.Value) {
+			continue
+		}
+		if above[r.Label()] == nil {
+			above[r.Label()] = map[string]float64{}
+		}
+		above[r.Label()][r.Task] = v.Value - r.Baseline
+		if r.Pass == "identity" {
+			identity = r.Label()
+		}
+	}
+	out := map[string]float64{}
+	full := above[identity]
+	var den float64
+	for _, v := range full {
+		den += v
+	}
+	for label, tasks := range above {
+		num := 0.0
+		for t := range full {
+			v, ok := tasks[t]
+			if !ok {
+				num = math.NaN()
+				break
+			}
+			num += v
+		}
+		out[label] = math.NaN()
+		if den > 0 {
+			out[label] = num / den
+		}
+	}
+	return out
 }
 
 // medians is each variant's median normalized main metric over the tasks

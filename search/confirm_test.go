@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/painterc/painterc/onnx"
+	"github.com/painterc/painterc/report"
 	"github.com/painterc/painterc/sweep"
 	"github.com/painterc/painterc/sweep/sweeptest"
 	"github.com/painterc/painterc/testmodels"
@@ -200,5 +201,68 @@ func TestConfirmShards(t *testing.T) {
 		if g.Method != w.Method || g.Schedule != w.Schedule || g.Report != w.Report || g.Choose != w.Choose && !math.IsNaN(w.Choose) {
 			t.Errorf("entry %d: %s %s %v/%v, want %s %s %v/%v", i, g.Method, g.Schedule, g.Choose, g.Report, w.Method, w.Schedule, w.Choose, w.Report)
 		}
+	}
+}
+
+// TestChooseScores: the pooled score is the points above chance summed
+// over the tasks, over the full model's sum; the median is the report's
+// median of per-task normalized scores. The full model's accuracies are
+// the demo's dev split (ARC-Easy, PIQA and arithmetic, 100 documents
+// each), where PIQA's margin over chance is 0.06: B wins the median by
+// four PIQA documents, each worth a sixth of that task's normalized
+// score, while A leads by two documents over all three tasks, which the
+// pooled score counts alike.
+func TestChooseScores(t *testing.T) {
+	full := map[string]float64{"arc": 0.50, "piqa": 0.56, "arith": 0.55}
+	chance := map[string]float64{"arc": 0.25, "piqa": 0.5, "arith": 0.25}
+	runs := []struct {
+		pass, params string
+		acc          map[string]float64
+	}{
+		{"identity", "", full},
+		{"search", "A", map[string]float64{"arc": 0.56, "piqa": 0.52, "arith": 0.50}},
+		{"search", "B", map[string]float64{"arc": 0.48, "piqa": 0.56, "arith": 0.52}},
+		{"search", "short", map[string]float64{"arc": 0.60, "piqa": 0.60}}, // no arithmetic row
+	}
+	var rows []report.Result
+	for _, r := range runs {
+		for _, task := range []string{"arc", "piqa", "arith"} {
+			v, ok := r.acc[task]
+			if !ok {
+				continue
+			}
+			rows = append(rows, report.Result{Row: sweep.Row{Pass: r.pass, Params: r.params, Task: task, Main: "acc,none", Baseline: chance[task], HasBaseline: true,
+				Metrics:    []sweep.Value{{Key: "acc,none", Value: v, Stderr: 0.05, HasStderr: true}},
+				Normalized: []sweep.Norm{{Key: "acc,none", Value: (v - chance[task]) / (full[task] - chance[task])}}}})
+		}
+	}
+	label := func(params string) string { r := sweep.Row{Pass: "search", Params: params}; return r.Label() }
+	pooled := chooseScores(rows, nil, ChoosePooled)
+	median := chooseScores(rows, nil, ChooseMedian)
+	want := map[string][2]float64{ // pooled, median
+		"A": {(0.31 + 0.02 + 0.25) / 0.61, 0.25 / 0.30},
+		"B": {(0.23 + 0.06 + 0.27) / 0.61, 0.23 / 0.25},
+	}
+	for _, p := range []string{"A", "B"} {
+		if got := pooled[label(p)]; math.Abs(got-want[p][0]) > 1e-9 {
+			t.Errorf("pooled %s = %v, want %v", p, got, want[p][0])
+		}
+		if got := median[label(p)]; math.Abs(got-want[p][1]) > 1e-9 {
+			t.Errorf("median %s = %v, want %v", p, got, want[p][1])
+		}
+	}
+	if !(pooled[label("A")] > pooled[label("B")]) || !(median[label("B")] > median[label("A")]) {
+		t.Errorf("want A ahead pooled and B by the median: pooled A %v B %v, median A %v B %v", pooled[label("A")], pooled[label("B")], median[label("A")], median[label("B")])
+	}
+	if got := chooseScores(rows, nil, "")[label("A")]; got != pooled[label("A")] {
+		t.Errorf("an empty ChooseBy scores A %v, want the pooled %v", got, pooled[label("A")])
+	}
+	if v := pooled[label("short")]; !math.IsNaN(v) {
+		t.Errorf("a variant missing a task scores %v pooled, want NaN", v)
+	}
+	// A task at chance in the full model counts in neither.
+	drop := []report.ChanceTask{{Task: "piqa"}}
+	if got, w := chooseScores(rows, drop, ChoosePooled)[label("B")], (0.23+0.27)/(0.25+0.30); math.Abs(got-w) > 1e-9 {
+		t.Errorf("pooled B without piqa = %v, want %v", got, w)
 	}
 }

@@ -26,6 +26,7 @@ type Summary struct {
 	Cost        Cost
 	Calibration string // "8 windows of 128 tokens from wikitext.jsonl"
 	ChooseTasks []string
+	ChooseBy    string // ConfirmConfig.ChooseBy
 	ReportTasks []string
 	AtChance    []report.ChanceTask
 	Entries     []Entry
@@ -94,7 +95,7 @@ func (s *Summary) Markdown() string {
 		b.WriteString(", sub-block steps allowed")
 	}
 	b.WriteString(".\n")
-	fmt.Fprintf(&b, "- Choosing tasks (pick the search's schedule among its finalists): %s.\n", strings.Join(s.ChooseTasks, ", "))
+	fmt.Fprintf(&b, "- Choosing tasks (pick the search's schedule among its finalists, by the %s): %s.\n", chooseRule(s.ChooseBy), strings.Join(s.ChooseTasks, ", "))
 	fmt.Fprintf(&b, "- Reporting tasks (the scores below; no choice saw them): %s.\n", strings.Join(s.ReportTasks, ", "))
 	for _, c := range s.AtChance {
 		fmt.Fprintf(&b, "- %s is left out of the medians: the full model scores %.3f (± %.3f) against chance %.3f.\n", c.Task, c.Full, c.Stderr, c.Baseline)
@@ -143,7 +144,7 @@ func (s *Summary) Markdown() string {
 		}
 		for _, e := range s.Entries {
 			if e.Budget == f && e.Method == "search" {
-				fmt.Fprintf(&b, "\nThe choosing tasks scored %d candidates at this budget; the search's pick (median %s there) came in as %s.\n", e.Scored, num(e.Choose), originText(e.Origin))
+				fmt.Fprintf(&b, "\nThe choosing tasks scored %d candidates at this budget; the search's pick (%s %s there) came in as %s.\n", e.Scored, chooseName(s.ChooseBy), num(e.Choose), originText(e.Origin))
 			}
 		}
 		if lines := s.Exports[f]; len(lines) > 0 {
@@ -198,4 +199,20 @@ func originText(o string) string {
 		return "a finalist"
 	}
 	return o
+}
+
+// chooseRule says in search.md how the choosing score is made.
+func chooseRule(by string) string {
+	if by == ChooseMedian {
+		return "median normalized score, as the report"
+	}
+	return "pooled score: points above chance summed over the tasks, over the full model's"
+}
+
+// chooseName names the choosing score in search.md.
+func chooseName(by string) string {
+	if by == ChooseMedian {
+		return "median normalized score"
+	}
+	return "pooled score"
 }

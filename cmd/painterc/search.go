@@ -54,6 +54,7 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 	finalists := fs.Int("finalists", 3, "candidates per budget and ranking (KL, NLL) scored on the choosing tasks")
 	polish := fs.Int("polish", 2, "rounds of same-cost rearrangement of each budget's best (0: none)")
 	refine := fs.Int("refine", 2, "rounds of refinement on the choosing tasks: each scores the best neighbours of each budget's best so far (0: pick among the finalists)")
+	chooseBy := fs.String("choose-by", search.ChoosePooled, "the score that picks on the choosing tasks: pooled (points above chance summed over the tasks, over the full model's) or median (the report's median of normalized scores)")
 	halves := fs.Bool("halves", true, "let the search run a block's attention or MLP half alone, where the layout allows")
 	seed := fs.Uint64("seed", 0, "seed of the random baseline")
 	perGraph := fs.Int("screen-per-graph", 0, "candidates screened together in one ONNX Runtime graph (0: package screen's default, 16)")
@@ -86,6 +87,8 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 		return failf(exitUsage, "--calib-windows %d --calib-length %d: want at least 1 window of at least 2 tokens", *windows, *length)
 	case *latencyTokens < 0 || *latencyTokens == 1:
 		return failf(exitUsage, "--latency-tokens %d: want 0 (off) or at least 2", *latencyTokens)
+	case !slices.Contains(search.ChooseScores, *chooseBy):
+		return failf(exitUsage, "--choose-by %s: want one of %s (docs/search.md says how they differ)", *chooseBy, strings.Join(search.ChooseScores, ", "))
 	}
 	for _, f := range *budgets {
 		if !(f > 0 && f < 1) {
@@ -221,6 +224,7 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 	}
 	cc.Scorer = scorer
 	cc.Refine = *refine
+	cc.ChooseBy = *chooseBy
 	if !*quiet {
 		cc.Refined = func(round int, f float64, from *search.Candidate, next []*search.Candidate) {
 			prog.done()
@@ -244,7 +248,7 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 	sum := &search.Summary{
 		Model: filepath.Base(filepath.Dir(path)) + "/" + filepath.Base(path), Command: "painterc search " + strings.Join(args, " "),
 		Cost: cost, Calibration: fmt.Sprintf("%d windows of %d tokens from %s", len(wins), *length, filepath.Base(*calib)),
-		ChooseTasks: taskNames(*chooseTasks), ReportTasks: taskNames(sf.tasks), AtChance: chance, Entries: entries,
+		ChooseTasks: taskNames(*chooseTasks), ChooseBy: *chooseBy, ReportTasks: taskNames(sf.tasks), AtChance: chance, Entries: entries,
 		Screened: res.Screened, Cached: res.Cached, Halves: useHalves, Beam: *beam, Exports: map[float64][]string{},
 	}
 	if *latencyTokens > 0 {
@@ -323,7 +327,7 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 		stage.Abort()
 		return fail(exitOutput, err)
 	}
-	js, _ := json.MarshalIndent(entriesJSON(entries, sum.FullLatency), "", "  ")
+	js, _ := json.MarshalIndent(entriesJSON(entries, *chooseBy, sum.FullLatency), "", "  ")
 	if err := os.WriteFile(stage.Path(search.JSONFile), append(js, '\n'), 0o644); err != nil {
 		stage.Abort()
 		return fail(exitOutput, err)
@@ -481,14 +485,16 @@ type entryJSON struct {
 	Top1      *float64           `json:"top1,omitempty"`
 	LatencyMS float64            `json:"latency_ms"`
 	ChooseS   float64            `json:"time_to_choose_s"`
-	// The search's own entries: how its pick became a finalist, its median
-	// on the choosing tasks and how many candidates those scored.
-	Origin       string   `json:"origin,omitempty"`
-	ChooseMedian *float64 `json:"choose_median_normalized,omitempty"`
-	Scored       int      `json:"choose_scored,omitempty"`
+	// The search's own entries: how its pick became a finalist, its score
+	// on the choosing tasks (by choose_by) and how many candidates those
+	// scored.
+	Origin      string   `json:"origin,omitempty"`
+	ChooseBy    string   `json:"choose_by,omitempty"`
+	ChooseScore *float64 `json:"choose_score,omitempty"`
+	Scored      int      `json:"choose_scored,omitempty"`
 }
 
-func entriesJSON(es []search.Entry, full time.Duration) map[string]any {
+func entriesJSON(es []search.Entry, chooseBy string, full time.Duration) map[string]any {
 	var out []entryJSON
 	for _, e := range es {
 		j := entryJSON{Method: e.Method, Budget: e.Budget, Schedule: e.Schedule, Fraction: e.Fraction, Tasks: e.Tasks,
@@ -501,9 +507,9 @@ func entriesJSON(es []search.Entry, full time.Duration) map[string]any {
 			j.KL, j.Top1 = &kl, &t
 		}
 		if e.Method == "search" {
-			j.Origin, j.Scored = e.Origin, e.Scored
+			j.Origin, j.Scored, j.ChooseBy = e.Origin, e.Scored, chooseBy
 			if v := e.Choose; !math.IsNaN(v) {
-				j.ChooseMedian = &v
+				j.ChooseScore = &v
 			}
 		}
 		out = append(out, j)

@@ -35,6 +35,8 @@ func TestSearchRefuses(t *testing.T) {
 			"no calibration text: add --calib FILE (a task file; WikiText's is the usual choice)"},
 		{[]string{model, "--budget", "0.75", "--choose-task", task, "--task", other, "--calib", calib, "--out", out, "--calib-windows", "4000"},
 			"fewer than 4000 windows of 128: lower --calib-windows or --calib-length"},
+		{[]string{model, "--budget", "0.75", "--choose-task", task, "--task", other, "--calib", calib, "--out", out, "--choose-by", "mean"},
+			"--choose-by mean: want one of pooled, median (docs/search.md says how they differ)"},
 	} {
 		r := cli(t, append([]string{"search"}, c.args...)...)
 		noPanic(t, r)
