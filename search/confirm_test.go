@@ -22,14 +22,7 @@ import (
 // task only.
 func TestConfirmPicksOnChoosingTasks(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "model.onnx")
-	m, err := testmodels.Default(testmodels.Spec{Family: testmodels.Llama, Layers: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := onnx.Save(path, m, onnx.SaveOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	path := llama8(t, dir)
 	fake := &sweeptest.Fake{Identity: "0-7"}
 	norm := func(sched, task string) float64 { return (fake.Value(sched, task) - 0.25) / (0.9 - 0.25) }
 	finalists := []string{"0-2,5-7", "0-1,3,5-7", "0-3,6-7"}
@@ -73,14 +66,7 @@ func TestConfirmPicksOnChoosingTasks(t *testing.T) {
 // the finalists alone.
 func TestConfirmRefines(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "model.onnx")
-	m, err := testmodels.Default(testmodels.Spec{Family: testmodels.Llama, Layers: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := onnx.Save(path, m, onnx.SaveOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	path := llama8(t, dir)
 	fake := &sweeptest.Fake{Identity: "0-7"}
 	norm := func(sched string) float64 { return (fake.Value(sched, "arc_tiny") - 0.25) / (0.9 - 0.25) }
 	for _, rounds := range []int{0, 3} {
@@ -150,14 +136,7 @@ func TestConfirmRefines(t *testing.T) {
 // unsharded search.
 func TestConfirmShards(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "model.onnx")
-	m, err := testmodels.Default(testmodels.Spec{Family: testmodels.Llama, Layers: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := onnx.Save(path, m, onnx.SaveOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	path := llama8(t, dir)
 	fake := &sweeptest.Fake{Identity: "0-7"}
 	res := &Result{T: 8, Budgets: []float64{0.75}, Finalists: map[float64][]*Candidate{}, Baselines: map[float64][]Baseline{}}
 	for _, s := range []string{"0-2,5-7", "0-1,3,5-7", "0-3,6-7"} {
@@ -265,4 +244,18 @@ func TestChooseScores(t *testing.T) {
 	if got, w := chooseScores(rows, drop, ChoosePooled)[label("B")], (0.23+0.27)/(0.25+0.30); math.Abs(got-w) > 1e-9 {
 		t.Errorf("pooled B without piqa = %v, want %v", got, w)
 	}
+}
+
+// llama8 saves an 8-block Llama test model in dir and returns its path.
+func llama8(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "model.onnx")
+	m, err := testmodels.Default(testmodels.Spec{Family: testmodels.Llama, Layers: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := onnx.Save(path, m, onnx.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

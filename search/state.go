@@ -131,13 +131,7 @@ func (s state) grow(T int, halves bool) []state {
 		if s.touches(blk) {
 			continue // completing a half is below
 		}
-		pos := len(s)
-		for i, it := range s {
-			if it.blocks[0] > blk {
-				pos = i
-				break
-			}
-		}
+		pos := s.inOrder(blk)
 		out = append(out, s.insert(pos, item{blocks: []int{blk}}))
 		if halves {
 			out = append(out, s.insert(pos, item{blocks: []int{blk}, part: attnOnly}), s.insert(pos, item{blocks: []int{blk}, part: mlpOnly}))
@@ -152,6 +146,17 @@ func (s state) grow(T int, halves bool) []state {
 		}
 	}
 	return out
+}
+
+// inOrder is where block blk would run in order in s: before the first
+// step whose first block comes after it.
+func (s state) inOrder(blk int) int {
+	for i, it := range s {
+		if it.blocks[0] > blk {
+			return i
+		}
+	}
+	return len(s)
 }
 
 // exchange lists the candidates that trade a block s runs whole and
@@ -174,14 +179,7 @@ func (s state) exchange(T, reach int) []state {
 				continue
 			}
 			rest := s.without(i)
-			pos := len(rest)
-			for j, r := range rest {
-				if r.blocks[0] > in {
-					pos = j
-					break
-				}
-			}
-			out = append(out, rest.insert(pos, item{blocks: []int{in}}))
+			out = append(out, rest.insert(rest.inOrder(in), item{blocks: []int{in}}))
 		}
 	}
 	return out
