@@ -295,19 +295,31 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 			stage.Abort()
 			return fail(exitOutput, err)
 		}
+		// An export this schedule cannot have removes an earlier run's
+		// file of that name, which would describe another schedule.
 		if y, err := search.Mergekit(sched, name, *dtype); err == nil {
-			os.WriteFile(stage.Path("mergekit-"+tag+".yml"), []byte(y), 0o644)
+			if err := os.WriteFile(stage.Path("mergekit-"+tag+".yml"), []byte(y), 0o644); err != nil {
+				stage.Abort()
+				return fail(exitOutput, err)
+			}
 			lines = append(lines, fmt.Sprintf("`mergekit-%s.yml`: mergekit passthrough slices (0-based, end-exclusive layer_range)", tag))
 		} else {
+			stage.Supersede("mergekit-" + tag + ".yml")
 			lines = append(lines, "no mergekit export: "+err.Error())
 		}
 		if p, err := search.PruneLayers(sched, b.T); err == nil {
-			os.WriteFile(stage.Path("prune-layers-"+tag+".txt"), []byte(p+"\n"), 0o644)
+			if err := os.WriteFile(stage.Path("prune-layers-"+tag+".txt"), []byte(p+"\n"), 0o644); err != nil {
+				stage.Abort()
+				return fail(exitOutput, err)
+			}
 			lines = append(lines, fmt.Sprintf("`prune-layers-%s.txt`: `llama-quantize --prune-layers %s` (0-based block indices)", tag, p))
 		} else {
+			stage.Supersede("prune-layers-" + tag + ".txt")
 			lines = append(lines, "no llama.cpp --prune-layers list: "+err.Error())
 		}
-		if !*noModels {
+		if *noModels {
+			stage.Supersede("model-" + tag + ".onnx")
+		} else {
 			r, err := compile.Run(ctx, compile.Input{Model: m}, compile.Options{Schedule: e.Schedule, Boundaries: *boundaries, Output: stage.Path("model-" + tag + ".onnx")})
 			if err != nil {
 				stage.Abort()

@@ -238,3 +238,40 @@ func TestFolderEntry(t *testing.T) {
 		t.Errorf("new: %v", err)
 	}
 }
+
+// TestStageSupersede: Commit removes a superseded file that this run did
+// not write again, keeps one it did, and never removes an input or goes
+// through a link.
+func TestStageSupersede(t *testing.T) {
+	dir := t.TempDir()
+	elsewhere := filepath.Join(t.TempDir(), "target.txt")
+	write(t, elsewhere, "t")
+	write(t, filepath.Join(dir, "old.yml"), "earlier run")
+	write(t, filepath.Join(dir, "rewritten.yml"), "earlier run")
+	write(t, filepath.Join(dir, "input.yml"), "an input")
+	os.Symlink(elsewhere, filepath.Join(dir, "link.yml"))
+	s, err := NewStage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, s.Path("rewritten.yml"), "this run")
+	for _, n := range []string{"old.yml", "rewritten.yml", "input.yml", "link.yml", "absent.yml"} {
+		s.Supersede(n)
+	}
+	var files Files
+	files.Input("the input", filepath.Join(dir, "input.yml"))
+	if err := s.Commit(&files); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "old.yml")); err == nil {
+		t.Error("old.yml is still there")
+	}
+	for n, want := range map[string]string{"rewritten.yml": "this run", "input.yml": "an input", "link.yml": "t"} {
+		if b, err := os.ReadFile(filepath.Join(dir, n)); err != nil || string(b) != want {
+			t.Errorf("%s: %q %v, want %q", n, b, err, want)
+		}
+	}
+	if got := listing(t, dir); len(got) != 4 { // "." and the three kept
+		t.Errorf("left %v", got)
+	}
+}

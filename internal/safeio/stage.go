@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // Stage builds a command's output files for the folder Dir in a staging
@@ -24,6 +25,16 @@ type Stage struct {
 	tmp     string // the staging folder
 	whole   bool   // Dir did not exist: tmp becomes Dir
 	created []string
+	stale   []string // names in Dir this output replaces with nothing
+}
+
+// Supersede names a file in Dir that this output makes stale without
+// writing a new one (an earlier run's export that this run could not
+// make): Commit removes it, after the new files are in place, so Dir never
+// holds a file from one run beside another run's report. Only a regular
+// file that is no input of the command is removed.
+func (s *Stage) Supersede(name string) {
+	s.stale = append(s.stale, name)
 }
 
 // OutDir checks an output folder given on the command line (flag, e.g.
@@ -157,8 +168,26 @@ func (s *Stage) Commit(files *Files) error {
 		}
 	}
 	os.Remove(s.tmp)
+	s.removeStale(files, entries)
 	syncDir(s.Dir)
 	return nil
+}
+
+func (s *Stage) removeStale(files *Files, staged []fs.DirEntry) {
+	for _, name := range s.stale {
+		if slices.ContainsFunc(staged, func(e fs.DirEntry) bool { return e.Name() == name }) {
+			continue // staged after all: the new file replaced it
+		}
+		p := filepath.Join(s.Dir, name)
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if files != nil && files.Check("", p) != nil {
+			continue
+		}
+		os.Remove(p)
+	}
 }
 
 // Abort removes the staging folder and the folders NewStage created.
