@@ -84,6 +84,11 @@ type Entry struct {
 	// Tasks each task's normalized main metric.
 	Report float64
 	Tasks  map[string]float64
+	// Stderr is each task's standard error of that normalized score: the
+	// row's own stderr of its main metric over the full model's margin
+	// above chance. At a few hundred documents it is often larger than
+	// the gaps between methods, and search.md says so.
+	Stderr map[string]float64
 	// Time is the method's wall time to choose, for all budgets together.
 	Time time.Duration
 	// Latency is ONNX Runtime's time for one forward pass (see the CLI's
@@ -228,11 +233,11 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 		c := pick[f]
 		s := repScore["search "+givenParams(f, c.Schedule)]
 		out = append(out, Entry{Method: "search", Budget: f, Schedule: c.Schedule, Fraction: c.Fraction, Choose: pickScore[f],
-			Report: s.median, Tasks: s.tasks, Time: res.Time["search"] + chooseTime, Screen: c.Screen, Origin: c.Origin, Scored: len(cands[f])})
+			Report: s.median, Tasks: s.tasks, Stderr: s.stderr, Time: res.Time["search"] + chooseTime, Screen: c.Screen, Origin: c.Origin, Scored: len(cands[f])})
 		for _, b := range res.Baselines[f] {
 			s := repScore[b.Method+" "+givenParams(f, b.Schedule)]
 			out = append(out, Entry{Method: b.Method, Budget: f, Schedule: b.Schedule, Fraction: b.Fraction, Choose: math.NaN(),
-				Report: s.median, Tasks: s.tasks, Time: res.Time[b.Method]})
+				Report: s.median, Tasks: s.tasks, Stderr: s.stderr, Time: res.Time[b.Method]})
 		}
 	}
 	return out, chance, nil
@@ -241,6 +246,7 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 type score struct {
 	median float64
 	tasks  map[string]float64
+	stderr map[string]float64
 }
 
 // chooseScores is each variant's score by the named rule (ChooseBy),
@@ -309,20 +315,30 @@ func pooled(rows []report.Result, chance []report.ChanceTask) map[string]float64
 }
 
 // medians is each variant's median normalized main metric over the tasks
-// not at chance, keyed by its label.
+// not at chance, with each task's normalized score and its standard
+// error, keyed by its label.
 func medians(rows []report.Result, chance []report.ChanceTask) map[string]score {
 	skip := map[string]bool{}
 	for _, c := range chance {
 		skip[c.Task] = true
 	}
+	margin := map[string]float64{} // task → the full model's points above chance
+	for _, r := range rows {
+		if v, ok := r.Metric(r.Main); ok && r.Pass == "identity" && r.HasBaseline && v.Value > r.Baseline {
+			margin[r.Task] = v.Value - r.Baseline
+		}
+	}
 	out := map[string]score{}
 	for _, r := range rows {
 		s, ok := out[r.Label()]
 		if !ok {
-			s = score{tasks: map[string]float64{}}
+			s = score{tasks: map[string]float64{}, stderr: map[string]float64{}}
 		}
 		if v, ok := r.NormalizedValue(r.Main); ok {
 			s.tasks[r.Task] = v
+		}
+		if v, ok := r.Metric(r.Main); ok && v.HasStderr && !math.IsNaN(v.Stderr) && margin[r.Task] > 0 {
+			s.stderr[r.Task] = v.Stderr / margin[r.Task]
 		}
 		out[r.Label()] = s
 	}

@@ -53,6 +53,12 @@ func TestConfirmPicksOnChoosingTasks(t *testing.T) {
 		if got, w := e.Report, norm(e.Schedule, "lambada_tiny"); math.Abs(got-w) > 1e-12 || len(e.Tasks) != 1 {
 			t.Errorf("%s: report %v over %d tasks, want %v on lambada_tiny", e.Method, got, len(e.Tasks), w)
 		}
+		// The fake's stderr is sqrt(acc(1-acc)/10); normalized, over the
+		// full model's 0.9 - 0.25 above chance.
+		acc := fake.Value(e.Schedule, "lambada_tiny")
+		if got, w := e.Stderr["lambada_tiny"], math.Sqrt(acc*(1-acc)/10)/(0.9-0.25); math.Abs(got-w) > 1e-12 {
+			t.Errorf("%s: normalized stderr %v, want %v", e.Method, got, w)
+		}
 	}
 	if entries[1].Method != "shortgpt" || !math.IsNaN(entries[1].Choose) {
 		t.Errorf("baseline entry %+v", entries[1])

@@ -57,6 +57,28 @@ func (s *Summary) Wins(f float64) (bool, float64) {
 	return mine > rival, mine - rival
 }
 
+// noise is the range of the standard errors of the normalized scores in
+// a budget's table, over the tasks in the medians; ok is false when no
+// row has one.
+func (s *Summary) noise(f float64) (lo, hi float64, ok bool) {
+	skip := map[string]bool{}
+	for _, c := range s.AtChance {
+		skip[c.Task] = true
+	}
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, e := range s.Entries {
+		if e.Budget != f {
+			continue
+		}
+		for t, v := range e.Stderr {
+			if !skip[t] {
+				lo, hi, ok = min(lo, v), max(hi, v), true
+			}
+		}
+	}
+	return lo, hi, ok
+}
+
 func (s *Summary) budgets() []float64 {
 	seen := map[float64]bool{}
 	var out []float64
@@ -114,7 +136,11 @@ func (s *Summary) Markdown() string {
 		if win {
 			verdict = "beats"
 		}
-		fmt.Fprintf(&b, "## Budget %.2f\n\nThe search %s every baseline here (median normalized score, margin %+.3f over the best baseline).\n\n", f, verdict, margin)
+		fmt.Fprintf(&b, "## Budget %.2f\n\nThe search %s every baseline here (median normalized score, margin %+.3f over the best baseline).", f, verdict, margin)
+		if lo, hi, ok := s.noise(f); ok {
+			fmt.Fprintf(&b, " Each task's normalized score carries a standard error of %.3f to %.3f here (the row's stderr over the full model's margin above chance), so a margin smaller than that is within noise.", lo, hi)
+		}
+		b.WriteString("\n\n")
 		b.WriteString("| method | schedule | compute | median | ")
 		for _, t := range tasks {
 			b.WriteString(t + " | ")

@@ -493,6 +493,7 @@ type entryJSON struct {
 	Fraction  float64            `json:"compute_fraction"`
 	Median    *float64           `json:"median_normalized"`
 	Tasks     map[string]float64 `json:"tasks_normalized"`
+	Stderr    map[string]float64 `json:"tasks_normalized_stderr"`
 	KL        *float64           `json:"kl,omitempty"`
 	Top1      *float64           `json:"top1,omitempty"`
 	LatencyMS float64            `json:"latency_ms"`
@@ -509,7 +510,7 @@ type entryJSON struct {
 func entriesJSON(es []search.Entry, chooseBy string, full time.Duration) map[string]any {
 	var out []entryJSON
 	for _, e := range es {
-		j := entryJSON{Method: e.Method, Budget: e.Budget, Schedule: e.Schedule, Fraction: e.Fraction, Tasks: e.Tasks,
+		j := entryJSON{Method: e.Method, Budget: e.Budget, Schedule: e.Schedule, Fraction: e.Fraction, Tasks: e.Tasks, Stderr: e.Stderr,
 			LatencyMS: float64(e.Latency) / 1e6, ChooseS: e.Time.Seconds()}
 		if v := e.Report; !math.IsNaN(v) {
 			j.Median = &v
