@@ -186,7 +186,7 @@ func (s *Summary) Markdown() string {
 	for _, m := range Methods {
 		fmt.Fprintf(&b, "- %s: %s.\n", m.Name, m.Does)
 	}
-	b.WriteString("\nScores are normalized per task, 0 = chance and 1 = the full model; median is across the reporting tasks. Time to choose is the wall time of the method's own selection for all budgets together (ShortGPT and angular share one similarity pass; SLEB's screens that the search had already made come from the store).\n")
+	b.WriteString("\nScores are normalized per task, 0 = chance and 1 = the full model; median is across the reporting tasks. Time to choose is the wall time of the method's own selection for all budgets together (ShortGPT and angular share one similarity pass; SLEB's screens that the search had already made come from the store). What a run reads back from the store costs it no time, so a rerun's times are its own, not those of the run that screened and scored.\n")
 	return b.String()
 }
 
