@@ -58,15 +58,19 @@ type Options struct {
 	// session's memory grows with it.
 	MaxPerGraph int
 	// OptLevel is ONNX Runtime's graph optimization level; "" is
-	// "basic", not ONNX Runtime's "all". A screening session runs once,
-	// so its load counts as much as its run, and the extended fusions
-	// cost more to find in a fork graph of 40,000 nodes than they save in
-	// one run. On SmolLM2's TorchScript export (BenchmarkScreen, 16 skips
+	// DefaultOptLevel, "basic", not ONNX Runtime's "all". A screening
+	// session runs once, so its load counts as much as its run, and the
+	// extended fusions cost more to find in a fork graph of 40,000 nodes
+	// than they save in one run. On SmolLM2's TorchScript export (BenchmarkScreen, 16 skips
 	// per graph, 3 iterations; PAINTERC_BENCH_OPT_LEVEL=all for the
 	// other) the fork graph screened 0.750 candidates/s at basic against
 	// 0.695 at all, while the separate models ran at 0.374 and 0.390.
 	OptLevel string
 }
+
+// DefaultOptLevel is the optimization level screening sessions load at
+// unless Options.OptLevel says otherwise.
+const DefaultOptLevel = "basic"
 
 // Screener scores candidate schedules of one model on fixed calibration
 // windows. Its methods may not be called concurrently.
@@ -121,7 +125,7 @@ func New(m *onnx.Model, b *rewrite.Blocks, calib [][]int, o Options) (*Screener,
 		o.MaxPerGraph = 16
 	}
 	if o.OptLevel == "" {
-		o.OptLevel = "basic"
+		o.OptLevel = DefaultOptLevel
 	}
 	logits, err := rewrite.LogitsOutput(m, b)
 	if err != nil {

@@ -194,7 +194,7 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 	prog := newPhaseProgress(stderr, *quiet)
 	cfg := search.Config{
 		T: b.T, Cost: cost, Screener: screenAdapter{sc}, Analysis: analysis, AnalysisTime: analysisTime,
-		Dir: *out, Salt: modelHash + "\x00" + hashWindows(wins), Seed: *seed,
+		Dir: *out, Salt: screenSalt(modelHash, hashWindows(wins), screenOpt), Seed: *seed,
 		Options: search.Options{Budgets: *budgets, Beam: *beam, Finalists: *finalists, Polish: *polish, Halves: useHalves, Progress: prog.screened},
 	}
 	res, err := search.Run(ctx, cfg)
@@ -361,6 +361,20 @@ func cmdSearch(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s in %s\n", filepath.Join(*out, search.MarkdownFile), sum.Wall.Round(time.Second))
 	return nil
+}
+
+// screenSalt is what a stored screen depends on besides its schedule: the
+// model, the calibration windows, and ONNX Runtime's optimization level
+// when it is not screening's default. The level changes the float
+// rounding of the KL a screen stores, so screens made at another level
+// are not reused; at the default the salt is what it was before the
+// level counted, so the stores of earlier runs stay valid.
+func screenSalt(modelHash, windowsHash, optLevel string) string {
+	salt := modelHash + "\x00" + windowsHash
+	if optLevel != "" && optLevel != screen.DefaultOptLevel {
+		salt += "\x00opt-level=" + optLevel
+	}
+	return salt
 }
 
 // screenAdapter is package screen's Screener as package search sees it.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/painterc/painterc/internal/orttest"
 	"github.com/painterc/painterc/schedule"
+	"github.com/painterc/painterc/screen"
 )
 
 // TestSearchRefuses: the search's own mistakes are caught before any
@@ -104,5 +105,22 @@ func TestSearchPainter16(t *testing.T) {
 	mustSucceed(t, r)
 	if again := readFile(t, filepath.Join(out, "screen.jsonl")); len(again) != len(screens) {
 		t.Errorf("the rerun screened again: screen.jsonl grew from %d to %d bytes", len(screens), len(again))
+	}
+}
+
+// TestScreenSalt: screens made at screening's default optimization level
+// keep the salt of the runs before the level counted (their stores stay
+// valid); any other level gets a salt of its own, so its screens are
+// never read back for another level's.
+func TestScreenSalt(t *testing.T) {
+	before := "m\x00w"
+	for _, level := range []string{"", screen.DefaultOptLevel} {
+		if got := screenSalt("m", "w", level); got != before {
+			t.Errorf("level %q: salt %q, want %q", level, got, before)
+		}
+	}
+	all, ext := screenSalt("m", "w", "all"), screenSalt("m", "w", "extended")
+	if all == before || ext == before || all == ext {
+		t.Errorf("salts at all %q and extended %q must differ from the default's %q and each other", all, ext, before)
 	}
 }
