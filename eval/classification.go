@@ -99,7 +99,7 @@ func runClassification(ctx context.Context, r *runner, t *Task, docs []Doc) (*Ta
 		pred := argmax(xs)
 		acc[i] = b2f(pred == d.Label)
 		s := sample(t, i)
-		s = append(s, Field{"target", d.Label}, Field{"logits", got[i]}, Field{"pred", pred})
+		s = append(s, Field{"target", d.Label}, Field{"logits", got[i]}, Field{"pred", pred}, Field{"acc", acc[i]})
 		tr.Samples = append(tr.Samples, s)
 	}
 	tr.Metrics = []Metric{meanMetric("acc", "none", acc)}

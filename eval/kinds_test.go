@@ -95,6 +95,12 @@ func TestMultipleChoiceNorm(t *testing.T) {
 	// acc = mean(0, 1) = 0.5 ± 0.5; acc_norm = mean(1, 1) = 1 ± 0.
 	checkMetric(t, tr, "acc,none", 0.5, 0.5, true)
 	checkMetric(t, tr, "acc_norm,none", 1, 0, true)
+	// Each document's outcome, for a paired comparison.
+	for key, want := range map[string][]float64{"acc,none": {0, 1}, "acc_norm,none": {1, 1}} {
+		if got, ok := tr.DocValues(key); !ok || !slices.Equal(got, want) {
+			t.Errorf("DocValues(%s) = %v %v, want %v", key, got, ok, want)
+		}
+	}
 	if got := tr.Samples[1].Get("loglikelihoods").([]float64); !near(got[1], 2*r) {
 		t.Errorf("doc 1 lls = %v, want [-1 %v]", got, 2*r)
 	}
@@ -122,6 +128,12 @@ func TestLoglikelihood(t *testing.T) {
 	// greedy. acc = 1/3; the sample variance of (1, 0, 0) is 1/3, so the
 	// stderr is sqrt(1/3)/sqrt(3) = 1/3. perplexity = exp(−(4q+2r)/3).
 	checkMetric(t, tr, "acc,none", 1.0/3, 1.0/3, true)
+	if got, ok := tr.DocValues("acc,none"); !ok || !slices.Equal(got, []float64{1, 0, 0}) {
+		t.Errorf("DocValues(acc) = %v %v, want [1 0 0]", got, ok)
+	}
+	if got, ok := tr.DocValues("perplexity,none"); ok {
+		t.Errorf("a perplexity has no per-document mean, got %v", got)
+	}
 	m0, _ := tr.Metric("perplexity,none")
 	if !near(m0.Value, math.Exp(-(4*q+2*r)/3)) || !m0.HasStderr || !(m0.Stderr > 0) {
 		t.Errorf("perplexity %+v, want %v with a bootstrap stderr", m0, math.Exp(-(4*q+2*r)/3))
@@ -314,6 +326,11 @@ func TestGenerate(t *testing.T) {
 	// strict: (1, 1, 0) = 2/3 ± 1/3; flexible: (1, 1, 1) = 1 ± 0.
 	checkMetric(t, tr, "exact_match,strict-match", 2.0/3, 1.0/3, true)
 	checkMetric(t, tr, "exact_match,flexible-extract", 1, 0, true)
+	for key, want := range map[string][]float64{"exact_match,strict-match": {1, 1, 0}, "exact_match,flexible-extract": {1, 1, 1}} {
+		if got, ok := tr.DocValues(key); !ok || !slices.Equal(got, want) {
+			t.Errorf("DocValues(%s) = %v %v, want %v", key, got, ok, want)
+		}
+	}
 	req := m.genCalls[0][0]
 	wantCtx, _ := tok.Encode("Question: one\nAnswer:", true)
 	if !slices.Equal(req.Context, wantCtx) || req.MaxTokens != 256 || !slices.Equal(req.EOS, []int{eosID}) || req.Stop == nil {
@@ -376,6 +393,9 @@ func TestClassification(t *testing.T) {
 	// wrong. doc 2: <s> a </s> c </s>, types 0 0 0 1 1: [1 0 2] → 2, right.
 	// acc = 2/3 ± 1/3; baseline 1/3 classes.
 	checkMetric(t, tr, "acc,none", 2.0/3, 1.0/3, true)
+	if got, ok := tr.DocValues("acc,none"); !ok || !slices.Equal(got, []float64{1, 0, 1}) {
+		t.Errorf("DocValues(acc) = %v %v, want [1 0 1]", got, ok)
+	}
 	for i, want := range []int{0, 1, 2} {
 		if got := tr.Samples[i].Get("pred"); got != want {
 			t.Errorf("doc %d pred %v, want %d", i, got, want)

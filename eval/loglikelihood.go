@@ -51,7 +51,7 @@ func runLoglikelihood(ctx context.Context, r *runner, t *Task, docs []Doc) (*Tas
 			args: [][]any{{docs[i].Context, docs[i].Target}}, resps: []any{[]any{resp}},
 			filters: []lmFilter{{"none", []any{resp}, object{{"perplexity", lls[i]}, {"acc", int(acc[i])}}}}})
 		s := sample(t, i)
-		s = append(s, Field{"target", docs[i].Target}, Field{"loglikelihood", lls[i]}, Field{"is_greedy", got[i].IsGreedy})
+		s = append(s, Field{"target", docs[i].Target}, Field{"loglikelihood", lls[i]}, Field{"is_greedy", got[i].IsGreedy}, Field{"acc", acc[i]})
 		tr.Samples = append(tr.Samples, s)
 	}
 	tr.Metrics = []Metric{meanMetric("acc", "none", acc), perplexityMetric(lls)}

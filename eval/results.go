@@ -401,3 +401,45 @@ func (r *Results) WriteTable(w io.Writer) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// DocValues returns each scored document's value of a metric that is a
+// mean over documents ("acc,none", "acc_norm,none"), in document order,
+// from the samples; ok is false when the metric is not such a mean or a
+// sample lacks it (a perplexity, a filtered generation metric). A paired
+// comparison of two variants on the same documents needs these: their
+// difference is less noisy than either score.
+func (r *TaskResult) DocValues(key string) ([]float64, bool) {
+	name, filter, _ := strings.Cut(key, ",")
+	if len(r.Samples) == 0 {
+		return nil, false
+	}
+	out := make([]float64, len(r.Samples))
+	for i, s := range r.Samples {
+		v := s.Get(name)
+		if o, ok := v.(object); ok { // per filter, as generate logs exact_match
+			v = Sample(o).Get(filter)
+		} else if filter != "none" {
+			return nil, false
+		}
+		switch v := v.(type) {
+		case float64:
+			out[i] = v
+		case bool:
+			out[i] = b2f(v)
+		default:
+			return nil, false
+		}
+	}
+	if m, ok := r.Metric(key); !ok || math.Abs(meanOf(out)-m.Value) > 1e-9 {
+		return nil, false // not the mean of the samples' values
+	}
+	return out, true
+}
+
+func meanOf(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}

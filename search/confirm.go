@@ -89,6 +89,10 @@ type Entry struct {
 	// above chance. At a few hundred documents it is often larger than
 	// the gaps between methods, and search.md says so.
 	Stderr map[string]float64
+	// Paired is the search's margin over the best baseline, bootstrapped
+	// over the reporting documents; nil for the baselines and where the
+	// rows lack document outcomes.
+	Paired *Paired
 	// Time is the method's wall time to choose, for all budgets together.
 	Time time.Duration
 	// Latency is ONNX Runtime's time for one forward pass (see the CLI's
@@ -238,6 +242,22 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 			s := repScore[b.Method+" "+givenParams(f, b.Schedule)]
 			out = append(out, Entry{Method: b.Method, Budget: f, Schedule: b.Schedule, Fraction: b.Fraction, Choose: math.NaN(),
 				Report: s.median, Tasks: s.tasks, Stderr: s.stderr, Time: res.Time[b.Method]})
+		}
+		// The margin that the verdict states is over the best baseline;
+		// bootstrap that one.
+		mine := &out[len(out)-1-len(res.Baselines[f])]
+		var best *Baseline
+		bestScore := math.Inf(-1)
+		for i, b := range res.Baselines[f] {
+			if v := repScore[b.Method+" "+givenParams(f, b.Schedule)].median; v > bestScore {
+				best, bestScore = &res.Baselines[f][i], v
+			}
+		}
+		if best != nil {
+			if p, ok := pairedMargin(reported, chance, "search "+givenParams(f, c.Schedule), best.Method+" "+givenParams(f, best.Schedule)); ok {
+				p.Versus = best.Method
+				mine.Paired = &p
+			}
 		}
 	}
 	return out, chance, nil

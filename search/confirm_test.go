@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/painterc/painterc/onnx"
@@ -62,6 +65,63 @@ func TestConfirmPicksOnChoosingTasks(t *testing.T) {
 	}
 	if entries[1].Method != "shortgpt" || !math.IsNaN(entries[1].Choose) {
 		t.Errorf("baseline entry %+v", entries[1])
+	}
+	if entries[0].Paired != nil {
+		t.Errorf("a margin interval without document outcomes: %+v", entries[0].Paired)
+	}
+}
+
+// TestConfirmPairedMargin: when the scorer logs each document's outcome,
+// the reporting sweep stores them and the search's entry carries a
+// bootstrap interval of its margin over the best baseline, which holds
+// the margin itself; the outcomes read back from results.jsonl are the
+// scorer's.
+func TestConfirmPairedMargin(t *testing.T) {
+	dir := t.TempDir()
+	path := llama8(t, dir)
+	const n = 200
+	docs := func(sched, task string) []float64 {
+		out := make([]float64, n)
+		h := fnv.New64a()
+		h.Write([]byte(sched + "\x00" + task))
+		rng := rand.New(rand.NewPCG(h.Sum64(), 1))
+		p := 0.3 + 0.6*rng.Float64()
+		if sched == "0-7" {
+			p = 0.95
+		}
+		for i := range out {
+			if rng.Float64() < p {
+				out[i] = 1
+			}
+		}
+		return out
+	}
+	fake := &sweeptest.Fake{Identity: "0-7", Docs: docs}
+	res := &Result{T: 8, Budgets: []float64{0.75}, Finalists: map[float64][]*Candidate{0.75: {{Schedule: "0-2,5-7", Fraction: 0.75}}}, Baselines: map[float64][]Baseline{}}
+	res.Baselines[0.75] = []Baseline{{Method: "shortgpt", Budget: 0.75, Schedule: "0-4,7", Fraction: 0.75}, {Method: "sleb", Budget: 0.75, Schedule: "1-6", Fraction: 0.75}}
+	cc := ConfirmConfig{ModelPath: path, ChooseTasks: []string{"../eval/testdata/arc_tiny.jsonl"}, ReportTasks: []string{"../eval/testdata/lambada_tiny.jsonl"},
+		Settings: fake.Settings(), Dir: dir, Scorer: fake}
+	entries, _, err := Confirm(context.Background(), res, cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := entries[1]
+	if entries[2].Report > best.Report {
+		best = entries[2]
+	}
+	p := entries[0].Paired
+	margin := entries[0].Report - best.Report
+	if p == nil || p.Versus != best.Method || p.Low > margin || p.High < margin || p.Low == p.High {
+		t.Fatalf("paired %+v, want an interval over %s around %v", p, best.Method, margin)
+	}
+	rows, err := report.ReadResults(filepath.Join(dir, "report", sweep.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if want := docs(r.Schedule, r.Task); !slices.Equal(r.Docs, want) {
+			t.Errorf("%s on %s: stored outcomes %v, want %v", r.Label(), r.Task, r.Docs, want)
+		}
 	}
 }
 

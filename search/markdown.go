@@ -140,6 +140,11 @@ func (s *Summary) Markdown() string {
 		if lo, hi, ok := s.noise(f); ok {
 			fmt.Fprintf(&b, " Each task's normalized score carries a standard error of %.3f to %.3f here (the row's stderr over the full model's margin above chance), so a margin smaller than that is within noise.", lo, hi)
 		}
+		for _, e := range s.Entries {
+			if p := e.Paired; e.Budget == f && e.Method == "search" && p != nil {
+				fmt.Fprintf(&b, " On the same reporting documents, a paired bootstrap (%d resamples of the documents, seeded) puts the margin over %s between %+.3f and %+.3f (95%%), with the search ahead in %.0f%% of them.", p.Resamples, p.Versus, p.Low, p.High, 100*p.Ahead)
+			}
+		}
 		b.WriteString("\n\n")
 		b.WriteString("| method | schedule | compute | median | ")
 		for _, t := range tasks {

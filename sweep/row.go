@@ -36,6 +36,11 @@ type Row struct {
 	Main        string
 	Baseline    float64
 	HasBaseline bool
+	// Docs is each document's value of the main metric, in document
+	// order, where the main metric is a mean over documents (nil for a
+	// perplexity, and for rows stored before painterc kept them): what a
+	// paired comparison of two variants on the same documents needs.
+	Docs []float64
 	// Key is the content hash of what the score depends on (see Key).
 	Key string
 }
@@ -203,6 +208,16 @@ func (r *Row) MarshalJSON() ([]byte, error) {
 	} else {
 		b.WriteString("null")
 	}
+	if len(r.Docs) > 0 {
+		b.WriteString(`,"main_docs":[`)
+		for i, x := range r.Docs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(number(x))
+		}
+		b.WriteByte(']')
+	}
 	b.WriteString(`,"key":`)
 	str(r.Key)
 	b.WriteByte('}')
@@ -259,6 +274,7 @@ func (r *Row) UnmarshalJSON(data []byte) error {
 		Normalized json.RawMessage `json:"normalized"`
 		Main       string          `json:"main"`
 		Baseline   json.RawMessage `json:"baseline"`
+		Docs       []float64       `json:"main_docs"`
 		Key        *string         `json:"key"`
 	}
 	if err := json.Unmarshal(data, &f); err != nil {
@@ -295,7 +311,7 @@ func (r *Row) UnmarshalJSON(data []byte) error {
 			return fmt.Errorf(`"schedule" is %s: %s`, clip.Quote(*f.Schedule), clip.String(err.Error()))
 		}
 	}
-	*r = Row{Pass: *f.Pass, Params: *f.Params, Schedule: *f.Schedule, Affected: *f.Affected, Seed: f.Seed, Task: *f.Task, Category: f.Category, Main: f.Main, Key: *f.Key}
+	*r = Row{Pass: *f.Pass, Params: *f.Params, Schedule: *f.Schedule, Affected: *f.Affected, Seed: f.Seed, Task: *f.Task, Category: f.Category, Main: f.Main, Docs: f.Docs, Key: *f.Key}
 	if len(f.Baseline) > 0 {
 		x, ok, err := parseNumber(f.Baseline)
 		if err != nil {

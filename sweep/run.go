@@ -351,7 +351,7 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 			key := Key(modelHash, v.Schedule, t.hash, want.Settings)
 			r := &Row{Pass: v.Pass, Params: v.Params, Schedule: v.Schedule, Affected: v.Affected, Seed: v.Seed, Task: t.t.Name, Category: t.t.Category, Key: key}
 			if old := st.byKey[key]; old != nil {
-				r.Metrics, r.Main, r.Baseline, r.HasBaseline = old.Metrics, old.Main, old.Baseline, old.HasBaseline
+				r.Metrics, r.Main, r.Baseline, r.HasBaseline, r.Docs = old.Metrics, old.Main, old.Baseline, old.HasBaseline, old.Docs
 				sum.Reused++
 			} else {
 				tr := res[t.t.Name]
@@ -359,6 +359,7 @@ func Run(ctx context.Context, cfg Config, scorer Scorer) (*Summary, error) {
 					return sum, fault.New(fault.Runtime, fmt.Errorf("scoring %s: the scorer returned no result for task %s", v.Label(), t.t.Name))
 				}
 				r.Metrics, r.Main, r.Baseline, r.HasBaseline = values(tr), tr.Main, tr.Baseline, tr.HasBaseline
+				r.Docs, _ = tr.DocValues(tr.Main)
 			}
 			if v.Pass == "identity" {
 				identity[t.t.Name] = r

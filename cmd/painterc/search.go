@@ -515,10 +515,21 @@ type entryJSON struct {
 	// The search's own entries: how its pick became a finalist, its score
 	// on the choosing tasks (by choose_by) and how many candidates those
 	// scored.
-	Origin      string   `json:"origin,omitempty"`
-	ChooseBy    string   `json:"choose_by,omitempty"`
-	ChooseScore *float64 `json:"choose_score,omitempty"`
-	Scored      int      `json:"choose_scored,omitempty"`
+	Origin string `json:"origin,omitempty"`
+	// Paired is the search's margin over the best baseline, bootstrapped
+	// over the reporting documents (search.Paired).
+	Paired      *pairedJSON `json:"paired_margin,omitempty"`
+	ChooseBy    string      `json:"choose_by,omitempty"`
+	ChooseScore *float64    `json:"choose_score,omitempty"`
+	Scored      int         `json:"choose_scored,omitempty"`
+}
+
+type pairedJSON struct {
+	Versus    string  `json:"versus"`
+	Low       float64 `json:"low_2_5"`
+	High      float64 `json:"high_97_5"`
+	Ahead     float64 `json:"search_ahead_share"`
+	Resamples int     `json:"resamples"`
 }
 
 func entriesJSON(es []search.Entry, chooseBy string, full time.Duration) map[string]any {
@@ -535,6 +546,9 @@ func entriesJSON(es []search.Entry, chooseBy string, full time.Duration) map[str
 		}
 		if e.Method == "search" {
 			j.Origin, j.Scored, j.ChooseBy = e.Origin, e.Scored, chooseBy
+			if p := e.Paired; p != nil {
+				j.Paired = &pairedJSON{p.Versus, p.Low, p.High, p.Ahead, p.Resamples}
+			}
 			if v := e.Choose; !math.IsNaN(v) {
 				j.ChooseScore = &v
 			}

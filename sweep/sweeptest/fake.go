@@ -27,6 +27,10 @@ type Fake struct {
 	// Identity is the identity variant's schedule, which scores 0.9; empty
 	// treats no schedule specially.
 	Identity string
+	// Docs, when set, gives each document's accuracy for a schedule and
+	// task: "acc,none" is then their mean, and each document's value is
+	// in the task result's samples, as eval's scorers write them.
+	Docs func(schedule, task string) []float64
 }
 
 // Settings are the settings a sweep with a Fake records.
@@ -34,6 +38,14 @@ func (f *Fake) Settings() map[string]string { return map[string]string{"scorer":
 
 // Value is the accuracy Fake gives schedule on task.
 func (f *Fake) Value(schedule, task string) float64 {
+	if f.Docs != nil {
+		d := f.Docs(schedule, task)
+		s := 0.0
+		for _, x := range d {
+			s += x
+		}
+		return s / float64(len(d))
+	}
 	if schedule == f.Identity && f.Identity != "" {
 		return 0.9
 	}
@@ -54,8 +66,15 @@ func (f *Fake) Score(ctx context.Context, v sweep.Variant, tasks []*eval.Task) (
 	res := &eval.Results{}
 	for _, t := range tasks {
 		acc := f.Value(v.Schedule, t.Name)
+		var samples []eval.Sample
+		if f.Docs != nil {
+			for i, x := range f.Docs(v.Schedule, t.Name) {
+				samples = append(samples, eval.Sample{{Key: "task", Value: t.Name}, {Key: "doc_id", Value: i}, {Key: "acc", Value: x}})
+			}
+		}
 		res.Tasks = append(res.Tasks, &eval.TaskResult{
-			Name: t.Name, Kind: t.Kind.Name, Path: t.Path, Main: "acc,none",
+			Samples: samples,
+			Name:    t.Name, Kind: t.Kind.Name, Path: t.Path, Main: "acc,none",
 			Baseline: 0.25, HasBaseline: true,
 			Metrics: []eval.Metric{
 				{Name: "acc", Filter: "none", Value: acc, Stderr: math.Sqrt(acc * (1 - acc) / 10), HasStderr: true},
