@@ -403,9 +403,10 @@ func (r *Results) WriteTable(w io.Writer) error {
 }
 
 // DocValues returns each scored document's value of a metric that is a
-// mean over documents ("acc,none", "acc_norm,none"), in document order,
-// from the samples; ok is false when the metric is not such a mean or a
-// sample lacks it (a perplexity, a filtered generation metric). A paired
+// mean over documents ("acc,none", "acc_norm,none",
+// "exact_match,strict-match"), in document order, from the samples; ok
+// is false when the metric is not such a mean or a sample lacks it (a
+// perplexity). A paired
 // comparison of two variants on the same documents needs these: their
 // difference is less noisy than either score.
 func (r *TaskResult) DocValues(key string) ([]float64, bool) {
@@ -430,16 +431,8 @@ func (r *TaskResult) DocValues(key string) ([]float64, bool) {
 			return nil, false
 		}
 	}
-	if m, ok := r.Metric(key); !ok || math.Abs(meanOf(out)-m.Value) > 1e-9 {
+	if m, ok := r.Metric(key); !ok || math.Abs(mean(out)-m.Value) > 1e-9 {
 		return nil, false // not the mean of the samples' values
 	}
 	return out, true
-}
-
-func meanOf(xs []float64) float64 {
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
 }

@@ -61,9 +61,9 @@ type Options struct {
 	// DefaultOptLevel, "basic", not ONNX Runtime's "all". A screening
 	// session runs once, so its load counts as much as its run, and the
 	// extended fusions cost more to find in a fork graph of 40,000 nodes
-	// than they save in one run. On SmolLM2's TorchScript export (BenchmarkScreen, 16 skips
-	// per graph, 3 iterations; PAINTERC_BENCH_OPT_LEVEL=all for the
-	// other) the fork graph screened 0.750 candidates/s at basic against
+	// than they save in one run. On SmolLM2's TorchScript export
+	// (BenchmarkScreen, 16 skips per graph, 3 iterations;
+	// PAINTERC_BENCH_OPT_LEVEL=all for the other) the fork graph screened 0.750 candidates/s at basic against
 	// 0.695 at all, while the separate models ran at 0.374 and 0.390.
 	OptLevel string
 }

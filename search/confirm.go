@@ -245,12 +245,11 @@ func Confirm(ctx context.Context, res *Result, cc ConfirmConfig) ([]Entry, []rep
 		}
 		// The margin that the verdict states is over the best baseline;
 		// bootstrap that one.
-		mine := &out[len(out)-1-len(res.Baselines[f])]
-		var best *Baseline
-		bestScore := math.Inf(-1)
-		for i, b := range res.Baselines[f] {
-			if v := repScore[b.Method+" "+givenParams(f, b.Schedule)].median; v > bestScore {
-				best, bestScore = &res.Baselines[f][i], v
+		mine, rivals := &out[len(out)-1-len(res.Baselines[f])], out[len(out)-len(res.Baselines[f]):]
+		var best *Entry
+		for i := range rivals {
+			if best == nil || rivals[i].Report > best.Report {
+				best = &rivals[i]
 			}
 		}
 		if best != nil {

@@ -515,13 +515,13 @@ type entryJSON struct {
 	// The search's own entries: how its pick became a finalist, its score
 	// on the choosing tasks (by choose_by) and how many candidates those
 	// scored.
-	Origin string `json:"origin,omitempty"`
+	Origin      string   `json:"origin,omitempty"`
+	ChooseBy    string   `json:"choose_by,omitempty"`
+	ChooseScore *float64 `json:"choose_score,omitempty"`
+	Scored      int      `json:"choose_scored,omitempty"`
 	// Paired is the search's margin over the best baseline, bootstrapped
 	// over the reporting documents (search.Paired).
-	Paired      *pairedJSON `json:"paired_margin,omitempty"`
-	ChooseBy    string      `json:"choose_by,omitempty"`
-	ChooseScore *float64    `json:"choose_score,omitempty"`
-	Scored      int         `json:"choose_scored,omitempty"`
+	Paired *pairedJSON `json:"paired_margin,omitempty"`
 }
 
 type pairedJSON struct {
